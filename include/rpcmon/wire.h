@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * wire.h - the one definition of everything the BPF programs and user space share:
+ * ring-buffer record layout, flow tuple, watched-endpoint map key/value, counter ids,
+ * classification codes. Included by bpf/rpcmon.bpf.c and by the C++ code; never copy a struct
+ * out of this file. Layout is checked with static asserts at the bottom.
+ */
+#ifndef RPCMON_WIRE_H
+#define RPCMON_WIRE_H
+
+#include <linux/types.h>
+
+/* Largest payload prefix one packet record can carry. The configured snap length (rodata
+ * cfg_snaplen, default RPCMON_DEFAULT_SNAPLEN) is clamped to this. Power of two: the BPF
+ * programs mask lengths with (RPCMON_MAX_SNAPLEN - 1) so the verifier sees the bound. */
+#define RPCMON_MAX_SNAPLEN 4096
+#define RPCMON_DEFAULT_SNAPLEN 1024
+
+/* Record types: the first field of every ring-buffer record. User space dispatches on this
+ * through one table and counts unknown types instead of dropping them silently. */
+enum rpcmon_record_type {
+	RPCMON_REC_PACKET = 1, /* struct rpcmon_packet_record + payload bytes */
+};
+
+/* rpcmon_record_header.flags */
+enum rpcmon_record_flags {
+	RPCMON_RECF_TRUNCATED = 1 << 0, /* payload longer than the snap length; tail not copied */
+};
+
+/* Where a packet was seen. */
+enum rpcmon_hook {
+	RPCMON_HOOK_XDP = 1,       /* XDP, ingress */
+	RPCMON_HOOK_SOCKET = 2,    /* socket filter on AF_PACKET, egress only (ingress is XDP's) */
+	RPCMON_HOOK_PCAP = 3,      /* offline: a pcap file run through the same classifier */
+	RPCMON_HOOK_TEST_ALL = 4,  /* socket filter in "all directions" mode (no XDP attached) */
+};
+
+/* Which side of the RPC conversation sent the packet, decided from the matched server endpoint. */
+enum rpcmon_role {
+	RPCMON_ROLE_UNKNOWN = 0,
+	RPCMON_ROLE_TO_SERVER = 1,   /* destination is the RPC server endpoint (call direction) */
+	RPCMON_ROLE_FROM_SERVER = 2, /* source is the RPC server endpoint (reply direction) */
+};
+
+/* Application protocol guess made in the kernel; user space confirms by parsing. */
+enum rpcmon_app {
+	RPCMON_APP_NONE = 0,
+	RPCMON_APP_ONC = 1,     /* ONC RPC (portmapper, NFS, MOUNT, NLM, ...) */
+	RPCMON_APP_DCERPC = 2,  /* DCE/RPC directly over TCP/UDP (135, dynamic ports) */
+	RPCMON_APP_SMB = 3,     /* SMB over TCP 445 (direct NetBIOS session framing) */
+	RPCMON_APP_NBSS = 4,    /* NetBIOS session service, TCP 139 */
+};
+
+/* Why a packet was classified. */
+enum rpcmon_match {
+	RPCMON_MATCH_NONE = 0,
+	RPCMON_MATCH_PORT = 1,      /* well-known server port */
+	RPCMON_MATCH_WATCHED = 2,   /* (address, port) in the watched map */
+	RPCMON_MATCH_SIGNATURE = 3, /* payload looks like an ONC RPC call or a DCE/RPC v5 header */
+};
+
+/* Per-CPU counters (array map "counters", one slot per id). Names for user space are in
+ * userspace/capture/counters.cc; keep the two lists in the same order. */
+enum rpcmon_counter {
+	RPCMON_CNT_PACKETS_SEEN = 0,
+	RPCMON_CNT_BYTES_SEEN,
+	RPCMON_CNT_PACKETS_CLASSIFIED,
+	RPCMON_CNT_BYTES_CLASSIFIED,
+	RPCMON_CNT_RINGBUF_DROPS,      /* bpf_ringbuf_output failed: ring full */
+	RPCMON_CNT_TRUNCATED_HEADERS,  /* L2/L3/L4 header shorter than it claims */
+	RPCMON_CNT_NON_IP,
+	RPCMON_CNT_IP_FRAGMENTS,       /* non-first IP fragments: no L4 header to classify */
+	RPCMON_CNT_SIGNATURE_LEARNED,  /* server endpoints added to the watched map by signature */
+	RPCMON_CNT_WATCHED_FULL,       /* watched map update failed */
+	RPCMON_CNT_MAX,
+};
+
+/* Transport flow as seen on the wire (source = sender of this packet). IPv4 addresses are
+ * stored as IPv4-mapped IPv6 (::ffff:a.b.c.d) so one key type serves both families. */
+struct rpcmon_flow_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport; /* host byte order */
+	__u16 dport; /* host byte order */
+	__u8 family; /* 4 or 6 */
+	__u8 l4proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u16 vlan_id; /* 0 = untagged */
+};
+
+/* Common header of every ring-buffer record (Tetragon style). */
+struct rpcmon_record_header {
+	__u16 type;  /* enum rpcmon_record_type */
+	__u16 flags; /* enum rpcmon_record_flags */
+	__u32 size;  /* total record size in bytes, header included */
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns); pcap: wall clock */
+};
+
+/* One classified packet. Followed by captured_len payload bytes (the L4 payload prefix). */
+struct rpcmon_packet_record {
+	struct rpcmon_record_header hdr;
+	struct rpcmon_flow_tuple flow;
+	__u32 ifindex;
+	__u32 tcp_seq;
+	__u32 tcp_ack;
+	__u8 tcp_flags;  /* FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 */
+	__u8 hook;       /* enum rpcmon_hook */
+	__u8 role;       /* enum rpcmon_role */
+	__u8 app;        /* enum rpcmon_app */
+	__u8 match;      /* enum rpcmon_match */
+	__u8 pad[3];
+	__u32 payload_len;  /* L4 payload length on the wire */
+	__u32 captured_len; /* bytes that follow this struct */
+	__u32 reserved;     /* keeps payload 8-byte aligned; zero */
+	__u8 payload[];
+};
+
+/* Key of the watched-endpoint map: an RPC server endpoint learned at run time (portmapper and
+ * endpoint-mapper replies, or a signature match). */
+struct rpcmon_endpoint_key {
+	__u8 addr[16]; /* IPv4-mapped for IPv4 */
+	__u16 port;    /* host byte order */
+	__u8 l4proto;
+	__u8 pad;
+};
+
+struct rpcmon_endpoint_value {
+	__u8 app;    /* enum rpcmon_app to report for this endpoint */
+	__u8 origin; /* enum rpcmon_match: who added it (WATCHED = user space, SIGNATURE = kernel) */
+	__u16 pad;
+	__u32 program; /* ONC program number or 0; informational */
+	__u64 added_ns;
+};
+
+/* Port prefilter: one bit per port, set when any watched endpoint uses that port, so a packet
+ * on an unwatched port costs one inlined array lookup instead of two hash lookups. */
+#define RPCMON_PORT_BITMAP_WORDS (65536 / 64)
+
+#define RPCMON_WATCHED_MAX_ENTRIES 8192
+#define RPCMON_RINGBUF_DEFAULT_BYTES (8u << 20)
+
+#ifdef __cplusplus
+static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
+static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
+static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout");
+static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "payload offset");
+static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
+static_assert(sizeof(struct rpcmon_endpoint_value) == 16, "endpoint value layout");
+#else
+_Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
+_Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
+_Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout");
+_Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
+_Static_assert(sizeof(struct rpcmon_endpoint_value) == 16, "endpoint value layout");
+#endif
+
+#endif /* RPCMON_WIRE_H */

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// Small value types shared by every user-space layer: time, endpoints, flows, counters.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "rpcmon/wire.h"
+
+namespace rpcmon {
+
+// Wall-clock time in nanoseconds since the Unix epoch (pcap time offline).
+using TimeNs = uint64_t;
+
+// Which way bytes travel relative to the RPC server (the side that listens).
+enum class Direction : uint8_t { ToServer = 0, FromServer = 1 };
+
+inline Direction reverse(Direction d) {
+    return d == Direction::ToServer ? Direction::FromServer : Direction::ToServer;
+}
+
+using Address = std::array<uint8_t, 16>;  // IPv4 stored IPv4-mapped (::ffff:a.b.c.d)
+
+std::string formatAddress(const Address& a);  // "10.0.0.1" or "fe80::1"
+bool isV4Mapped(const Address& a);
+
+// The client/server view of a transport flow: fixed at flow creation, never flips.
+struct FlowKey {
+    Address client{};
+    Address server{};
+    uint16_t client_port = 0;
+    uint16_t server_port = 0;
+    uint8_t l4proto = 0;  // IPPROTO_TCP / IPPROTO_UDP
+    uint16_t vlan_id = 0;
+    bool operator==(const FlowKey&) const = default;
+};
+
+struct FlowKeyHash {
+    size_t operator()(const FlowKey& k) const;
+};
+
+// What a protocol layer needs to know about the flow its bytes belong to.
+struct FlowContext {
+    FlowKey key;
+    uint64_t flow_id = 0;  // stable id of the transport flow (SCHEMA flow_id)
+    uint8_t app = RPCMON_APP_NONE;  // enum rpcmon_app
+};
+
+}  // namespace rpcmon

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// EVE-style JSON records (../shared/SCHEMA.md): one ordered JSON object per line.
+// Protocol layers build a record with makeRecord() and hand it to a RecordSink.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "core/types.h"
+
+namespace rpcmon {
+
+using Json = nlohmann::ordered_json;
+
+// Receives finished records (rpc calls, smb sessions, alerts, stats) in emission order.
+class RecordSink {
+public:
+    virtual ~RecordSink() = default;
+    virtual void emit(Json&& record) = 0;
+};
+
+// "2026-11-24T09:18:01.123456+0000" (UTC, microseconds), Suricata's EVE timestamp format.
+std::string formatTimestamp(TimeNs t);
+
+// Common keys of every flow-bound line: timestamp, flow_id, event_type, src/dest ip and port
+// (client = src, server = dest), proto.
+Json makeRecord(const FlowContext& flow, TimeNs ts, const char* event_type);
+
+}  // namespace rpcmon
