@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "core/byte_reader.h"
 #include "core/types.h"
@@ -20,6 +21,25 @@ class AnomalyCounter {
 public:
     virtual ~AnomalyCounter() = default;
     virtual void count(const char* name, uint64_t n = 1) = 0;
+};
+
+// An RPC server endpoint learned from a reply (portmapper GETPORT/GETADDR/DUMP, endpoint
+// mapper towers). The pipeline pushes it into the BPF watched map (live) and the offline
+// classifier (pcap) so traffic to it is classified and dissected; it expires at `expires`.
+struct LearnedEndpoint {
+    Address addr{};         // IPv4-mapped for IPv4; the replying server's address if unspecified
+    uint16_t port = 0;
+    uint8_t l4proto = 0;    // IPPROTO_TCP / IPPROTO_UDP
+    uint8_t app = 0;        // enum rpcmon_app: RPCMON_APP_ONC or RPCMON_APP_DCERPC
+    uint32_t program = 0;   // ONC program number (0 for DCE/RPC)
+    std::string name;       // program or interface name, for logs
+    TimeNs expires = 0;
+};
+
+class EndpointLearner {
+public:
+    virtual ~EndpointLearner() = default;
+    virtual void learn(const LearnedEndpoint& ep) = 0;
 };
 
 class StreamConsumer {
@@ -47,6 +67,34 @@ public:
     // The flow ended (FIN/RST both ways, idle timeout, eviction, end of capture): report all
     // pending calls (requests without reply get rpc.reply = null).
     virtual void onClose(TimeNs now) = 0;
+};
+
+}  // namespace rpcmon
+
+namespace rpcmon {
+
+// A byte stream carried inside another protocol (an SMB named pipe) handed to an RPC parser.
+// Unlike StreamConsumer it buffers internally (bounded): feed() takes every byte it is given.
+class EmbeddedStream {
+public:
+    virtual ~EmbeddedStream() = default;
+    virtual void feed(Direction dir, Bytes data, TimeNs ts) = 0;
+    virtual void onGap(Direction dir) = 0;
+    virtual void onTick(TimeNs now) = 0;
+    virtual void onClose(TimeNs now) = 0;
+};
+
+// What the SMB layer knows about a named pipe when it is opened.
+struct PipeInfo {
+    std::string pipe_name;  // "samr", "lsarpc", ... (no "\\PIPE\\" prefix)
+    Json smb;               // the session's smb.* keys: user, domain, host, share, dialect
+};
+
+// Creates the parser for a named pipe's contents (the DCE/RPC layer implements this).
+class PipeOpener {
+public:
+    virtual ~PipeOpener() = default;
+    virtual std::unique_ptr<EmbeddedStream> openPipe(const FlowContext& flow, const PipeInfo& pipe) = 0;
 };
 
 }  // namespace rpcmon
