@@ -16,6 +16,10 @@
 #define RPCMON_MAX_SNAPLEN 4096
 #define RPCMON_DEFAULT_SNAPLEN 1024
 
+/* Largest L4 header offset the classifier accepts: Ethernet 14 + one VLAN tag 4 + IPv6 40 + up
+ * to four IPv6 extension headers. Beyond this a packet is not classified (counted). */
+#define RPCMON_MAX_L4_OFFSET 400
+
 /* Record types: the first field of every ring-buffer record. User space dispatches on this
  * through one table and counts unknown types instead of dropping them silently. */
 enum rpcmon_record_type {
@@ -32,7 +36,7 @@ enum rpcmon_hook {
 	RPCMON_HOOK_XDP = 1,       /* XDP, ingress */
 	RPCMON_HOOK_SOCKET = 2,    /* socket filter on AF_PACKET, egress only (ingress is XDP's) */
 	RPCMON_HOOK_PCAP = 3,      /* offline: a pcap file run through the same classifier */
-	RPCMON_HOOK_TEST_ALL = 4,  /* socket filter in "all directions" mode (no XDP attached) */
+	RPCMON_HOOK_SOCKET_INGRESS = 4, /* socket filter, ingress: only when XDP is not attached */
 };
 
 /* Which side of the RPC conversation sent the packet, decided from the matched server endpoint. */

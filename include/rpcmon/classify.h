@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * classify.h - the packet classifier shared by the XDP program, the socket-filter program and
+ * user space (offline pcap mode, unit tests). It is plain C with no BPF helper calls of its own:
+ * the includer provides, before including this file,
+ *
+ *   struct rpcmon_pkt;                       the packet being classified (opaque here)
+ *   int  rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len);
+ *                                            copy len (a constant) bytes at off; 0 or -1
+ *   int  rpcmon_port_maybe_watched(struct rpcmon_pkt *p, __u16 port);
+ *                                            cheap prefilter: may (port) be in the watched map?
+ *   int  rpcmon_watched_lookup(struct rpcmon_pkt *p, const struct rpcmon_endpoint_key *k,
+ *                              __u8 *app);   1 and *app if the endpoint is watched
+ *   void rpcmon_learn_endpoint(struct rpcmon_pkt *p, const struct rpcmon_endpoint_key *k,
+ *                              __u8 app);    remember a server found by payload signature
+ *
+ * so the kernel and user space run the very same decisions (Pixie's trick). Every read goes
+ * through rpcmon_pkt_load, which bounds-checks; offsets are capped with named constants so the
+ * verifier can prove them.
+ */
+#ifndef RPCMON_CLASSIFY_H
+#define RPCMON_CLASSIFY_H
+
+#include "rpcmon/wire.h"
+
+#ifndef RPCMON_INLINE
+#define RPCMON_INLINE static inline __attribute__((always_inline))
+#endif
+
+#define RPCMON_ETH_P_IP 0x0800
+#define RPCMON_ETH_P_IPV6 0x86DD
+#define RPCMON_ETH_P_8021Q 0x8100
+#define RPCMON_ETH_P_8021AD 0x88A8
+#define RPCMON_IPPROTO_TCP 6
+#define RPCMON_IPPROTO_UDP 17
+
+/* IPv6 extension headers walked before giving up (hop-by-hop, routing, destination options). */
+#define RPCMON_MAX_IPV6_EXT 4
+/* Smallest ONC RPC call: xid, msg_type, rpcvers, prog, vers, proc (24) + cred and verifier
+ * with empty bodies (2 x 8), RFC 5531 section 9. */
+#define RPCMON_ONC_MIN_CALL 40
+/* DCE/RPC connection-oriented common header, C706 section 12.6.1. */
+#define RPCMON_DCE_CO_HDR 16
+
+/* Outcome of classify: what the caller should do with the packet. */
+enum rpcmon_verdict {
+	RPCMON_V_IGNORE = 0,    /* not RPC traffic (or not IP/TCP/UDP) */
+	RPCMON_V_CLASSIFIED = 1,
+	RPCMON_V_TRUNCATED = 2, /* headers claim more than the packet holds */
+	RPCMON_V_NON_IP = 3,
+	RPCMON_V_FRAGMENT = 4,  /* non-first IPv4/IPv6 fragment */
+};
+
+RPCMON_INLINE __u16 rpcmon_be16(const __u8 *b)
+{
+	return (__u16)((b[0] << 8) | b[1]);
+}
+
+RPCMON_INLINE __u32 rpcmon_be32(const __u8 *b)
+{
+	return ((__u32)b[0] << 24) | ((__u32)b[1] << 16) | ((__u32)b[2] << 8) | b[3];
+}
+
+/* Well-known RPC server ports (TCP and UDP alike). */
+RPCMON_INLINE __u8 rpcmon_port_app(__u16 port)
+{
+	switch (port) {
+	case 111:  /* portmapper / rpcbind */
+	case 2049: /* NFS */
+		return RPCMON_APP_ONC;
+	case 135: /* DCE/RPC endpoint mapper */
+		return RPCMON_APP_DCERPC;
+	case 139: /* NetBIOS session service */
+		return RPCMON_APP_NBSS;
+	case 445: /* SMB direct hosting */
+		return RPCMON_APP_SMB;
+	}
+	return RPCMON_APP_NONE;
+}
+
+/*
+ * Payload signature for a call on an unknown port. Conservative on purpose: only the shapes a
+ * client sends first, so the server endpoint can be learned and its replies matched by port.
+ *   ONC RPC over TCP: record mark (last-fragment bit, length >= 40), xid, msg_type 0, rpcvers 2
+ *   ONC RPC over UDP: xid, msg_type 0, rpcvers 2
+ *   DCE/RPC v5.0/5.1 CO: rpc_vers 5, minor 0|1, ptype request(0)|bind(11)|alter_context(14),
+ *   data representation integer byte 0x10 or 0x00, frag_length >= 16.
+ */
+RPCMON_INLINE __u8 rpcmon_signature(const __u8 *p, __u32 avail, __u8 l4proto)
+{
+	if (l4proto == RPCMON_IPPROTO_TCP) {
+		if (avail >= 16) {
+			__u32 mark = rpcmon_be32(p);
+			if ((mark & 0x80000000u) && (mark & 0x7fffffffu) >= RPCMON_ONC_MIN_CALL &&
+			    rpcmon_be32(p + 8) == 0 && rpcmon_be32(p + 12) == 2)
+				return RPCMON_APP_ONC;
+		}
+		if (avail >= RPCMON_DCE_CO_HDR && p[0] == 5 && p[1] <= 1 &&
+		    (p[2] == 0 || p[2] == 11 || p[2] == 14) && (p[4] & 0xEE) == 0) {
+			__u16 frag = (p[4] & 0x10) ? (__u16)(p[8] | (p[9] << 8)) : rpcmon_be16(p + 8);
+			if (frag >= RPCMON_DCE_CO_HDR)
+				return RPCMON_APP_DCERPC;
+		}
+	} else if (avail >= 12 && rpcmon_be32(p + 4) == 0 && rpcmon_be32(p + 8) == 2) {
+		return RPCMON_APP_ONC;
+	}
+	return RPCMON_APP_NONE;
+}
+
+RPCMON_INLINE void rpcmon_map_v4(__u8 *dst, const __u8 *v4)
+{
+	int i;
+	for (i = 0; i < 10; i++)
+		dst[i] = 0;
+	dst[10] = 0xff;
+	dst[11] = 0xff;
+	dst[12] = v4[0];
+	dst[13] = v4[1];
+	dst[14] = v4[2];
+	dst[15] = v4[3];
+}
+
+RPCMON_INLINE void rpcmon_copy16(__u8 *dst, const __u8 *src)
+{
+	int i;
+	for (i = 0; i < 16; i++)
+		dst[i] = src[i];
+}
+
+/*
+ * Classify one Ethernet frame of pkt_len bytes (pkt_len counted from the network header when
+ * len_excludes_l2: BPF_PROG_TEST_RUN hands socket filters such skbs). On RPCMON_V_CLASSIFIED,
+ * rec->flow, tcp fields, role, app, match and payload_len are filled and *payload_off is the
+ * L4 payload offset from the start of the frame.
+ */
+RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len_excludes_l2,
+				  struct rpcmon_packet_record *rec, __u32 *payload_off)
+{
+	__u8 eth[14], vlan[4], l4[20], sig[16];
+	__u32 off = 14, l3_end;
+	__u16 proto, vlan_id = 0;
+	__u8 l4proto, family;
+	__u8 saddr[16], daddr[16];
+	__u16 sport, dport;
+	__u32 seq = 0, ack = 0;
+	__u8 tcp_flags = 0, app, role, match;
+	struct rpcmon_endpoint_key key;
+	int i;
+
+	if (rpcmon_pkt_load(pkt, 0, eth, 14))
+		return RPCMON_V_TRUNCATED;
+	proto = rpcmon_be16(eth + 12);
+	if (proto == RPCMON_ETH_P_8021Q || proto == RPCMON_ETH_P_8021AD) {
+		if (rpcmon_pkt_load(pkt, 14, vlan, 4))
+			return RPCMON_V_TRUNCATED;
+		vlan_id = rpcmon_be16(vlan) & 0x0fff;
+		proto = rpcmon_be16(vlan + 2);
+		off = 18;
+	}
+	if (len_excludes_l2)
+		pkt_len += off;
+
+	if (proto == RPCMON_ETH_P_IP) {
+		__u8 ip[20];
+		__u32 ihl, tot;
+		if (rpcmon_pkt_load(pkt, off, ip, 20))
+			return RPCMON_V_TRUNCATED;
+		ihl = (__u32)(ip[0] & 0x0f) * 4;
+		tot = rpcmon_be16(ip + 2);
+		if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl)
+			return RPCMON_V_TRUNCATED;
+		if (rpcmon_be16(ip + 6) & 0x1fff)
+			return RPCMON_V_FRAGMENT;
+		family = 4;
+		l4proto = ip[9];
+		rpcmon_map_v4(saddr, ip + 12);
+		rpcmon_map_v4(daddr, ip + 16);
+		l3_end = off + tot;
+		off += ihl;
+	} else if (proto == RPCMON_ETH_P_IPV6) {
+		__u8 ip6[40], ext[8];
+		if (rpcmon_pkt_load(pkt, off, ip6, 40))
+			return RPCMON_V_TRUNCATED;
+		family = 6;
+		l4proto = ip6[6];
+		rpcmon_copy16(saddr, ip6 + 8);
+		rpcmon_copy16(daddr, ip6 + 24);
+		l3_end = off + 40 + rpcmon_be16(ip6 + 4);
+		off += 40;
+		for (i = 0; i < RPCMON_MAX_IPV6_EXT; i++) {
+			if (l4proto != 0 && l4proto != 43 && l4proto != 60 && l4proto != 44)
+				break;
+			if (off > RPCMON_MAX_L4_OFFSET || rpcmon_pkt_load(pkt, off, ext, 8))
+				return RPCMON_V_TRUNCATED;
+			if (l4proto == 44) { /* fragment header: only the first fragment has ports */
+				if (rpcmon_be16(ext + 2) & 0xfff8)
+					return RPCMON_V_FRAGMENT;
+				l4proto = ext[0];
+				off += 8;
+				continue;
+			}
+			l4proto = ext[0];
+			off += ((__u32)ext[1] + 1) * 8;
+		}
+	} else {
+		return RPCMON_V_NON_IP;
+	}
+	if (off > RPCMON_MAX_L4_OFFSET)
+		return RPCMON_V_TRUNCATED;
+
+	if (l4proto == RPCMON_IPPROTO_TCP) {
+		__u32 doff;
+		if (rpcmon_pkt_load(pkt, off, l4, 20))
+			return RPCMON_V_TRUNCATED;
+		doff = (__u32)(l4[12] >> 4) * 4;
+		if (doff < 20)
+			return RPCMON_V_TRUNCATED;
+		seq = rpcmon_be32(l4 + 4);
+		ack = rpcmon_be32(l4 + 8);
+		tcp_flags = l4[13];
+		off += doff;
+	} else if (l4proto == RPCMON_IPPROTO_UDP) {
+		if (rpcmon_pkt_load(pkt, off, l4, 8))
+			return RPCMON_V_TRUNCATED;
+		off += 8;
+	} else {
+		return RPCMON_V_IGNORE;
+	}
+	sport = rpcmon_be16(l4);
+	dport = rpcmon_be16(l4 + 2);
+	/* Trust the IP length over the frame length (Ethernet pads short frames), but never
+	 * beyond the frame (a truncated capture or a lying header). */
+	if (l3_end > pkt_len)
+		l3_end = pkt_len;
+	if (off > l3_end)
+		return RPCMON_V_TRUNCATED;
+
+	match = RPCMON_MATCH_PORT;
+	role = RPCMON_ROLE_TO_SERVER;
+	app = rpcmon_port_app(dport);
+	if (app == RPCMON_APP_NONE) {
+		role = RPCMON_ROLE_FROM_SERVER;
+		app = rpcmon_port_app(sport);
+	}
+	if (app == RPCMON_APP_NONE) {
+		match = RPCMON_MATCH_WATCHED;
+		key.l4proto = l4proto;
+		key.pad = 0;
+		if (rpcmon_port_maybe_watched(pkt, dport)) {
+			rpcmon_copy16(key.addr, daddr);
+			key.port = dport;
+			if (rpcmon_watched_lookup(pkt, &key, &app))
+				role = RPCMON_ROLE_TO_SERVER;
+		}
+		if (app == RPCMON_APP_NONE && rpcmon_port_maybe_watched(pkt, sport)) {
+			rpcmon_copy16(key.addr, saddr);
+			key.port = sport;
+			if (rpcmon_watched_lookup(pkt, &key, &app))
+				role = RPCMON_ROLE_FROM_SERVER;
+		}
+	}
+	if (app == RPCMON_APP_NONE) {
+		__u32 avail = l3_end - off;
+		if (avail < 12)
+			return RPCMON_V_IGNORE;
+		if (avail > sizeof(sig))
+			avail = sizeof(sig);
+		/* Load 16 bytes when present, else the 12 a UDP ONC test needs. */
+		if (avail == sizeof(sig) ? rpcmon_pkt_load(pkt, off, sig, 16)
+					 : rpcmon_pkt_load(pkt, off, sig, 12))
+			return RPCMON_V_IGNORE;
+		app = rpcmon_signature(sig, avail, l4proto);
+		if (app == RPCMON_APP_NONE)
+			return RPCMON_V_IGNORE;
+		match = RPCMON_MATCH_SIGNATURE;
+		role = RPCMON_ROLE_TO_SERVER;
+		rpcmon_copy16(key.addr, daddr);
+		key.port = dport;
+		key.l4proto = l4proto;
+		key.pad = 0;
+		rpcmon_learn_endpoint(pkt, &key, app);
+	}
+
+	rpcmon_copy16(rec->flow.saddr, saddr);
+	rpcmon_copy16(rec->flow.daddr, daddr);
+	rec->flow.sport = sport;
+	rec->flow.dport = dport;
+	rec->flow.family = family;
+	rec->flow.l4proto = l4proto;
+	rec->flow.vlan_id = vlan_id;
+	rec->tcp_seq = seq;
+	rec->tcp_ack = ack;
+	rec->tcp_flags = tcp_flags;
+	rec->role = role;
+	rec->app = app;
+	rec->match = match;
+	rec->payload_len = l3_end - off;
+	*payload_off = off;
+	return RPCMON_V_CLASSIFIED;
+}
+
+#endif /* RPCMON_CLASSIFY_H */

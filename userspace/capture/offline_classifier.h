@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel's classifier (include/rpcmon/classify.h) compiled as ordinary C++, for pcap input
+// and unit tests: same decisions, same record layout, same counter ids as the BPF programs.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "loader/bpf_loader.h"  // KernelCounters
+#include "rpcmon/wire.h"
+
+namespace rpcmon {
+
+class OfflineClassifier {
+public:
+    explicit OfflineClassifier(uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN);
+
+    // Classifies one Ethernet frame. On success fills `out` (header + payload prefix, exactly
+    // as the kernel would put it in the ring buffer) and returns true. Counts like the kernel.
+    bool classify(std::span<const uint8_t> frame, uint64_t timestamp_ns, std::vector<uint8_t>& out);
+
+    // The watched-endpoint table (user-space twin of the BPF "watched" map + port bitmap).
+    void addWatched(const rpcmon_endpoint_key& key, const rpcmon_endpoint_value& value);
+    void removeWatched(const rpcmon_endpoint_key& key);
+    bool isWatched(const rpcmon_endpoint_key& key) const;
+    size_t watchedCount() const { return watched_.size(); }
+
+    const KernelCounters& counters() const { return counters_; }
+
+    // Hooks called by classify.h (public for its free functions only).
+    bool portMaybeWatched(uint16_t port) const { return (bitmap_[port >> 6] >> (port & 63)) & 1; }
+    bool lookup(const rpcmon_endpoint_key& key, uint8_t* app) const;
+    void learnFromSignature(const rpcmon_endpoint_key& key, uint8_t app);
+
+private:
+    struct KeyHash {
+        size_t operator()(const rpcmon_endpoint_key& k) const;
+    };
+    struct KeyEq {
+        bool operator()(const rpcmon_endpoint_key& a, const rpcmon_endpoint_key& b) const;
+    };
+    void rebuildBitmap();
+
+    uint32_t snaplen_;
+    KernelCounters counters_{};
+    std::unordered_map<rpcmon_endpoint_key, rpcmon_endpoint_value, KeyHash, KeyEq> watched_;
+    std::vector<uint64_t> bitmap_;
+    uint64_t now_ns_ = 0;
+};
+
+}  // namespace rpcmon
