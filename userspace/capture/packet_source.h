@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where packet records come from: the kernel's ring buffer (live) or a pcap file run through
+// the same classifier (offline). Both hand the pipeline byte-identical rpcmon_packet_records.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/byte_reader.h"
+#include "core/types.h"
+#include "output/record.h"
+#include "stream/consumer.h"
+
+namespace rpcmon {
+
+// Receives ring-buffer records (any type, header first) in arrival order.
+class RecordHandler {
+public:
+    virtual ~RecordHandler() = default;
+    // `record` starts with rpcmon_record_header; `wall_ts` is its time on the wall clock.
+    virtual void onRecord(Bytes record, TimeNs wall_ts) = 0;
+    // Called when input is idle or periodically, with the current (capture) time.
+    virtual void onIdle(TimeNs now) = 0;
+};
+
+class PacketSource {
+public:
+    virtual ~PacketSource() = default;
+    // Delivers records until `stop` becomes true or the input ends. Throws on fatal errors.
+    virtual void run(RecordHandler& handler, const std::atomic<bool>& stop) = 0;
+    // Counters of the capture stage (kernel counters live; classifier counters offline).
+    virtual Json stats() const = 0;
+    // Where endpoints learned from replies go (BPF watched map live, classifier offline).
+    virtual EndpointLearner& learner() = 0;
+    // Current time of this source (wall clock live, last packet time offline).
+    virtual TimeNs now() const = 0;
+};
+
+// Names of enum rpcmon_counter, in order (JSON keys of stats lines).
+const char* counterName(int id);
+
+struct PcapOptions {
+    std::string path;
+    uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
+};
+// Throws std::runtime_error("cannot read FILE: reason") for a missing or corrupt file.
+std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);
+
+struct LiveOptions {
+    std::vector<std::string> interfaces;
+    uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
+    bool xdp = true;          // false: socket filter sees both directions (no XDP attached)
+    int poll_timeout_ms = 100;
+};
+// Loads and attaches the BPF programs. Throws with a clear reason (no such interface, missing
+// privileges, XDP already attached).
+std::unique_ptr<PacketSource> makeLiveSource(const LiveOptions& opts);
+
+// The interface of the default IPv4 route (/proc/net/route), or "" if there is none.
+std::string defaultRouteInterface();
+
+}  // namespace rpcmon

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "pipeline/pipeline.h"
+
+#include <cstring>
+
+namespace rpcmon {
+namespace {
+
+const char* appName(uint8_t app) {
+    switch (app) {
+    case RPCMON_APP_ONC: return "onc";
+    case RPCMON_APP_DCERPC: return "dcerpc";
+    case RPCMON_APP_SMB: return "smb";
+    case RPCMON_APP_NBSS: return "netbios";
+    }
+    return "none";
+}
+
+const char* matchName(uint8_t m) {
+    switch (m) {
+    case RPCMON_MATCH_PORT: return "port";
+    case RPCMON_MATCH_WATCHED: return "watched";
+    case RPCMON_MATCH_SIGNATURE: return "signature";
+    }
+    return "none";
+}
+
+const char* hookName(uint8_t h) {
+    switch (h) {
+    case RPCMON_HOOK_XDP: return "xdp";
+    case RPCMON_HOOK_SOCKET: return "socket";
+    case RPCMON_HOOK_PCAP: return "pcap";
+    case RPCMON_HOOK_SOCKET_INGRESS: return "socket_ingress";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner)
+    : opts_(opts), sink_(sink), learner_(learner) {
+    handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
+}
+
+Pipeline::~Pipeline() = default;
+
+void Pipeline::count(const char* name, uint64_t n) { anomalies_[name] += n; }
+
+void Pipeline::onRecord(Bytes record, TimeNs ts) {
+    records_++;
+    if (record.size() < sizeof(rpcmon_record_header)) {
+        bad_record_sizes_++;
+        return;
+    }
+    rpcmon_record_header hdr;
+    std::memcpy(&hdr, record.data(), sizeof hdr);
+    if (hdr.size != record.size()) {
+        bad_record_sizes_++;
+        return;
+    }
+    auto it = handlers_.find(hdr.type);
+    if (it == handlers_.end()) {
+        unknown_record_types_++;
+        return;
+    }
+    (this->*(it->second))(record, ts);
+}
+
+void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
+    if (record.size() < sizeof(rpcmon_packet_record)) {
+        bad_record_sizes_++;
+        return;
+    }
+    rpcmon_packet_record rec;
+    std::memcpy(&rec, record.data(), sizeof rec);
+    if (sizeof rec + rec.captured_len != record.size()) {
+        bad_record_sizes_++;
+        return;
+    }
+    packets_by_app_[rec.app < packets_by_app_.size() ? rec.app : 0]++;
+    if (opts_.packet_records) emitPacketRecord(rec, ts);
+}
+
+void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, TimeNs ts) {
+    FlowContext flow;
+    bool from_server = rec.role == RPCMON_ROLE_FROM_SERVER;
+    std::memcpy(flow.key.client.data(), from_server ? rec.flow.daddr : rec.flow.saddr, 16);
+    std::memcpy(flow.key.server.data(), from_server ? rec.flow.saddr : rec.flow.daddr, 16);
+    flow.key.client_port = from_server ? rec.flow.dport : rec.flow.sport;
+    flow.key.server_port = from_server ? rec.flow.sport : rec.flow.dport;
+    flow.key.l4proto = rec.flow.l4proto;
+    flow.key.vlan_id = rec.flow.vlan_id;
+    flow.flow_id = FlowKeyHash{}(flow.key) & 0x7fffffffffffull;
+    Json j = makeRecord(flow, ts, "packet");
+    Json& p = j["packet"];
+    p["app"] = appName(rec.app);
+    p["direction"] = from_server ? "to_client" : "to_server";
+    p["match"] = matchName(rec.match);
+    p["hook"] = hookName(rec.hook);
+    p["ifindex"] = rec.ifindex;
+    if (rec.flow.l4proto == 6) {
+        p["tcp_seq"] = rec.tcp_seq;
+        p["tcp_ack"] = rec.tcp_ack;
+        p["tcp_flags"] = rec.tcp_flags;
+    }
+    p["payload_len"] = rec.payload_len;
+    p["captured_len"] = rec.captured_len;
+    if (rec.hdr.flags & RPCMON_RECF_TRUNCATED) p["truncated"] = true;
+    sink_.emit(std::move(j));
+}
+
+void Pipeline::onIdle(TimeNs) {}
+
+void Pipeline::finish(TimeNs) {}
+
+Json Pipeline::stats() const {
+    Json j;
+    j["records"] = records_;
+    j["unknown_record_types"] = unknown_record_types_;
+    j["bad_record_sizes"] = bad_record_sizes_;
+    for (uint8_t a = 0; a < packets_by_app_.size(); a++) j["packets_by_app"][appName(a)] = packets_by_app_[a];
+    j["anomalies"] = Json::object();
+    for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
+    return j;
+}
+
+}  // namespace rpcmon

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one downstream pipeline for live and offline input: dispatches ring-buffer records by
+// type, keeps per-flow state, hands payload to the protocol layers, emits records and stats.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "capture/packet_source.h"
+#include "output/record.h"
+#include "stream/consumer.h"
+
+namespace rpcmon {
+
+struct PipelineOptions {
+    bool packet_records = false;  // also emit one `event_type: "packet"` line per packet
+};
+
+class Pipeline : public RecordHandler, public AnomalyCounter {
+public:
+    Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner);
+    ~Pipeline() override;
+
+    void onRecord(Bytes record, TimeNs wall_ts) override;
+    void onIdle(TimeNs now) override;
+    void count(const char* name, uint64_t n = 1) override;
+
+    // Ends every flow (reports pending calls) - end of capture or agent shutdown.
+    void finish(TimeNs now);
+    // The pipeline's counters (records by type, anomalies by name, flows) for stats lines.
+    Json stats() const;
+
+private:
+    using Handler = void (Pipeline::*)(Bytes record, TimeNs ts);
+    void onPacketRecord(Bytes record, TimeNs ts);
+    void emitPacketRecord(const rpcmon_packet_record& rec, TimeNs ts);
+
+    PipelineOptions opts_;
+    RecordSink& sink_;
+    EndpointLearner& learner_;
+    std::map<uint16_t, Handler> handlers_;   // record type -> handler (Tetragon's table)
+    std::map<std::string, uint64_t> anomalies_;
+    uint64_t records_ = 0, unknown_record_types_ = 0, bad_record_sizes_ = 0;
+    std::array<uint64_t, 5> packets_by_app_{};
+};
+
+}  // namespace rpcmon
