@@ -10,7 +10,9 @@ TEST_PKGS=(iproute2 ethtool tcpdump tshark rpcbind libnfs-utils nfs-ganesha nfs-
            samba smbclient python3-impacket tcpreplay tmux procps)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" ${RPCMON_SKIP_TEST_PKGS:+} $( [[ "${1:-}" == "--build-only" ]] || echo "${TEST_PKGS[@]}" ); do
+wanted=("${BUILD_PKGS[@]}")
+[[ "${1:-}" == "--build-only" ]] || wanted+=("${TEST_PKGS[@]}")
+for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
