@@ -18,6 +18,7 @@
 #include "capture/packet_source.h"
 #include "loader/bpf_loader.h"
 #include "output/eve_writer.h"
+#include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
 
 using namespace rpcmon;
@@ -73,7 +74,7 @@ private:
 
 int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval) {
     EveWriter out(eve);
-    Pipeline pipe(popts, out, src.learner());
+    Pipeline pipe(popts, out, src.learner(), makeDissectors());
     Session session(src, pipe, out, stats_interval);
     src.run(session, g_stop);
     pipe.finish(src.now());

@@ -37,9 +37,15 @@ const char* hookName(uint8_t h) {
 
 }  // namespace
 
-Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner)
-    : opts_(opts), sink_(sink), learner_(learner) {
+Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner, ConsumerMaker maker)
+    : opts_(opts), sink_(sink), learner_(learner), maker_(std::move(maker)) {
     handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
+    flows_ = std::make_unique<FlowTable>(
+        opts.flows,
+        [this](const FlowContext& ctx) -> std::unique_ptr<StreamConsumer> {
+            return maker_ ? maker_(ctx, sink_, *this, learner_) : nullptr;
+        },
+        *this);
 }
 
 Pipeline::~Pipeline() = default;
@@ -78,19 +84,32 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
         return;
     }
     packets_by_app_[rec.app < packets_by_app_.size() ? rec.app : 0]++;
-    if (opts_.packet_records) emitPacketRecord(rec, ts);
+    if (rec.role == RPCMON_ROLE_UNKNOWN) {
+        count("pipeline.packet_without_role");
+        return;
+    }
+    PacketInfo p;
+    bool from_server = rec.role == RPCMON_ROLE_FROM_SERVER;
+    std::memcpy(p.key.client.data(), from_server ? rec.flow.daddr : rec.flow.saddr, 16);
+    std::memcpy(p.key.server.data(), from_server ? rec.flow.saddr : rec.flow.daddr, 16);
+    p.key.client_port = from_server ? rec.flow.dport : rec.flow.sport;
+    p.key.server_port = from_server ? rec.flow.sport : rec.flow.dport;
+    p.key.l4proto = rec.flow.l4proto;
+    p.key.vlan_id = rec.flow.vlan_id;
+    p.dir = from_server ? Direction::FromServer : Direction::ToServer;
+    p.app = rec.app;
+    p.tcp_seq = rec.tcp_seq;
+    p.tcp_ack = rec.tcp_ack;
+    p.tcp_flags = rec.tcp_flags;
+    p.payload = record.subspan(sizeof rec);
+    p.payload_len = rec.payload_len;
+    p.ts = ts;
+    const FlowContext& flow = flows_->packet(p);
+    if (opts_.packet_records) emitPacketRecord(rec, flow, ts);
 }
 
-void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, TimeNs ts) {
-    FlowContext flow;
+void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts) {
     bool from_server = rec.role == RPCMON_ROLE_FROM_SERVER;
-    std::memcpy(flow.key.client.data(), from_server ? rec.flow.daddr : rec.flow.saddr, 16);
-    std::memcpy(flow.key.server.data(), from_server ? rec.flow.saddr : rec.flow.daddr, 16);
-    flow.key.client_port = from_server ? rec.flow.dport : rec.flow.sport;
-    flow.key.server_port = from_server ? rec.flow.sport : rec.flow.dport;
-    flow.key.l4proto = rec.flow.l4proto;
-    flow.key.vlan_id = rec.flow.vlan_id;
-    flow.flow_id = FlowKeyHash{}(flow.key) & 0x7fffffffffffull;
     Json j = makeRecord(flow, ts, "packet");
     Json& p = j["packet"];
     p["app"] = appName(rec.app);
@@ -109,9 +128,13 @@ void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, TimeNs ts) {
     sink_.emit(std::move(j));
 }
 
-void Pipeline::onIdle(TimeNs) {}
+void Pipeline::onIdle(TimeNs now) {
+    if (now < last_tick_ + opts_.tick_interval_ns) return;
+    last_tick_ = now;
+    flows_->tick(now);
+}
 
-void Pipeline::finish(TimeNs) {}
+void Pipeline::finish(TimeNs now) { flows_->closeAll(now); }
 
 Json Pipeline::stats() const {
     Json j;
@@ -119,6 +142,10 @@ Json Pipeline::stats() const {
     j["unknown_record_types"] = unknown_record_types_;
     j["bad_record_sizes"] = bad_record_sizes_;
     for (uint8_t a = 0; a < packets_by_app_.size(); a++) j["packets_by_app"][appName(a)] = packets_by_app_[a];
+    j["flows"]["active"] = flows_->size();
+    j["flows"]["created"] = flows_->created();
+    j["flows"]["evicted"] = flows_->evicted();
+    j["flows"]["reassembly_buffered_bytes"] = flows_->bufferedBytes();
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
     return j;

@@ -12,16 +12,23 @@
 #include "capture/packet_source.h"
 #include "output/record.h"
 #include "stream/consumer.h"
+#include "stream/flow_table.h"
 
 namespace rpcmon {
 
 struct PipelineOptions {
     bool packet_records = false;  // also emit one `event_type: "packet"` line per packet
+    FlowLimits flows;
+    TimeNs tick_interval_ns = 1000000000ull;  // how often flows expire and calls time out
 };
+
+// Creates the application consumer for a new flow (the protocol layers); see dissectors.h.
+using ConsumerMaker = std::function<std::unique_ptr<StreamConsumer>(const FlowContext&, RecordSink&,
+                                                                    AnomalyCounter&, EndpointLearner&)>;
 
 class Pipeline : public RecordHandler, public AnomalyCounter {
 public:
-    Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner);
+    Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner, ConsumerMaker maker);
     ~Pipeline() override;
 
     void onRecord(Bytes record, TimeNs wall_ts) override;
@@ -36,7 +43,7 @@ public:
 private:
     using Handler = void (Pipeline::*)(Bytes record, TimeNs ts);
     void onPacketRecord(Bytes record, TimeNs ts);
-    void emitPacketRecord(const rpcmon_packet_record& rec, TimeNs ts);
+    void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
 
     PipelineOptions opts_;
     RecordSink& sink_;
@@ -45,6 +52,9 @@ private:
     std::map<std::string, uint64_t> anomalies_;
     uint64_t records_ = 0, unknown_record_types_ = 0, bad_record_sizes_ = 0;
     std::array<uint64_t, 5> packets_by_app_{};
+    ConsumerMaker maker_;
+    std::unique_ptr<FlowTable> flows_;
+    TimeNs last_tick_ = 0;
 };
 
 }  // namespace rpcmon

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "stream/tcp_reassembler.h"
+
+#include <algorithm>
+
+namespace rpcmon {
+
+namespace {
+constexpr uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04;
+}
+
+TcpReassembler::TcpReassembler(Direction dir, const ReassemblyLimits& limits, ReassemblyBudget& budget,
+                               AnomalyCounter& anomalies)
+    : dir_(dir), limits_(limits), budget_(budget), anomalies_(anomalies) {}
+
+TcpReassembler::~TcpReassembler() { release(pending_.size() + ooo_bytes_); }
+
+void TcpReassembler::charge(size_t n) { budget_.used += n; }
+void TcpReassembler::release(size_t n) { budget_.used -= std::min(n, budget_.used); }
+
+void TcpReassembler::gap(uint64_t bytes, StreamConsumer& consumer) {
+    anomalies_.count("tcp.gaps");
+    anomalies_.count("tcp.gap_bytes", bytes);
+    release(pending_.size());
+    pending_.clear();
+    consumer.onGap(dir_, bytes);
+}
+
+void TcpReassembler::deliver(Bytes data, TimeNs ts, StreamConsumer& consumer) {
+    if (data.empty()) return;
+    if (!pending_.empty()) {
+        if (pending_.size() + data.size() <= limits_.max_pending && budget_.used + data.size() <= budget_.limit) {
+            pending_.insert(pending_.end(), data.begin(), data.end());
+            charge(data.size());
+            size_t used = std::min(consumer.onData(dir_, pending_, ts), pending_.size());
+            pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(used));
+            release(used);
+            return;
+        }
+        // The consumer waits for a frame larger than we keep: give up on that frame.
+        anomalies_.count(pending_.size() + data.size() > limits_.max_pending ? "tcp.pending_limit_exceeded"
+                                                                             : "tcp.global_budget_exceeded");
+        gap(0, consumer);
+    }
+    // Parse straight from the segment; keep only what is left over, within the limits.
+    size_t used = std::min(consumer.onData(dir_, data, ts), data.size());
+    data = data.subspan(used);
+    if (data.empty()) return;
+    if (data.size() > limits_.max_pending || budget_.used + data.size() > budget_.limit) {
+        anomalies_.count(data.size() > limits_.max_pending ? "tcp.pending_limit_exceeded" : "tcp.global_budget_exceeded");
+        gap(data.size(), consumer);
+        return;
+    }
+    pending_.assign(data.begin(), data.end());
+    charge(pending_.size());
+}
+
+void TcpReassembler::skipTo(uint32_t seq, StreamConsumer& consumer) {
+    uint64_t lost = static_cast<uint32_t>(seq - next_seq_);
+    next_seq_ = seq;
+    gap(lost, consumer);
+}
+
+void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t wire_len, TimeNs ts,
+                             StreamConsumer& consumer) {
+    if (flags & kRst) rst_ = true;
+    if (flags & kSyn) {
+        // SYN consumes one sequence number; data on a SYN (TFO) starts after it.
+        if (!synced_ || seqBefore(next_seq_, seq + 1)) {
+            synced_ = true;
+            next_seq_ = seq + 1;
+        }
+        seq += 1;
+    }
+    if (!synced_) {
+        // Picked up mid-stream: start here; the consumer finds the next frame boundary itself.
+        synced_ = true;
+        next_seq_ = seq;
+    }
+    if (flags & kFin) fin_ = true;
+    if (wire_len == 0) return;
+    data = data.first(std::min<size_t>(data.size(), wire_len));
+
+    // Trim what was already delivered (retransmission or overlap).
+    if (seqBefore(seq, next_seq_)) {
+        uint32_t old = next_seq_ - seq;
+        if (old >= wire_len) {
+            anomalies_.count("tcp.retransmitted_segments");
+            return;
+        }
+        anomalies_.count("tcp.overlapping_segments");
+        data = data.subspan(std::min<size_t>(old, data.size()));
+        wire_len -= old;
+        seq = next_seq_;
+    }
+    uint32_t missing_tail = wire_len - static_cast<uint32_t>(data.size());
+
+    if (seq == next_seq_) {
+        next_seq_ = seq + wire_len;
+        deliver(data, ts, consumer);
+        if (missing_tail) {
+            anomalies_.count("tcp.snap_truncated_segments");
+            gap(missing_tail, consumer);
+        }
+        drainOutOfOrder(ts, consumer);
+        return;
+    }
+
+    // Out of order: hold it until the hole before it fills (bounded).
+    if (ooo_.count(seq) && ooo_[seq].size() >= data.size()) {
+        anomalies_.count("tcp.retransmitted_segments");
+        return;
+    }
+    if (ooo_bytes_ + data.size() > limits_.max_out_of_order || ooo_.size() >= limits_.max_out_of_order_segments ||
+        budget_.used + data.size() > budget_.limit) {
+        // Give up on the hole: it is lost. Skip to the earliest held segment and go on.
+        anomalies_.count("tcp.out_of_order_limit_exceeded");
+        uint32_t first = ooo_.empty() ? seq : ooo_.begin()->first;
+        if (seqBefore(seq, first)) first = seq;
+        skipTo(first, consumer);
+        if (first == seq) {
+            next_seq_ = seq + wire_len;
+            deliver(data, ts, consumer);
+            if (missing_tail) gap(missing_tail, consumer);
+        } else {
+            auto& slot = ooo_[seq];
+            release(slot.size());
+            ooo_bytes_ -= slot.size();
+            slot.assign(data.begin(), data.end());
+            ooo_bytes_ += slot.size();
+            charge(slot.size());
+            if (missing_tail) ooo_holes_[seq] = missing_tail;
+        }
+        drainOutOfOrder(ts, consumer);
+        return;
+    }
+    anomalies_.count("tcp.out_of_order_segments");
+    auto& slot = ooo_[seq];
+    release(slot.size());
+    ooo_bytes_ -= slot.size();
+    slot.assign(data.begin(), data.end());
+    ooo_bytes_ += slot.size();
+    charge(slot.size());
+    if (missing_tail) ooo_holes_[seq] = missing_tail;
+}
+
+void TcpReassembler::drainOutOfOrder(TimeNs ts, StreamConsumer& consumer) {
+    while (!ooo_.empty()) {
+        auto it = ooo_.begin();
+        uint32_t seq = it->first;
+        if (seqBefore(next_seq_, seq)) return;  // still a hole before it
+        std::vector<uint8_t> data = std::move(it->second);
+        ooo_.erase(it);
+        ooo_bytes_ -= data.size();
+        release(data.size());
+        uint32_t tail = 0;
+        if (auto h = ooo_holes_.find(seq); h != ooo_holes_.end()) {
+            tail = h->second;
+            ooo_holes_.erase(h);
+        }
+        uint32_t len = static_cast<uint32_t>(data.size()) + tail;
+        uint32_t old = next_seq_ - seq;  // overlap with what was delivered already
+        if (old >= len) continue;
+        next_seq_ = seq + len;
+        Bytes fresh(data);
+        if (old < fresh.size()) {
+            deliver(fresh.subspan(old), ts, consumer);
+            if (tail) gap(tail, consumer);
+        } else {
+            gap(len - old, consumer);
+        }
+    }
+}
+
+void TcpReassembler::peerAcked(uint32_t ack, TimeNs ts, StreamConsumer& consumer) {
+    if (!synced_ || !seqBefore(next_seq_, ack)) return;
+    // Bytes before `ack` that we do not hold were seen by the peer but not by us.
+    uint32_t target = ack;
+    if (!ooo_.empty() && seqBefore(ooo_.begin()->first, target)) target = ooo_.begin()->first;
+    if (target == next_seq_) return;
+    anomalies_.count("tcp.capture_loss_acked");
+    skipTo(target, consumer);
+    drainOutOfOrder(ts, consumer);
+}
+
+void TcpReassembler::flush(TimeNs ts, StreamConsumer& consumer) {
+    while (!ooo_.empty()) {
+        skipTo(ooo_.begin()->first, consumer);
+        drainOutOfOrder(ts, consumer);
+    }
+}
+
+}  // namespace rpcmon
