@@ -88,6 +88,7 @@ _lab_bg() {
     local pidfile=$1 log=$2 i
     shift 2
     rm -f "$pidfile"
+    # shellcheck disable=SC2016  # $$ and $0 are for the inner bash
     setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' "$pidfile" "$@" \
         </dev/null >"$log" 2>&1 &
     for ((i = 0; i < 100; i++)); do
@@ -182,6 +183,7 @@ _lab_start_holder() {
     rm -f "$ready"
     # ip netns exec also remounts /sys for NS so /sys/class/net shows the lab's interfaces.
     # ip netns exec, unshare (without --fork) and sh all exec, so the PID stays the holder's.
+    # shellcheck disable=SC2016  # the script's $-expressions are for the inner sh
     pid=$(_lab_bg "$st/$side.holder.pid" "$st/$side.holder.log" \
         ip netns exec "$ns" unshare -m -u --propagation private sh -c '
         set -e
@@ -217,13 +219,16 @@ _lab_up_main() {
         _lab_die "namespace $cli or $srv exists without lab state; run: $0 down $name"
     fi
     if [[ -z "$n" ]]; then n=$(_lab_free_n); fi
-    [[ "$n" =~ ^[0-9]+$ ]] && ((n >= 1 && n <= 254)) || _lab_die "N must be 1..254, got '$n'"
+    if ! [[ "$n" =~ ^[0-9]+$ ]] || ((n < 1 || n > 254)); then
+        _lab_die "N must be 1..254, got '$n'"
+    fi
     if grep -qx "$n" "$LAB_STATE_BASE"/*/n 2>/dev/null; then
         _lab_die "subnet 10.203.$n.0/24 is used by another lab"
     fi
     mkdir -p "$st"
     echo "$n" >"$st/n"
     # From here on a failure must leave nothing behind.
+    # shellcheck disable=SC2154  # rc is assigned inside the trap
     trap 'rc=$?; if ((rc)); then
         echo "netns.sh: creating lab '"$name"' failed (rc=$rc); removing what was built" >&2
         _lab_down_main "'"$name"'" >/dev/null 2>&1; fi' EXIT
