@@ -55,9 +55,12 @@ struct {
 	__type(value, __u64);
 } watched_ports SEC(".maps");
 
-/* The record is assembled here and copied to the ring with its exact size. */
+/* Socket filter only: the first bytes of the frame, loaded with one helper call so header
+ * reads need no further calls. 128 covers Ethernet + VLAN + IPv6 + TCP with options. */
+#define RPCMON_SKB_HEAD 128
+
 struct rpcmon_scratch {
-	__u8 buf[sizeof(struct rpcmon_packet_record) + RPCMON_MAX_SNAPLEN];
+	__u8 head[RPCMON_SKB_HEAD];
 };
 
 struct {
@@ -67,30 +70,35 @@ struct {
 	__type(value, struct rpcmon_scratch);
 } scratch SEC(".maps");
 
-/* The packet as the classifier sees it: XDP reads the linear data directly; the socket filter
- * (no direct packet access) loads relative to the MAC header, which is where an AF_PACKET
- * socket's skb->data points and also where BPF_PROG_TEST_RUN's does not (it starts at the
- * network header) - relative loads make both the same. `skb` is a compile-time NULL in the
- * XDP path, so each program keeps only its own branch. */
+/* The packet as the classifier sees it: XDP reads the linear data in place; the socket filter
+ * (no direct packet access) reads from `head`, a copy of the frame's first bytes made relative
+ * to the MAC header - where an AF_PACKET socket's skb->data points and where
+ * BPF_PROG_TEST_RUN's does not (it starts at the network header), so relative loads make both
+ * the same. `skb` is a compile-time NULL in the XDP path, so each program keeps only its own
+ * branch. */
 struct rpcmon_pkt {
 	void *data;
 	void *data_end;
 	struct xdp_md *xdp;
 	struct __sk_buff *skb;
+	__u8 *head;
+	__u32 head_len;
 	struct rpcmon_counters *cnt;
 };
 
-static __always_inline int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len)
+static __always_inline const __u8 *rpcmon_pkt_ptr(struct rpcmon_pkt *p, __u32 off, __u32 len, __u8 *tmp)
 {
-	if (p->skb)
-		return bpf_skb_load_bytes_relative(p->skb, off, dst, len, BPF_HDR_START_MAC) ? -1 : 0;
+	if (p->skb) {
+		if (off <= RPCMON_SKB_HEAD - len && off + len <= p->head_len)
+			return p->head + off;
+		return bpf_skb_load_bytes_relative(p->skb, off, tmp, len, BPF_HDR_START_MAC) ? 0 : tmp;
+	}
 	if (off > RPCMON_MAX_L4_OFFSET + 64)
-		return -1;
-	__u8 *s = (__u8 *)p->data + off;
-	if ((void *)(s + len) > p->data_end)
-		return -1;
-	__builtin_memcpy(dst, s, len);
-	return 0;
+		return 0;
+	const __u8 *s = (const __u8 *)p->data + off;
+	if ((const void *)(s + len) > p->data_end)
+		return 0;
+	return s;
 }
 
 static __always_inline int rpcmon_port_maybe_watched(struct rpcmon_pkt *p, __u16 port)
@@ -133,13 +141,32 @@ static __always_inline void rpcmon_learn_endpoint(struct rpcmon_pkt *p,
 
 #include "rpcmon/classify.h"
 
+/* Copies n payload bytes (n in [1, size], size a power of two known at the call site) into the
+ * reserved record; returns the bytes copied (0 if the packet could not be read). */
+#define RPCMON_COPY_PAYLOAD(pkt, r, off, caplen, size)                                          \
+	({                                                                                        \
+		__u32 __n = (((caplen) - 1) & ((size) - 1)) + 1;                                  \
+		long __err;                                                                       \
+		if ((pkt)->skb) {                                                                 \
+			/* Relative loads cover only the linear part; a GSO packet's payload sits  \
+			 * in page fragments, which bpf_skb_load_bytes reads (AF_PACKET: data =   \
+			 * MAC). */                                                               \
+			__err = bpf_skb_load_bytes_relative((pkt)->skb, off, (r)->payload, __n,    \
+							    BPF_HDR_START_MAC);                     \
+			if (__err)                                                                \
+				__err = bpf_skb_load_bytes((pkt)->skb, off, (r)->payload, __n);   \
+		} else {                                                                          \
+			__err = bpf_xdp_load_bytes((pkt)->xdp, off, (r)->payload, __n);           \
+		}                                                                                 \
+		__err ? 0 : __n;                                                                  \
+	})
+
 static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int len_excludes_l2,
 					  __u8 hook, __u32 ifindex, __u32 slot)
 {
 	struct rpcmon_counters *cnt = bpf_map_lookup_elem(&counters, &slot);
-	struct rpcmon_scratch *s;
-	struct rpcmon_packet_record *rec;
-	__u32 zero = 0, payload_off = 0, caplen;
+	struct rpcmon_packet_record rec, *r;
+	__u32 payload_off = 0, caplen;
 	int verdict;
 
 	if (!cnt)
@@ -147,12 +174,20 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	pkt->cnt = cnt;
 	cnt->c[RPCMON_CNT_PACKETS_SEEN]++;
 	cnt->c[RPCMON_CNT_BYTES_SEEN] += len;
-	s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
-		return;
-	rec = (struct rpcmon_packet_record *)s->buf;
+	if (pkt->skb) {
+		__u32 zero = 0;
+		struct rpcmon_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+		/* Same value for n in [1, HEAD]; the mask lets the verifier see the range. */
+		__u32 n = len < RPCMON_SKB_HEAD ? len : RPCMON_SKB_HEAD;
 
-	verdict = rpcmon_classify(pkt, len, len_excludes_l2, rec, &payload_off);
+		if (!s)
+			return;
+		n = ((n - 1) & (RPCMON_SKB_HEAD - 1)) + 1;
+		pkt->head = s->head;
+		pkt->head_len = bpf_skb_load_bytes_relative(pkt->skb, 0, s->head, n, BPF_HDR_START_MAC) ? 0 : n;
+	}
+
+	verdict = rpcmon_classify(pkt, len, len_excludes_l2, &rec, &payload_off);
 	if (verdict != RPCMON_V_CLASSIFIED) {
 		if (verdict == RPCMON_V_TRUNCATED)
 			cnt->c[RPCMON_CNT_TRUNCATED_HEADERS]++;
@@ -165,42 +200,45 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	cnt->c[RPCMON_CNT_PACKETS_CLASSIFIED]++;
 	cnt->c[RPCMON_CNT_BYTES_CLASSIFIED] += len;
 
-	rec->hdr.type = RPCMON_REC_PACKET;
-	rec->hdr.flags = 0;
-	rec->hdr.timestamp_ns = bpf_ktime_get_ns();
-	rec->ifindex = ifindex;
-	rec->hook = hook;
-	rec->reserved = 0;
-	caplen = rec->payload_len;
+	rec.hdr.type = RPCMON_REC_PACKET;
+	rec.hdr.flags = 0;
+	rec.hdr.timestamp_ns = bpf_ktime_get_ns();
+	rec.ifindex = ifindex;
+	rec.hook = hook;
+	rec.pad[0] = rec.pad[1] = rec.pad[2] = 0;
+	rec.reserved = 0;
+	caplen = rec.payload_len;
 	if (caplen > cfg_snaplen) {
 		caplen = cfg_snaplen;
-		rec->hdr.flags = RPCMON_RECF_TRUNCATED;
+		rec.hdr.flags = RPCMON_RECF_TRUNCATED;
 	}
-	if (caplen > RPCMON_MAX_SNAPLEN)
-		caplen = RPCMON_MAX_SNAPLEN;
-	if (caplen > 0) {
-		/* Same value for caplen in [1, MAX]; the mask lets the verifier see the range. */
-		__u32 n = ((caplen - 1) & (RPCMON_MAX_SNAPLEN - 1)) + 1;
-		long err;
 
-		if (pkt->skb) {
-			/* Relative loads cover only the linear part; a GSO packet's payload sits in
-			 * page fragments, which bpf_skb_load_bytes reads (AF_PACKET: data = MAC). */
-			err = bpf_skb_load_bytes_relative(pkt->skb, payload_off, rec->payload, n,
-							  BPF_HDR_START_MAC);
-			if (err)
-				err = bpf_skb_load_bytes(pkt->skb, payload_off, rec->payload, n);
-		} else {
-			err = bpf_xdp_load_bytes(pkt->xdp, payload_off, rec->payload, n);
-		}
-		if (err)
-			caplen = 0;
+	/* Reserve in place (no second copy) in one of three size classes: the verifier needs a
+	 * constant size, and one class for all would waste ring space on small packets. The
+	 * record's own hdr.size says how much of the reservation is used. */
+	if (caplen <= 256) {
+		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 256, 0);
+		if (!r)
+			goto drop;
+		caplen = caplen ? RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 256) : 0;
+	} else if (caplen <= 1024) {
+		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 1024, 0);
+		if (!r)
+			goto drop;
+		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 1024);
+	} else {
+		r = bpf_ringbuf_reserve(&events, sizeof(rec) + RPCMON_MAX_SNAPLEN, 0);
+		if (!r)
+			goto drop;
+		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, RPCMON_MAX_SNAPLEN);
 	}
-	rec->captured_len = caplen;
-	caplen &= (2 * RPCMON_MAX_SNAPLEN - 1); /* no-op for caplen <= MAX; bounds it for the verifier */
-	rec->hdr.size = sizeof(*rec) + caplen;
-	if (bpf_ringbuf_output(&events, rec, sizeof(*rec) + caplen, 0))
-		cnt->c[RPCMON_CNT_RINGBUF_DROPS]++;
+	rec.captured_len = caplen;
+	rec.hdr.size = sizeof(rec) + caplen;
+	__builtin_memcpy(r, &rec, sizeof(rec));
+	bpf_ringbuf_submit(r, 0);
+	return;
+drop:
+	cnt->c[RPCMON_CNT_RINGBUF_DROPS]++;
 }
 
 SEC("xdp")

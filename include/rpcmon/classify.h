@@ -5,8 +5,10 @@
  * the includer provides, before including this file,
  *
  *   struct rpcmon_pkt;                       the packet being classified (opaque here)
- *   int  rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len);
- *                                            copy len (a constant) bytes at off; 0 or -1
+ *   const __u8 *rpcmon_pkt_ptr(struct rpcmon_pkt *p, __u32 off, __u32 len, __u8 *tmp);
+ *                                            len (a constant) bytes at off: a pointer into the
+ *                                            packet where it can be read directly (XDP, user
+ *                                            space), else copied into tmp; NULL if out of bounds
  *   int  rpcmon_port_maybe_watched(struct rpcmon_pkt *p, __u16 port);
  *                                            cheap prefilter: may (port) be in the watched map?
  *   int  rpcmon_watched_lookup(struct rpcmon_pkt *p, const struct rpcmon_endpoint_key *k,
@@ -15,8 +17,9 @@
  *                              __u8 app);    remember a server found by payload signature
  *
  * so the kernel and user space run the very same decisions (Pixie's trick). Every read goes
- * through rpcmon_pkt_load, which bounds-checks; offsets are capped with named constants so the
- * verifier can prove them.
+ * through rpcmon_pkt_ptr (skb_header_pointer's idea), which bounds-checks; offsets are capped
+ * with named constants so the verifier can prove them. Only the bytes a decision needs are
+ * read: no header is copied in the XDP path.
  */
 #ifndef RPCMON_CLASSIFY_H
 #define RPCMON_CLASSIFY_H
@@ -127,6 +130,28 @@ RPCMON_INLINE void rpcmon_copy16(__u8 *dst, const __u8 *src)
 		dst[i] = src[i];
 }
 
+/* Copies the source (dst = 0) or destination (dst = 1) address, IPv4 mapped into IPv6, from
+ * the IP header at ip_off. Done only once a packet needs it: most packets are decided on ports
+ * alone, and address copies were a measurable share of the non-RPC cost. */
+RPCMON_INLINE int rpcmon_copy_addr(struct rpcmon_pkt *pkt, __u8 family, __u32 ip_off, int dst, __u8 *out)
+{
+	__u8 tmp[16];
+	const __u8 *a;
+
+	if (family == 4) {
+		a = rpcmon_pkt_ptr(pkt, ip_off + (dst ? 16 : 12), 4, tmp);
+		if (!a)
+			return -1;
+		rpcmon_map_v4(out, a);
+		return 0;
+	}
+	a = rpcmon_pkt_ptr(pkt, ip_off + (dst ? 24 : 8), 16, tmp);
+	if (!a)
+		return -1;
+	rpcmon_copy16(out, a);
+	return 0;
+}
+
 /*
  * Classify one Ethernet frame of pkt_len bytes (pkt_len counted from the network header when
  * len_excludes_l2: BPF_PROG_TEST_RUN hands socket filters such skbs). On RPCMON_V_CLASSIFIED,
@@ -136,71 +161,74 @@ RPCMON_INLINE void rpcmon_copy16(__u8 *dst, const __u8 *src)
 RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len_excludes_l2,
 				  struct rpcmon_packet_record *rec, __u32 *payload_off)
 {
-	__u8 eth[14], vlan[4], l4[20], sig[16];
-	__u32 off = 14, l3_end;
+	__u8 tmp[40]; /* only used where the packet cannot be read in place (socket filter) */
+	const __u8 *h, *l4;
+	__u32 off = 14, l3_end, ip_off;
 	__u16 proto, vlan_id = 0;
 	__u8 l4proto, family;
-	__u8 saddr[16], daddr[16];
 	__u16 sport, dport;
 	__u32 seq = 0, ack = 0;
 	__u8 tcp_flags = 0, app, role, match;
 	struct rpcmon_endpoint_key key;
 	int i;
 
-	if (rpcmon_pkt_load(pkt, 0, eth, 14))
+	h = rpcmon_pkt_ptr(pkt, 12, 2, tmp);
+	if (!h)
 		return RPCMON_V_TRUNCATED;
-	proto = rpcmon_be16(eth + 12);
+	proto = rpcmon_be16(h);
 	if (proto == RPCMON_ETH_P_8021Q || proto == RPCMON_ETH_P_8021AD) {
-		if (rpcmon_pkt_load(pkt, 14, vlan, 4))
+		h = rpcmon_pkt_ptr(pkt, 14, 4, tmp);
+		if (!h)
 			return RPCMON_V_TRUNCATED;
-		vlan_id = rpcmon_be16(vlan) & 0x0fff;
-		proto = rpcmon_be16(vlan + 2);
+		vlan_id = rpcmon_be16(h) & 0x0fff;
+		proto = rpcmon_be16(h + 2);
 		off = 18;
 	}
 	if (len_excludes_l2)
 		pkt_len += off;
 
 	if (proto == RPCMON_ETH_P_IP) {
-		__u8 ip[20];
 		__u32 ihl, tot;
-		if (rpcmon_pkt_load(pkt, off, ip, 20))
+		h = rpcmon_pkt_ptr(pkt, off, 20, tmp);
+		if (!h)
 			return RPCMON_V_TRUNCATED;
-		ihl = (__u32)(ip[0] & 0x0f) * 4;
-		tot = rpcmon_be16(ip + 2);
-		if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl)
+		ihl = (__u32)(h[0] & 0x0f) * 4;
+		tot = rpcmon_be16(h + 2);
+		if ((h[0] >> 4) != 4 || ihl < 20 || tot < ihl)
 			return RPCMON_V_TRUNCATED;
-		if (rpcmon_be16(ip + 6) & 0x1fff)
+		if (rpcmon_be16(h + 6) & 0x1fff)
 			return RPCMON_V_FRAGMENT;
 		family = 4;
-		l4proto = ip[9];
-		rpcmon_map_v4(saddr, ip + 12);
-		rpcmon_map_v4(daddr, ip + 16);
+		l4proto = h[9];
+		ip_off = off;
 		l3_end = off + tot;
 		off += ihl;
 	} else if (proto == RPCMON_ETH_P_IPV6) {
-		__u8 ip6[40], ext[8];
-		if (rpcmon_pkt_load(pkt, off, ip6, 40))
+		h = rpcmon_pkt_ptr(pkt, off, 40, tmp);
+		if (!h)
 			return RPCMON_V_TRUNCATED;
 		family = 6;
-		l4proto = ip6[6];
-		rpcmon_copy16(saddr, ip6 + 8);
-		rpcmon_copy16(daddr, ip6 + 24);
-		l3_end = off + 40 + rpcmon_be16(ip6 + 4);
+		l4proto = h[6];
+		ip_off = off;
+		l3_end = off + 40 + rpcmon_be16(h + 4);
 		off += 40;
 		for (i = 0; i < RPCMON_MAX_IPV6_EXT; i++) {
 			if (l4proto != 0 && l4proto != 43 && l4proto != 60 && l4proto != 44)
 				break;
-			if (off > RPCMON_MAX_L4_OFFSET || rpcmon_pkt_load(pkt, off, ext, 8))
+			if (off > RPCMON_MAX_L4_OFFSET)
+				return RPCMON_V_TRUNCATED;
+			h = rpcmon_pkt_ptr(pkt, off, 8, tmp);
+			if (!h)
 				return RPCMON_V_TRUNCATED;
 			if (l4proto == 44) { /* fragment header: only the first fragment has ports */
-				if (rpcmon_be16(ext + 2) & 0xfff8)
+				if (rpcmon_be16(h + 2) & 0xfff8)
 					return RPCMON_V_FRAGMENT;
-				l4proto = ext[0];
+				l4proto = h[0];
 				off += 8;
 				continue;
 			}
-			l4proto = ext[0];
-			off += ((__u32)ext[1] + 1) * 8;
+			l4proto = h[0];
+			off += ((__u32)h[1] + 1) * 8;
 		}
 	} else {
 		return RPCMON_V_NON_IP;
@@ -210,7 +238,8 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 
 	if (l4proto == RPCMON_IPPROTO_TCP) {
 		__u32 doff;
-		if (rpcmon_pkt_load(pkt, off, l4, 20))
+		l4 = rpcmon_pkt_ptr(pkt, off, 20, tmp);
+		if (!l4)
 			return RPCMON_V_TRUNCATED;
 		doff = (__u32)(l4[12] >> 4) * 4;
 		if (doff < 20)
@@ -220,7 +249,8 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 		tcp_flags = l4[13];
 		off += doff;
 	} else if (l4proto == RPCMON_IPPROTO_UDP) {
-		if (rpcmon_pkt_load(pkt, off, l4, 8))
+		l4 = rpcmon_pkt_ptr(pkt, off, 8, tmp);
+		if (!l4)
 			return RPCMON_V_TRUNCATED;
 		off += 8;
 	} else {
@@ -247,13 +277,15 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 		key.l4proto = l4proto;
 		key.pad = 0;
 		if (rpcmon_port_maybe_watched(pkt, dport)) {
-			rpcmon_copy16(key.addr, daddr);
+			if (rpcmon_copy_addr(pkt, family, ip_off, 1, key.addr))
+				return RPCMON_V_TRUNCATED;
 			key.port = dport;
 			if (rpcmon_watched_lookup(pkt, &key, &app))
 				role = RPCMON_ROLE_TO_SERVER;
 		}
 		if (app == RPCMON_APP_NONE && rpcmon_port_maybe_watched(pkt, sport)) {
-			rpcmon_copy16(key.addr, saddr);
+			if (rpcmon_copy_addr(pkt, family, ip_off, 0, key.addr))
+				return RPCMON_V_TRUNCATED;
 			key.port = sport;
 			if (rpcmon_watched_lookup(pkt, &key, &app))
 				role = RPCMON_ROLE_FROM_SERVER;
@@ -261,28 +293,31 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 	}
 	if (app == RPCMON_APP_NONE) {
 		__u32 avail = l3_end - off;
+		const __u8 *sig;
 		if (avail < 12)
 			return RPCMON_V_IGNORE;
-		if (avail > sizeof(sig))
-			avail = sizeof(sig);
-		/* Load 16 bytes when present, else the 12 a UDP ONC test needs. */
-		if (avail == sizeof(sig) ? rpcmon_pkt_load(pkt, off, sig, 16)
-					 : rpcmon_pkt_load(pkt, off, sig, 12))
+		if (avail > 16)
+			avail = 16;
+		/* 16 bytes when present, else the 12 a UDP ONC test needs. */
+		sig = avail == 16 ? rpcmon_pkt_ptr(pkt, off, 16, tmp) : rpcmon_pkt_ptr(pkt, off, 12, tmp);
+		if (!sig)
 			return RPCMON_V_IGNORE;
 		app = rpcmon_signature(sig, avail, l4proto);
 		if (app == RPCMON_APP_NONE)
 			return RPCMON_V_IGNORE;
 		match = RPCMON_MATCH_SIGNATURE;
 		role = RPCMON_ROLE_TO_SERVER;
-		rpcmon_copy16(key.addr, daddr);
+		if (rpcmon_copy_addr(pkt, family, ip_off, 1, key.addr))
+			return RPCMON_V_TRUNCATED;
 		key.port = dport;
 		key.l4proto = l4proto;
 		key.pad = 0;
 		rpcmon_learn_endpoint(pkt, &key, app);
 	}
 
-	rpcmon_copy16(rec->flow.saddr, saddr);
-	rpcmon_copy16(rec->flow.daddr, daddr);
+	if (rpcmon_copy_addr(pkt, family, ip_off, 0, rec->flow.saddr) ||
+	    rpcmon_copy_addr(pkt, family, ip_off, 1, rec->flow.daddr))
+		return RPCMON_V_TRUNCATED;
 	rec->flow.sport = sport;
 	rec->flow.dport = dport;
 	rec->flow.family = family;

@@ -20,10 +20,9 @@ struct PktView {
 // classify.h's hooks, C-style as the header expects, over the in-memory frame.
 struct rpcmon_pkt : rpcmon::PktView {};
 
-static inline int rpcmon_pkt_load(struct rpcmon_pkt* p, __u32 off, void* dst, __u32 len) {
-    if (off > p->len || p->len - off < len) return -1;
-    std::memcpy(dst, p->data + off, len);
-    return 0;
+static inline const __u8* rpcmon_pkt_ptr(struct rpcmon_pkt* p, __u32 off, __u32 len, __u8*) {
+    if (off > p->len || p->len - off < len) return nullptr;
+    return p->data + off;
 }
 static inline int rpcmon_port_maybe_watched(struct rpcmon_pkt* p, __u16 port) {
     return p->self->portMaybeWatched(port);

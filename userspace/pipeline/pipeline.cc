@@ -60,10 +60,12 @@ void Pipeline::onRecord(Bytes record, TimeNs ts) {
     }
     rpcmon_record_header hdr;
     std::memcpy(&hdr, record.data(), sizeof hdr);
-    if (hdr.size != record.size()) {
+    // The kernel reserves ring space in size classes: the record is the first hdr.size bytes.
+    if (hdr.size < sizeof hdr || hdr.size > record.size()) {
         bad_record_sizes_++;
         return;
     }
+    record = record.first(hdr.size);
     auto it = handlers_.find(hdr.type);
     if (it == handlers_.end()) {
         unknown_record_types_++;
