@@ -213,7 +213,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		rec.hdr.flags = RPCMON_RECF_TRUNCATED;
 	}
 
-	/* Reserve in place (no second copy) in one of three size classes: the verifier needs a
+	/* Reserve in place (no second copy) in one of three size classes (payload <= 256, <= 2048, <= 4096): the verifier needs a
 	 * constant size, and one class for all would waste ring space on small packets. The
 	 * record's own hdr.size says how much of the reservation is used. */
 	if (caplen <= 256) {
@@ -221,11 +221,11 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		if (!r)
 			goto drop;
 		caplen = caplen ? RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 256) : 0;
-	} else if (caplen <= 1024) {
-		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 1024, 0);
+	} else if (caplen <= 2048) {
+		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 2048, 0);
 		if (!r)
 			goto drop;
-		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 1024);
+		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 2048);
 	} else {
 		r = bpf_ringbuf_reserve(&events, sizeof(rec) + RPCMON_MAX_SNAPLEN, 0);
 		if (!r)

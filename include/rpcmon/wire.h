@@ -12,9 +12,13 @@
 
 /* Largest payload prefix one packet record can carry. The configured snap length (rodata
  * cfg_snaplen, default RPCMON_DEFAULT_SNAPLEN) is clamped to this. Power of two: the BPF
- * programs mask lengths with (RPCMON_MAX_SNAPLEN - 1) so the verifier sees the bound. */
+ * programs mask lengths with (RPCMON_MAX_SNAPLEN - 1) so the verifier sees the bound.
+ * The default covers a whole TCP payload of a 1500-byte MTU frame (1460), so only GSO/GRO
+ * super-packets are cut; their tails become explicit gaps in user space. */
 #define RPCMON_MAX_SNAPLEN 4096
-#define RPCMON_DEFAULT_SNAPLEN 1024
+#define RPCMON_DEFAULT_SNAPLEN 1536
+/* Offline (pcap) input has every byte already in memory: no kernel copy to bound. */
+#define RPCMON_OFFLINE_MAX_SNAPLEN 262144
 
 /* Largest L4 header offset the classifier accepts: Ethernet 14 + one VLAN tag 4 + IPv6 40 + up
  * to four IPv6 extension headers. Beyond this a packet is not classified (counted). */

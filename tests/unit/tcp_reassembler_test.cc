@@ -94,14 +94,15 @@ TEST_F(Fixture, PeerAckTurnsCaptureLossIntoGap) {
     seg(1000, "a\nparti");
     r->peerAcked(1020, 0, c);  // the peer got 1007..1019 that we never saw
     seg(1020, "z\n");
-    EXPECT_EQ(c.lines, (Lines{"a", "<gap 13>", "z"}));
+    // The unconsumed "parti" (5 bytes) is dropped with the 13 lost bytes.
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 18>", "z"}));
     EXPECT_EQ(r->buffered(), 0u) << "the partial frame before the gap is dropped";
 }
 
 TEST_F(Fixture, SnapTruncatedSegmentTailIsAGap) {
     r->segment(1000, 0x18, b("ab\ncd"), 100, 0, c);  // 95 bytes not captured
     seg(1100, "ok\n");
-    EXPECT_EQ(c.lines, (Lines{"ab", "<gap 95>", "ok"}));
+    EXPECT_EQ(c.lines, (Lines{"ab", "<gap 97>", "ok"})) << "unconsumed \"cd\" + 95 missing bytes";
     EXPECT_EQ(anomalies.c["tcp.snap_truncated_segments"], 1u);
 }
 

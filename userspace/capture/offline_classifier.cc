@@ -41,7 +41,7 @@ static inline void rpcmon_learn_endpoint(struct rpcmon_pkt* p, const struct rpcm
 namespace rpcmon {
 
 OfflineClassifier::OfflineClassifier(uint32_t snaplen)
-    : snaplen_(std::min<uint32_t>(snaplen, RPCMON_MAX_SNAPLEN)), bitmap_(RPCMON_PORT_BITMAP_WORDS, 0) {}
+    : snaplen_(std::min<uint32_t>(snaplen, RPCMON_OFFLINE_MAX_SNAPLEN)), bitmap_(RPCMON_PORT_BITMAP_WORDS, 0) {}
 
 size_t OfflineClassifier::KeyHash::operator()(const rpcmon_endpoint_key& k) const {
     uint64_t h = 1469598103934665603ull;

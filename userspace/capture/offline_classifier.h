@@ -15,7 +15,8 @@ namespace rpcmon {
 
 class OfflineClassifier {
 public:
-    explicit OfflineClassifier(uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN);
+    // snaplen: payload bytes kept per packet (default: all of it; the agent's limit can be emulated).
+    explicit OfflineClassifier(uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN);
 
     // Classifies one Ethernet frame. On success fills `out` (header + payload prefix, exactly
     // as the kernel would put it in the ring buffer) and returns true. Counts like the kernel.

@@ -44,7 +44,7 @@ const char* counterName(int id);
 
 struct PcapOptions {
     std::string path;
-    uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
+    uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;  // set lower to see what the agent would
 };
 // Throws std::runtime_error("cannot read FILE: reason") for a missing or corrupt file.
 std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);

@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
     double agent_stats = 60;
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
-    agent->add_option("--snaplen", snaplen, "payload bytes copied per packet (max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
+    agent->add_option("--snaplen", snaplen, "payload bytes copied per packet (default 1536, max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
     agent->add_flag("--no-xdp", no_xdp, "do not attach XDP; the socket filter sees both directions");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
@@ -123,7 +123,8 @@ int main(int argc, char** argv) {
     double analyze_stats = 0;
     analyze->add_option("file", pcap_file, "capture file")->required();
     analyze->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
-    analyze->add_option("--snaplen", snaplen, "payload bytes used per packet (max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
+    uint32_t analyze_snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;
+    analyze->add_option("--snaplen", analyze_snaplen, "payload bytes used per packet (default: all; 1536 shows what the agent sees)")->check(CLI::Range(0u, unsigned(RPCMON_OFFLINE_MAX_SNAPLEN)));
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
 
@@ -165,7 +166,7 @@ int main(int argc, char** argv) {
         }
         PcapOptions po;
         po.path = pcap_file;
-        po.snaplen = snaplen;
+        po.snaplen = analyze_snaplen;
         auto src = makePcapSource(po);
         int rc = runSession(*src, eve, popts, analyze_stats);
         Json st = src->stats();

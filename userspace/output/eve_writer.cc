@@ -41,6 +41,7 @@ void EveWriter::noteError() {
     write_errors_++;
     if (!in_error_) spdlog::error("writing {} failed: {} (lost records are counted in stats output.write_errors)", path_, strerror(errno));
     in_error_ = true;
+    written_at_error_ = written_;
     clearerr(out_);
 }
 
@@ -50,8 +51,8 @@ void EveWriter::flush() {
         return;
     }
     // Only a successful flush proves the destination takes data again (fwrite only buffers).
-    if (in_error_) spdlog::info("writing {} works again ({} write errors so far)", path_, write_errors_);
-    in_error_ = false;
+    if (in_error_ && written_ > written_at_error_) spdlog::info("writing {} works again ({} write errors so far)", path_, write_errors_);
+    if (written_ > written_at_error_) in_error_ = false;
 }
 
 }  // namespace rpcmon

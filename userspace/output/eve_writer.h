@@ -29,7 +29,7 @@ private:
     FILE* out_;
     bool owned_;
     std::string path_;
-    uint64_t written_ = 0, write_errors_ = 0;
+    uint64_t written_ = 0, write_errors_ = 0, written_at_error_ = 0;
     bool in_error_ = false;
     std::map<std::string, uint64_t> by_type_;
 };

@@ -53,9 +53,10 @@ public:
     // budget it discards and reports onGap().
     virtual size_t onData(Direction dir, Bytes data, TimeNs ts) = 0;
 
-    // TCP: `bytes` bytes of this direction are lost (capture loss, snap length, budget). Any
-    // partly parsed frame must be dropped; the next onData() starts at an arbitrary offset and
-    // the consumer resynchronises (finds the next frame boundary).
+    // TCP: `bytes` bytes of this direction are lost (capture loss, snap length, budget),
+    // counted from the end of what the consumer consumed (bytes it left unconsumed are dropped
+    // and included). A consumer that knows its frame length may skip the hole and stay in sync;
+    // otherwise it resynchronises (finds the next frame boundary) in the next onData().
     virtual void onGap(Direction dir, uint64_t bytes) = 0;
 
     // UDP: one datagram.

@@ -19,11 +19,14 @@ void TcpReassembler::charge(size_t n) { budget_.used += n; }
 void TcpReassembler::release(size_t n) { budget_.used -= std::min(n, budget_.used); }
 
 void TcpReassembler::gap(uint64_t bytes, StreamConsumer& consumer) {
+    // Unconsumed bytes the consumer was still waiting on are dropped too: they are part of
+    // what it will never see contiguously, so the reported gap includes them.
+    uint64_t lost = bytes + pending_.size();
     anomalies_.count("tcp.gaps");
-    anomalies_.count("tcp.gap_bytes", bytes);
+    anomalies_.count("tcp.gap_bytes", lost);
     release(pending_.size());
     pending_.clear();
-    consumer.onGap(dir_, bytes);
+    consumer.onGap(dir_, lost);
 }
 
 void TcpReassembler::deliver(Bytes data, TimeNs ts, StreamConsumer& consumer) {

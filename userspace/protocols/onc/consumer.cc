@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "protocols/onc/consumer.h"
+
+#include "protocols/onc/programs.h"
+
+namespace rpcmon::onc {
+
+namespace {
+
+size_t idx(Direction d) { return static_cast<size_t>(d); }
+
+Json credJson(const Credential& c) {
+    Json j;
+    j["flavor"] = nameOr(authFlavorName(c.flavor), c.flavor);
+    if (c.has_sys) {
+        j["machine_name"] = c.machine_name;
+        j["uid"] = c.uid;
+        j["gid"] = c.gid;
+        j["gids"] = c.gids;
+        j["stamp"] = c.stamp;
+    }
+    if (c.has_gss) {
+        static constexpr const char* kProcs[] = {"DATA", "INIT", "CONTINUE_INIT", "DESTROY"};
+        static constexpr const char* kServices[] = {nullptr, "none", "integrity", "privacy"};
+        Json g;
+        g["version"] = c.gss_version;
+        g["procedure"] = nameOr(c.gss_proc < 4 ? kProcs[c.gss_proc] : nullptr, c.gss_proc);
+        g["seq"] = c.gss_seq;
+        g["service"] = nameOr(c.gss_service < 4 ? kServices[c.gss_service] : nullptr,
+                              c.gss_service);
+        j["gss"] = std::move(g);
+    }
+    return j;
+}
+
+Json replyJson(const ReplyHeader& r) {
+    Json j;
+    if (r.status == ReplyStat::Accepted) {
+        j["status"] = "accepted";
+        j["accept_status"] = nameOr(acceptStatName(uint32_t(r.accept_stat)),
+                                    uint32_t(r.accept_stat));
+    } else {
+        j["status"] = "denied";
+        j["reject_status"] = nameOr(rejectStatName(uint32_t(r.reject_stat)),
+                                    uint32_t(r.reject_stat));
+        if (r.reject_stat == RejectStat::AuthError)
+            j["auth_status"] = nameOr(authStatName(uint32_t(r.auth_stat)), uint32_t(r.auth_stat));
+    }
+    if (r.has_mismatch) {
+        j["mismatch_low"] = r.mismatch_low;
+        j["mismatch_high"] = r.mismatch_high;
+    }
+    return j;
+}
+
+// First bytes of a direction's stream look like a record mark + rpc_msg (capture started at a
+// record boundary), so the first record need not be a call to be accepted.
+enum class Start { Yes, No, Unknown };
+Start startsLikeRecord(Bytes b) {
+    ByteReader r(b);
+    uint32_t mark = r.be32();
+    r.be32();  // xid
+    uint32_t type = r.be32(), third = r.be32();
+    if (!r.ok()) return Start::Unknown;
+    uint32_t len = mark & 0x7fffffffu;
+    bool last = (mark & 0x80000000u) != 0;
+    // A last fragment holds a whole message; a first fragment of several holds at least the
+    // xid and msg_type (senders split records anywhere).
+    if (len > kMaxFragmentBytes || len < (last ? kMinReplyBytes : 8)) return Start::No;
+    if (type > uint32_t(MsgType::Reply)) return Start::No;
+    if (len < 12) return Start::Yes;  // the third word is in the next fragment
+    if (type == uint32_t(MsgType::Call)) return third == kRpcVersion ? Start::Yes : Start::No;
+    return third <= 1 ? Start::Yes : Start::No;
+}
+
+}  // namespace
+
+OncConsumer::OncConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
+                         EndpointLearner* learner, OncConfig config)
+    : flow_(flow),
+      sink_(sink),
+      anomalies_(anomalies),
+      learner_(learner),
+      config_(config),
+      streams_{Stream(config.max_kept_record), Stream(config.max_kept_record)} {}
+
+bool OncConsumer::xidPending(Direction reply_dir, uint32_t xid) const {
+    return pending_[idx(reverse(reply_dir))].by_xid.count(xid) != 0;
+}
+
+size_t OncConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
+    Stream& s = streams_[idx(dir)];
+    s.last_ts = ts;
+    auto pending = [this, dir](uint32_t xid) { return xidPending(dir, xid); };
+    std::vector<Record> records;
+    size_t pos = 0;
+    while (pos < data.size()) {
+        if (s.resync) {
+            Bytes rest = data.subspan(pos);
+            if (s.fresh) {
+                Start st = startsLikeRecord(rest);
+                if (st == Start::Unknown) return pos;  // wait for 16 bytes
+                s.fresh = false;
+                if (st == Start::Yes) s.resync = false;
+            }
+        }
+        if (s.resync) {
+            Boundary b = findRecordBoundary(data.subspan(pos), pending);
+            if (b.offset) anomalies_.count("onc.resync_skipped_bytes", b.offset);
+            pos += b.offset;
+            if (!b.found) return pos;
+            s.resync = false;
+            s.assembler.reset();
+        }
+        s.fresh = false;
+        records.clear();
+        RecordAssembler::FeedResult fr = s.assembler.feed(data.subspan(pos), records);
+        pos += fr.consumed;
+        for (Record& rec : records) {
+            if (!handleMessage(dir, rec.bytes, !rec.prefix_only(), ts)) {
+                // A well-framed record that is not a valid rpc_msg: the framing we followed
+                // is suspect, so look for the next plausible record from here on.
+                s.resync = true;
+                s.assembler.reset();
+            }
+        }
+        if (fr.anomaly) {
+            anomalies_.count(fr.anomaly);
+            s.resync = true;
+            continue;
+        }
+        if (!s.resync) break;  // all consumed except a partial record mark
+    }
+    return pos;
+}
+
+void OncConsumer::onGap(Direction dir, uint64_t bytes) {
+    Stream& s = streams_[idx(dir)];
+    s.fresh = false;
+    if (!s.resync) {
+        // A gap inside a record's payload (typically NFS READ/WRITE data beyond the snap
+        // length) keeps the framing: the record is reported from its kept prefix.
+        std::vector<Record> done;
+        if (s.assembler.skipGap(bytes, done)) {
+            for (Record& rec : done) handleMessage(dir, rec.bytes, false, s.last_ts);
+            return;
+        }
+    }
+    handlePartial(dir, s, "onc.record_cut_by_gap");
+    s.resync = true;
+}
+
+void OncConsumer::handlePartial(Direction dir, Stream& s, const char* anomaly) {
+    Record partial;
+    if (!s.assembler.takePartial(partial)) return;
+    anomalies_.count(anomaly);
+    handleMessage(dir, partial.bytes, false, s.last_ts);
+}
+
+void OncConsumer::onDatagram(Direction dir, Bytes data, TimeNs ts) {
+    handleMessage(dir, data, true, ts);
+}
+
+bool OncConsumer::handleMessage(Direction dir, Bytes msg, bool complete, TimeNs ts) {
+    Message m;
+    ParseResult pr = parseMessage(msg, m);
+    if (pr.state == ParseState::Invalid) {
+        anomalies_.count(pr.anomaly ? pr.anomaly : "onc.invalid_message");
+        return false;
+    }
+    if (pr.state == ParseState::NeedsMoreData) {
+        // The record or datagram is all there is: a header that does not fit is truncated.
+        anomalies_.count(m.type == MsgType::Reply ? "onc.truncated_reply" : "onc.truncated_call");
+        return false;
+    }
+    if (m.type == MsgType::Call)
+        handleCall(dir, m.call, msg.subspan(m.call.args_offset), complete, ts);
+    else
+        handleReply(dir, m.reply, msg.subspan(m.reply.results_offset), complete, ts);
+    return true;
+}
+
+void OncConsumer::handleCall(Direction dir, const CallHeader& call, Bytes args, bool complete,
+                             TimeNs ts) {
+    PendingTable& t = pending_[idx(dir)];
+    auto found = t.by_xid.find(call.xid);
+    if (found != t.by_xid.end()) {
+        Pending& p = *found->second;
+        if (p.call.prog == call.prog && p.call.vers == call.vers && p.call.proc == call.proc) {
+            p.retransmissions++;  // same call again: reported once, with the count
+            return;
+        }
+        // The client reused the XID for another call: the old one will never be answered.
+        anomalies_.count("onc.xid_reused");
+        finish(t, found->second, nullptr, nullptr, 0);
+    }
+    if (t.order.size() >= config_.max_pending) {
+        anomalies_.count("onc.pending_evicted");
+        finish(t, t.order.begin(), nullptr, nullptr, 0);
+    }
+    CallBody body = decodeCallBody(call, args, complete, anomalies_);
+    t.order.push_back(Pending{call, ts, dir, std::move(body.fields), body.memo, 0});
+    t.by_xid[call.xid] = std::prev(t.order.end());
+}
+
+void OncConsumer::handleReply(Direction dir, const ReplyHeader& reply, Bytes results,
+                              bool complete, TimeNs ts) {
+    PendingTable& t = pending_[idx(reverse(dir))];
+    auto found = t.by_xid.find(reply.xid);
+    if (found == t.by_xid.end()) {
+        anomalies_.count("onc.orphan_reply");
+        return;
+    }
+    const Pending& p = *found->second;
+    ReplyBody body;
+    if (reply.status == ReplyStat::Accepted && reply.accept_stat == AcceptStat::Success) {
+        // The replying side is the server of this call (the client for callbacks).
+        const Address& server = dir == Direction::FromServer ? flow_.key.server : flow_.key.client;
+        body = decodeReplyBody(p.call, p.memo, results, complete, server, anomalies_);
+    }
+    if (learner_) {
+        for (LearnedEndpoint& ep : body.endpoints) {
+            ep.expires = ts + config_.endpoint_ttl;
+            learner_->learn(ep);
+        }
+    }
+    finish(t, found->second, &reply, &body, ts);
+}
+
+void OncConsumer::finish(PendingTable& table, std::list<Pending>::iterator it,
+                         const ReplyHeader* reply, const ReplyBody* body, TimeNs reply_ts) {
+    const Pending& p = *it;
+    Json rec = makeRecord(flow_, p.ts, "rpc");
+    Json rpc;
+    rpc["family"] = "onc";
+    rpc["xid"] = p.call.xid;
+    rpc["program"] = p.call.prog;
+    if (const char* n = programName(p.call.prog)) rpc["program_name"] = n;
+    rpc["version"] = p.call.vers;
+    rpc["procedure"] = p.call.proc;
+    if (const char* n = procedureName(p.call.prog, p.call.vers, p.call.proc))
+        rpc["procedure_name"] = n;
+    rpc["cred"] = credJson(p.call.cred);
+    rpc["verifier"] = Json{{"flavor", nameOr(authFlavorName(p.call.verifier_flavor),
+                                             p.call.verifier_flavor)}};
+    if (p.retransmissions) rpc["retransmissions"] = p.retransmissions;
+    if (p.dir == Direction::FromServer) rpc["callback"] = true;  // call sent by the server side
+    if (reply) {
+        rpc["reply"] = replyJson(*reply);
+        rpc["latency_us"] = reply_ts >= p.ts ? (reply_ts - p.ts) / 1000 : 0;
+    } else {
+        rpc["reply"] = nullptr;
+    }
+    rec["rpc"] = std::move(rpc);
+    mergeFields(rec, p.fields);
+    if (body) mergeFields(rec, body->fields);
+    table.by_xid.erase(p.call.xid);
+    table.order.erase(it);
+    sink_.emit(std::move(rec));
+}
+
+void OncConsumer::onTick(TimeNs now) {
+    // Calls are queued in arrival order, so the oldest are at the front.
+    for (PendingTable& t : pending_) {
+        while (!t.order.empty() && t.order.front().ts + config_.call_timeout <= now)
+            finish(t, t.order.begin(), nullptr, nullptr, 0);
+    }
+}
+
+void OncConsumer::onClose(TimeNs) {
+    // A record still being assembled when the flow ends (capture cut mid-record) is reported
+    // from what arrived, before pending calls are flushed with reply null.
+    for (int d = 0; d < 2; d++) handlePartial(static_cast<Direction>(d), streams_[d], "onc.incomplete_record_at_close");
+    for (PendingTable& t : pending_) {
+        while (!t.order.empty()) finish(t, t.order.begin(), nullptr, nullptr, 0);
+    }
+    for (Stream& s : streams_) s.assembler.reset();
+}
+
+}  // namespace rpcmon::onc
