@@ -99,6 +99,13 @@ TEST_F(Fixture, PeerAckTurnsCaptureLossIntoGap) {
     EXPECT_EQ(r->buffered(), 0u) << "the partial frame before the gap is dropped";
 }
 
+TEST_F(Fixture, AckOfFinIsNotCaptureLoss) {
+    seg(1000, "bye\n", 0x19);  // FIN+PSH+ACK: the FIN is sequence number 1004
+    r->peerAcked(1005, 0, c);
+    EXPECT_EQ(c.lines, (Lines{"bye"}));
+    EXPECT_EQ(anomalies.c["tcp.capture_loss_acked"], 0u);
+}
+
 TEST_F(Fixture, SnapTruncatedSegmentTailIsAGap) {
     r->segment(1000, 0x18, b("ab\ncd"), 100, 0, c);  // 95 bytes not captured
     seg(1100, "ok\n");

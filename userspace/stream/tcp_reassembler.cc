@@ -80,7 +80,11 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         synced_ = true;
         next_seq_ = seq;
     }
-    if (flags & kFin) fin_ = true;
+    if (flags & kFin) {
+        fin_ = true;
+        // FIN takes one sequence number after the segment's data; the peer acknowledges it.
+        fin_seq_ = seq + wire_len;
+    }
     if (wire_len == 0) return;
     data = data.first(std::min<size_t>(data.size(), wire_len));
 
@@ -177,6 +181,7 @@ void TcpReassembler::drainOutOfOrder(TimeNs ts, StreamConsumer& consumer) {
 
 void TcpReassembler::peerAcked(uint32_t ack, TimeNs ts, StreamConsumer& consumer) {
     if (!synced_ || !seqBefore(next_seq_, ack)) return;
+    if (fin_ && ack == fin_seq_ + 1 && next_seq_ == fin_seq_) return;  // acknowledges our FIN
     // Bytes before `ack` that we do not hold were seen by the peer but not by us.
     uint32_t target = ack;
     if (!ooo_.empty() && seqBefore(ooo_.begin()->first, target)) target = ooo_.begin()->first;

@@ -68,6 +68,7 @@ private:
     bool synced_ = false;
     bool fin_ = false, rst_ = false;
     uint32_t next_seq_ = 0;                         // sequence number of the next byte expected
+    uint32_t fin_seq_ = 0;                          // sequence number of the FIN, once seen
     std::vector<uint8_t> pending_;                  // in order, not yet consumed
     std::map<uint32_t, std::vector<uint8_t>> ooo_;  // seq -> bytes, all after next_seq_
     std::map<uint32_t, uint32_t> ooo_holes_;        // seq -> length of snap-truncated tails
