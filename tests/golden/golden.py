@@ -48,6 +48,15 @@ def normalize(line):
     return rec
 
 
+def flatten(obj, prefix=""):
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+        return out
+    return {prefix.rstrip("."): obj}
+
+
 def run(rpcmon, capture, extra):
     p = subprocess.run([rpcmon, "analyze", capture] + extra, capture_output=True, text=True, timeout=120)
     if p.returncode not in (0, 3):
@@ -87,7 +96,11 @@ def main():
         print(f"FAIL {name}: {len(got)} lines, expected {len(exp)}")
         for i, (g, e) in enumerate(zip(got, exp)):
             if g != e:
-                print(f"  first difference at record {i + 1}:\n  got:      {json.dumps(g)}\n  expected: {json.dumps(e)}")
+                fg, fe = flatten(g), flatten(e)
+                keys = sorted(k for k in set(fg) | set(fe) if fg.get(k) != fe.get(k))
+                print(f"  first difference at record {i + 1} ({g.get('event_type')}):")
+                for k in keys[:20]:
+                    print(f"    {k}: got {json.dumps(fg.get(k))}, expected {json.dumps(fe.get(k))}")
                 break
         else:
             print("  one output is a prefix of the other")
