@@ -5,6 +5,8 @@ an rpcmon `rpc` record, and field by field (xid, program, version, procedure, cr
 uid, gid, machine name, accept status, NFS status, MOUNT path, file names) the two must agree.
 
   onc_tshark.py RPCMON CAPTURE [tshark option ...]
+  onc_tshark.py --records EVE.json CAPTURE     compare a live agent's output with a capture
+                                               taken at the same time
 
 tshark runs with TCP heuristics first so NFS from privileged client ports is decoded as RPC
 (rpcmon classifies by the server side and content, never by the lower port number). The number
@@ -49,6 +51,9 @@ def first_int(s, base=10):
 
 def main():
     rpcmon, capture, extra = sys.argv[1], sys.argv[2], sys.argv[3:]
+    capture_records = None
+    if rpcmon == "--records":
+        capture_records, capture, extra = sys.argv[2], sys.argv[3], sys.argv[4:]
     rows = tshark(capture, extra)
     # One tshark frame may carry several RPC messages; fields then repeat, ';'-separated.
     calls, replies = [], {}
@@ -72,8 +77,12 @@ def main():
             elif len(xids) == 1:
                 replies[xid] = {"accept": first_int(r["rpc.state_accept"]), "nfs3": first_int(r["nfs.status3"]),
                                 "nfs4": first_int(r["nfs.nfsstat4"])}
-    out = subprocess.run([rpcmon, "analyze", capture], capture_output=True, text=True)
-    recs = [json.loads(l) for l in out.stdout.splitlines()]
+    if rpcmon == "--records":
+        with open(capture_records) as f:
+            recs = [json.loads(l) for l in f if l.strip()]
+    else:
+        out = subprocess.run([rpcmon, "analyze", capture], capture_output=True, text=True)
+        recs = [json.loads(l) for l in out.stdout.splitlines()]
     onc = collections.defaultdict(list)
     for rec in recs:
         if rec.get("event_type") == "rpc" and rec["rpc"].get("family") == "onc":

@@ -78,7 +78,14 @@ assert k["xdp"]["packets_classified"] >= len(calls_tcp) + len(calls_udp), k
 assert k["socket"]["packets_classified"] >= len(replies_tcp) + len(replies_udp), k
 assert k["xdp"]["ringbuf_drops"] == 0 and k["socket"]["ringbuf_drops"] == 0, k
 assert stats["pipeline"]["records"] == len(pk), (stats["pipeline"], len(pk))
-print(f"ok: {len(pk)} packet records, {len(calls_tcp)}+{len(calls_udp)} calls, {len(replies_tcp)}+{len(replies_udp)} replies")
+rpc = [l for l in lines if l["event_type"] == "rpc"]
+dump = [r for r in rpc if r["rpc"]["program"] == 100000 and r["rpc"]["procedure"] == 4 and r["proto"] == "TCP"]
+assert dump, f"no portmapper DUMP record: {[r['rpc'].get('procedure_name') for r in rpc]}"
+assert dump[0]["rpc"]["reply"]["accept_status"] == "success", dump[0]
+assert any(e.get("program") == 100000 for e in dump[0]["portmap"]["entries"]), dump[0]["portmap"]
+null_udp = [r for r in rpc if r["proto"] == "UDP" and r["rpc"]["procedure"] == 0 and r["rpc"]["reply"]]
+assert null_udp, "no UDP NULL call joined with its reply"
+print(f"ok: {len(rpc)} rpc records, {len(pk)} packet records, {len(calls_tcp)}+{len(calls_udp)} calls, {len(replies_tcp)}+{len(replies_udp)} replies")
 PY
 
 # 2. kill -9: the XDP link dies with the process; a restart attaches again.
