@@ -88,25 +88,32 @@ RPCMON_INLINE __u8 rpcmon_port_app(__u16 port)
  *   ONC RPC over UDP: xid, msg_type 0, rpcvers 2
  *   DCE/RPC v5.0/5.1 CO: rpc_vers 5, minor 0|1, ptype request(0)|bind(11)|alter_context(14),
  *   data representation integer byte 0x10 or 0x00, frag_length >= 16.
+ *   DCE/RPC v4 CL over UDP (C706 12.5.1): rpc_vers 4, ptype request(0), flags2 reserved bits
+ *   clear, data representation integer byte 0x10 or 0x00.
  */
-RPCMON_INLINE __u8 rpcmon_signature(const __u8 *p, __u32 avail, __u8 l4proto)
+/* p12: the payload's first 12 bytes; p16: its first 16 bytes, or NULL when shorter. Two
+ * pointers rather than one plus a length, so the verifier knows each one's readable range. */
+RPCMON_INLINE __u8 rpcmon_signature(const __u8 *p12, const __u8 *p16, __u8 l4proto)
 {
 	if (l4proto == RPCMON_IPPROTO_TCP) {
-		if (avail >= 16) {
-			__u32 mark = rpcmon_be32(p);
-			if ((mark & 0x80000000u) && (mark & 0x7fffffffu) >= RPCMON_ONC_MIN_CALL &&
-			    rpcmon_be32(p + 8) == 0 && rpcmon_be32(p + 12) == 2)
-				return RPCMON_APP_ONC;
-		}
-		if (avail >= RPCMON_DCE_CO_HDR && p[0] == 5 && p[1] <= 1 &&
-		    (p[2] == 0 || p[2] == 11 || p[2] == 14) && (p[4] & 0xEE) == 0) {
-			__u16 frag = (p[4] & 0x10) ? (__u16)(p[8] | (p[9] << 8)) : rpcmon_be16(p + 8);
+		if (!p16)
+			return RPCMON_APP_NONE;
+		__u32 mark = rpcmon_be32(p16);
+		if ((mark & 0x80000000u) && (mark & 0x7fffffffu) >= RPCMON_ONC_MIN_CALL &&
+		    rpcmon_be32(p16 + 8) == 0 && rpcmon_be32(p16 + 12) == 2)
+			return RPCMON_APP_ONC;
+		if (p16[0] == 5 && p16[1] <= 1 && (p16[2] == 0 || p16[2] == 11 || p16[2] == 14) &&
+		    (p16[4] & 0xEE) == 0) {
+			__u16 frag = (p16[4] & 0x10) ? (__u16)(p16[8] | (p16[9] << 8)) : rpcmon_be16(p16 + 8);
 			if (frag >= RPCMON_DCE_CO_HDR)
 				return RPCMON_APP_DCERPC;
 		}
-	} else if (avail >= 12 && rpcmon_be32(p + 4) == 0 && rpcmon_be32(p + 8) == 2) {
-		return RPCMON_APP_ONC;
+		return RPCMON_APP_NONE;
 	}
+	if (rpcmon_be32(p12 + 4) == 0 && rpcmon_be32(p12 + 8) == 2)
+		return RPCMON_APP_ONC;
+	if (p16 && p16[0] == 4 && p16[1] == 0 && (p16[3] & 0xFC) == 0 && (p16[4] & 0xEE) == 0)
+		return RPCMON_APP_DCERPC;
 	return RPCMON_APP_NONE;
 }
 
@@ -293,16 +300,15 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 	}
 	if (app == RPCMON_APP_NONE) {
 		__u32 avail = l3_end - off;
-		const __u8 *sig;
+		const __u8 *sig12, *sig16 = 0;
 		if (avail < 12)
 			return RPCMON_V_IGNORE;
-		if (avail > 16)
-			avail = 16;
-		/* 16 bytes when present, else the 12 a UDP ONC test needs. */
-		sig = avail == 16 ? rpcmon_pkt_ptr(pkt, off, 16, tmp) : rpcmon_pkt_ptr(pkt, off, 12, tmp);
-		if (!sig)
+		sig12 = rpcmon_pkt_ptr(pkt, off, 12, tmp);
+		if (!sig12)
 			return RPCMON_V_IGNORE;
-		app = rpcmon_signature(sig, avail, l4proto);
+		if (avail >= 16)
+			sig16 = rpcmon_pkt_ptr(pkt, off, 16, tmp + 16);
+		app = rpcmon_signature(sig12, sig16, l4proto);
 		if (app == RPCMON_APP_NONE)
 			return RPCMON_V_IGNORE;
 		match = RPCMON_MATCH_SIGNATURE;

@@ -105,6 +105,10 @@ std::vector<Fixture> fixtures() {
          Expected{RPCMON_APP_DCERPC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_SIGNATURE, 50000, 49700, 4, 0, 72, 72}},
         {"ONC UDP call signature on odd port", PacketBuilder().ipv4("10.0.0.1", "10.0.0.5").udp(800, 32768).payload(oncUdp).build(),
          Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_SIGNATURE, 800, 32768, 4, 0, 40, 40}},
+        {"DCE/RPC connectionless request signature on UDP", PacketBuilder().ipv4("10.0.0.1", "10.0.0.6").udp(80, 8000).payload(test::dceClRequest()).build(),
+         Expected{RPCMON_APP_DCERPC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_SIGNATURE, 80, 8000, 4, 0, 80, 80}},
+        {"UDP payload that merely starts with 4 is not DCE/RPC", PacketBuilder().ipv4("10.0.0.1", "10.0.0.6").udp(81, 8001).payload({4, 0, 0xFF, 0xFF, 0x10, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}).build(),
+         std::nullopt},
         {"payload beyond snap length is cut and flagged", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40000, 2049).payloadSize(1400).build(),
          Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40000, 2049, 4, 0, 1400, 256, RPCMON_RECF_TRUNCATED}},
     };

@@ -123,4 +123,11 @@ inline std::vector<uint8_t> dceBind() {
     return v;
 }
 
+// A DCE/RPC v4 connectionless request header (C706 12.5.1), little-endian; 80 bytes.
+inline std::vector<uint8_t> dceClRequest() {
+    std::vector<uint8_t> v = {4, 0, 0x08 /* idempotent */, 0, 0x10, 0, 0, 0};
+    v.resize(80, 0);
+    return v;
+}
+
 }  // namespace rpcmon::test

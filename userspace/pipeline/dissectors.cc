@@ -3,21 +3,31 @@
 
 #include <netinet/in.h>
 
+#include "protocols/dcerpc/connection.h"
+#include "protocols/dcerpc/connectionless.h"
 #include "protocols/onc/consumer.h"
 #include "protocols/smb/consumer.h"
 
 namespace rpcmon {
 
 ConsumerMaker makeDissectors() {
-    return [](const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
-              EndpointLearner& learner) -> std::unique_ptr<StreamConsumer> {
+    // SMB named pipes are handed to DCE/RPC through one opener; it only holds the pipeline's
+    // sink, counters and learner, which are the same for every flow.
+    std::shared_ptr<dcerpc::DcerpcPipeOpener> pipes;
+    return [pipes](const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
+                   EndpointLearner& learner) mutable -> std::unique_ptr<StreamConsumer> {
+        bool tcp = flow.key.l4proto == IPPROTO_TCP;
         switch (flow.app) {
         case RPCMON_APP_ONC:
             return std::make_unique<onc::OncConsumer>(flow, sink, anomalies, &learner);
+        case RPCMON_APP_DCERPC:
+            if (tcp) return std::make_unique<dcerpc::TcpConsumer>(flow, sink, anomalies, &learner);
+            return std::make_unique<dcerpc::UdpConsumer>(flow, sink, anomalies, &learner);
         case RPCMON_APP_SMB:
         case RPCMON_APP_NBSS:
-            if (flow.key.l4proto != IPPROTO_TCP) return nullptr;  // NetBIOS datagrams: not RPC
-            return std::make_unique<smb::SmbConsumer>(flow, sink, anomalies, nullptr, flow.app == RPCMON_APP_NBSS);
+            if (!tcp) return nullptr;  // NetBIOS name/datagram services carry no RPC
+            if (!pipes) pipes = std::make_shared<dcerpc::DcerpcPipeOpener>(sink, anomalies, &learner);
+            return std::make_unique<smb::SmbConsumer>(flow, sink, anomalies, pipes.get(), flow.app == RPCMON_APP_NBSS);
         default:
             return nullptr;
         }

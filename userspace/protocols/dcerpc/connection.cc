@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "protocols/dcerpc/connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "protocols/dcerpc/call_record.h"
+
+namespace rpcmon::dcerpc {
+namespace {
+
+size_t di(Direction d) { return d == Direction::ToServer ? 0 : 1; }
+
+}  // namespace
+
+Connection::Connection(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
+                       EndpointLearner* learner, std::optional<PipeInfo> pipe, ConnectionConfig cfg)
+    : flow_(flow), sink_(sink), anomalies_(anomalies), learner_(learner), pipe_(std::move(pipe)),
+      cfg_(cfg) {}
+
+size_t Connection::consume(Direction dir, Bytes data, TimeNs ts) {
+    size_t off = 0;
+    while (off < data.size()) {
+        Bytes rest = data.subspan(off);
+        if (resync_[di(dir)]) {
+            auto b = findPduBoundary(rest);
+            if (!b) {
+                // Keep a possible partial header at the end for the next call.
+                size_t keep = std::min(rest.size(), kCommonHeaderSize - 1);
+                off += rest.size() - keep;
+                break;
+            }
+            off += *b;
+            resync_[di(dir)] = false;
+            continue;
+        }
+        Pdu pdu;
+        HeaderError err;
+        ParseState st = parsePdu(rest, pdu, &err);
+        if (st == ParseState::NeedsMoreData) break;
+        if (st != ParseState::Success) {
+            anomalies_.count(anomalyName(err));
+            resync_[di(dir)] = true;
+            off += 1;
+            continue;
+        }
+        off += pdu.hdr.frag_length;
+        handlePdu(dir, pdu, ts);
+    }
+    return off;
+}
+
+void Connection::feed(Direction dir, Bytes data, TimeNs ts) {
+    auto& buf = buf_[di(dir)];
+    if (buf.empty()) {
+        size_t used = consume(dir, data, ts);
+        data = data.subspan(used);
+        if (data.empty()) return;
+    }
+    if (buf.size() + data.size() > cfg_.max_buffer) {
+        // Only a fragment larger than the budget (impossible: frag_length ≤ 65535) or a stuck
+        // resync can get here; drop and resynchronise rather than grow.
+        anomalies_.count("dcerpc.buffer_overflow");
+        buf.clear();
+        gap(dir);
+        if (data.size() > cfg_.max_buffer) return;
+    }
+    buf.insert(buf.end(), data.begin(), data.end());
+    size_t used = consume(dir, Bytes(buf.data(), buf.size()), ts);
+    buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(used));
+}
+
+void Connection::gap(Direction dir) {
+    anomalies_.count("dcerpc.gap");
+    buf_[di(dir)].clear();
+    resync_[di(dir)] = true;
+    // Fragments in flight in this direction lost bytes: their stubs cannot be decoded.
+    for (auto& [id, c] : calls_) {
+        if (dir == Direction::ToServer && !c.req_done) c.req_truncated = true;
+        if (dir == Direction::FromServer && c.resp_started) c.resp_truncated = true;
+    }
+}
+
+void Connection::tick(TimeNs now) {
+    for (auto it = calls_.begin(); it != calls_.end();) {
+        if (now > it->second.ts_req && now - it->second.ts_req >= cfg_.call_timeout) {
+            emit(it->second, Json(nullptr), 0);
+            it = calls_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void Connection::close(TimeNs) {
+    for (auto& [id, c] : calls_) emit(c, Json(nullptr), 0);
+    calls_.clear();
+    pending_binds_.clear();
+    buf_[0].clear();
+    buf_[1].clear();
+}
+
+void Connection::handlePdu(Direction dir, const Pdu& pdu, TimeNs ts) {
+    (void)dir;
+    switch (static_cast<PduType>(pdu.hdr.ptype)) {
+    case PduType::Bind: onBind(pdu, false); break;
+    case PduType::AlterContext: onBind(pdu, true); break;
+    case PduType::BindAck: onBindAck(pdu, false); break;
+    case PduType::AlterContextResp: onBindAck(pdu, true); break;
+    case PduType::BindNak: onBindNak(pdu); break;
+    case PduType::Auth3: onAuth(pdu); break;
+    case PduType::Request: onRequest(pdu, ts); break;
+    case PduType::Response: onResponse(pdu, ts, false); break;
+    case PduType::Fault: onResponse(pdu, ts, true); break;
+    case PduType::Orphaned: {
+        // C706 12.6.4.8: the client abandoned the call; report it without a reply.
+        auto it = calls_.find(pdu.hdr.call_id);
+        if (it != calls_.end()) {
+            emit(it->second, Json(nullptr), 0);
+            calls_.erase(it);
+        }
+        break;
+    }
+    default: break;  // shutdown, co_cancel: nothing to report
+    }
+}
+
+void Connection::onAuth(const Pdu& pdu) {
+    if (!pdu.auth) return;
+    assoc_auth_ = true;
+    assoc_auth_type_ = pdu.auth->auth_type;
+    assoc_auth_level_ = pdu.auth->auth_level;
+    NtlmMessage m;
+    if (parseNtlmssp(pdu.auth->token, m) == ParseState::Success && m.type == 3) {
+        auth_user_ = m.user;
+        auth_domain_ = m.domain;
+        auth_workstation_ = m.workstation;
+    }
+}
+
+void Connection::onBind(const Pdu& pdu, bool alter) {
+    BindBody b;
+    if (parseBind(pdu, b) != ParseState::Success) {
+        anomalies_.count("dcerpc.bind_invalid");
+        return;
+    }
+    onAuth(pdu);
+    if (pending_binds_.size() >= kMaxPendingBinds && !pending_binds_.count(pdu.hdr.call_id))
+        pending_binds_.erase(pending_binds_.begin());
+    pending_binds_[pdu.hdr.call_id] = PendingBind{alter, std::move(b.items)};
+}
+
+void Connection::onBindAck(const Pdu& pdu, bool alter) {
+    BindAckBody a;
+    if (parseBindAck(pdu, a) != ParseState::Success) {
+        anomalies_.count("dcerpc.bind_ack_invalid");
+        return;
+    }
+    onAuth(pdu);
+    auto it = pending_binds_.find(pdu.hdr.call_id);
+    if (it == pending_binds_.end()) {
+        anomalies_.count("dcerpc.unmatched_bind_ack");
+        return;
+    }
+    PendingBind pb = std::move(it->second);
+    pending_binds_.erase(it);
+    Json report = {{"packet_type", alter ? "alter_context" : "bind"}, {"call_id", pdu.hdr.call_id}};
+    if (!a.secondary_addr.empty()) report["secondary_addr"] = a.secondary_addr;
+    Json items = Json::array();
+    for (size_t i = 0; i < pb.items.size(); i++) {
+        const ContextItem& ci = pb.items[i];
+        Json j = {{"context_id", ci.context_id}, {"uuid", ci.abstract.uuid.toString()}};
+        const InterfaceInfo* info = findInterface(ci.abstract.uuid);
+        if (info) j["name"] = info->name;
+        j["version"] = std::to_string(ci.abstract.ver_major) + "." + std::to_string(ci.abstract.ver_minor);
+        if (i >= a.results.size()) {
+            items.push_back(std::move(j));
+            continue;
+        }
+        const ContextResultItem& r = a.results[i];
+        j["result"] = contextResultName(r.result);
+        items.push_back(std::move(j));
+        if (r.result != uint16_t(ContextResult::Acceptance)) continue;
+        if (!contexts_.count(ci.context_id) && contexts_.size() >= cfg_.max_contexts) {
+            anomalies_.count("dcerpc.context_table_full");
+            continue;
+        }
+        Context c;
+        c.abstract = ci.abstract;
+        c.info = info;
+        c.ndr64 = r.transfer.uuid == ndr64Syntax();
+        contexts_[ci.context_id] = c;
+    }
+    report["contexts"] = std::move(items);
+    addBindReport(std::move(report));
+}
+
+void Connection::onBindNak(const Pdu& pdu) {
+    uint16_t reason = 0;
+    if (parseBindNak(pdu, reason) != ParseState::Success) {
+        anomalies_.count("dcerpc.bind_nak_invalid");
+        return;
+    }
+    pending_binds_.erase(pdu.hdr.call_id);
+    addBindReport({{"packet_type", "bind_nak"}, {"call_id", pdu.hdr.call_id},
+                   {"reason", bindNakReasonName(reason)}});
+}
+
+void Connection::addBindReport(Json&& report) {
+    if (bind_report_.size() >= kMaxPendingBinds) bind_report_.erase(0);
+    bind_report_.push_back(std::move(report));
+}
+
+Connection::Call& Connection::newCall(uint32_t call_id, TimeNs ts) {
+    if (calls_.size() >= cfg_.max_pending_calls) {
+        auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
+            return a.second.ts_req < b.second.ts_req;
+        });
+        anomalies_.count("dcerpc.pending_evicted");
+        emit(oldest->second, Json(nullptr), 0);
+        calls_.erase(oldest);
+    }
+    Call& c = calls_[call_id];
+    c = Call{};
+    c.call_id = call_id;
+    c.ts_req = ts;
+    return c;
+}
+
+bool Connection::appendFragment(std::vector<uint8_t>& buf, size_t& frags, bool& truncated, Bytes stub) {
+    frags++;
+    if (truncated) return false;
+    if (frags > kMaxFragmentsPerCall || buf.size() + stub.size() > kMaxStubBytes) {
+        anomalies_.count("dcerpc.reassembly_limit");
+        truncated = true;
+        buf.clear();
+        buf.shrink_to_fit();
+        return false;
+    }
+    buf.insert(buf.end(), stub.begin(), stub.end());
+    return true;
+}
+
+void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
+    RequestBody rq;
+    if (parseRequest(pdu, rq) != ParseState::Success) {
+        anomalies_.count("dcerpc.request_invalid");
+        return;
+    }
+    const uint32_t id = pdu.hdr.call_id;
+    auto it = calls_.find(id);
+    Call* c = nullptr;
+    if (pdu.hdr.first()) {
+        if (it != calls_.end()) {
+            // A new call reusing a pending call_id: the old one will never get its reply.
+            anomalies_.count("dcerpc.duplicate_call_id");
+            emit(it->second, Json(nullptr), 0);
+            calls_.erase(it);
+        }
+        c = &newCall(id, ts);
+        c->context_id = rq.context_id;
+        c->opnum = rq.opnum;
+        c->object = rq.object;
+        c->little_endian = pdu.hdr.littleEndian();
+        if (pdu.auth) {
+            c->has_auth = true;
+            c->auth_type = pdu.auth->auth_type;
+            c->auth_level = pdu.auth->auth_level;
+        }
+        if (!contexts_.count(rq.context_id)) anomalies_.count("dcerpc.unknown_context");
+    } else {
+        if (it == calls_.end() || it->second.req_done) {
+            anomalies_.count("dcerpc.orphan_fragment");
+            return;
+        }
+        c = &it->second;
+    }
+    appendFragment(c->req_stub, c->req_frags, c->req_truncated, rq.stub);
+    if (pdu.hdr.last()) completeRequest(*c);
+}
+
+void Connection::completeRequest(Call& c) {
+    c.req_done = true;
+    auto ctx = contexts_.find(c.context_id);
+    if (c.req_truncated || ctx == contexts_.end() || !ctx->second.info) return;
+    // pkt_privacy stubs are encrypted: nothing to decode (not an anomaly).
+    if (c.has_auth && c.auth_level == uint8_t(AuthLevel::PktPrivacy)) return;
+    DecodeResult r = decoder_.request(*ctx->second.info, c.opnum,
+                                      Bytes(c.req_stub.data(), c.req_stub.size()), c.little_endian, c.args,
+                                      ctx->second.ndr64);
+    if (r == DecodeResult::Failed) {
+        anomalies_.count("dcerpc.ndr_decode_failed");
+        c.args = CallArgs{};
+    }
+    // The request stub is no longer needed once decoded.
+    c.req_stub.clear();
+    c.req_stub.shrink_to_fit();
+}
+
+void Connection::onResponse(const Pdu& pdu, TimeNs ts, bool fault) {
+    ResponseBody rb;
+    if ((fault ? parseFault(pdu, rb) : parseResponse(pdu, rb)) != ParseState::Success) {
+        anomalies_.count(fault ? "dcerpc.fault_invalid" : "dcerpc.response_invalid");
+        return;
+    }
+    auto it = calls_.find(pdu.hdr.call_id);
+    if (it == calls_.end()) {
+        anomalies_.count("dcerpc.unmatched_response");
+        return;
+    }
+    Call& c = it->second;
+    if (!c.resp_started) {
+        c.resp_started = true;
+        c.ts_resp = ts;
+    }
+    if (fault) {
+        c.ts_resp = ts;
+        finishCall(c, "fault", rb.status);
+        calls_.erase(it);
+        return;
+    }
+    appendFragment(c.resp_stub, c.resp_frags, c.resp_truncated, rb.stub);
+    // The return value is the last 4 bytes of the whole stub: track them across fragments
+    // even when reassembly stopped at the limit.
+    for (uint8_t b : rb.stub.size() > 4 ? rb.stub.last(4) : rb.stub) {
+        std::memmove(c.resp_tail, c.resp_tail + 1, 3);
+        c.resp_tail[3] = b;
+    }
+    c.resp_total += rb.stub.size();
+    if (!pdu.hdr.last()) return;
+    c.ts_resp = ts;
+    std::optional<uint32_t> status;
+    auto ctx = contexts_.find(c.context_id);
+    const InterfaceInfo* info = ctx != contexts_.end() ? ctx->second.info : nullptr;
+    bool encrypted = c.has_auth && c.auth_level == uint8_t(AuthLevel::PktPrivacy);
+    if (info && info->returns_status && c.resp_total >= 4 && !encrypted) {
+        ByteReader r(Bytes(c.resp_tail, 4));
+        status = c.little_endian ? r.le32() : r.be32();
+    }
+    if (info && !encrypted && !c.resp_truncated && !c.req_truncated) {
+        DecodeResult r = decoder_.response(*info, c.opnum, Bytes(c.resp_stub.data(), c.resp_stub.size()),
+                                           pdu.hdr.littleEndian(), c.args, ctx->second.ndr64);
+        if (r == DecodeResult::Failed) anomalies_.count("dcerpc.ndr_decode_failed");
+        else if (r == DecodeResult::Decoded) learn(c.args, ts);
+    }
+    finishCall(c, "response", status);
+    calls_.erase(it);
+}
+
+void Connection::learn(const CallArgs& a, TimeNs ts) {
+    learnEndpoints(learner_, flow_, a, ts, cfg_.endpoint_ttl);
+}
+
+void Connection::finishCall(Call& c, const char* packet_type, std::optional<uint32_t> status) {
+    emit(c, replyJson(packet_type, status), c.ts_resp);
+}
+
+void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
+    CallRecord r;
+    r.call_id = c.call_id;
+    r.ts_req = c.ts_req;
+    if (auto ctx = contexts_.find(c.context_id); ctx != contexts_.end()) r.iface = ctx->second.abstract;
+    else r.context_id = c.context_id;
+    r.opnum = c.opnum;
+    Json auth = Json::object();
+    if (c.has_auth) {
+        auth["type"] = authTypeName(c.auth_type);
+        auth["level"] = authLevelName(c.auth_level);
+        if (!auth_user_.empty()) auth["user"] = auth_user_;
+        if (!auth_domain_.empty()) auth["domain"] = auth_domain_;
+        if (!auth_workstation_.empty()) auth["workstation"] = auth_workstation_;
+    } else if (assoc_auth_ && assoc_auth_level_ == uint8_t(AuthLevel::Connect)) {
+        // Connect level authenticates the association only; requests carry no verifier.
+        auth["type"] = authTypeName(assoc_auth_type_);
+        auth["level"] = authLevelName(assoc_auth_level_);
+    } else {
+        auth["type"] = "none";
+        auth["level"] = "none";
+    }
+    r.auth = std::move(auth);
+    r.pipe = pipe_ ? &*pipe_ : nullptr;
+    r.object = c.object;
+    r.reply = reply;
+    r.reply_ts = reply_ts;
+    r.truncated = c.req_truncated || c.resp_truncated;
+    r.args = &c.args;
+    r.bind = std::move(bind_report_);
+    bind_report_ = Json::array();
+    sink_.emit(buildCallRecord(flow_, r));
+}
+
+// ---- entry points ----
+
+TcpConsumer::TcpConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
+                         EndpointLearner* learner, ConnectionConfig cfg)
+    : anomalies_(anomalies), conn_(flow, sink, anomalies, learner, std::nullopt, cfg) {}
+
+size_t TcpConsumer::onData(Direction dir, Bytes data, TimeNs ts) { return conn_.consume(dir, data, ts); }
+void TcpConsumer::onGap(Direction dir, uint64_t) { conn_.gap(dir); }
+void TcpConsumer::onDatagram(Direction, Bytes, TimeNs) { anomalies_.count("dcerpc.unexpected_datagram"); }
+void TcpConsumer::onTick(TimeNs now) { conn_.tick(now); }
+void TcpConsumer::onClose(TimeNs now) { conn_.close(now); }
+
+namespace {
+class PipeStream : public EmbeddedStream {
+public:
+    PipeStream(const FlowContext& flow, const PipeInfo& pipe, RecordSink& sink,
+               AnomalyCounter& anomalies, EndpointLearner* learner)
+        : conn_(flow, sink, anomalies, learner, pipe) {}
+    void feed(Direction dir, Bytes data, TimeNs ts) override { conn_.feed(dir, data, ts); }
+    void onGap(Direction dir) override { conn_.gap(dir); }
+    void onTick(TimeNs now) override { conn_.tick(now); }
+    void onClose(TimeNs now) override { conn_.close(now); }
+
+private:
+    Connection conn_;
+};
+}  // namespace
+
+std::unique_ptr<EmbeddedStream> makePipeStream(const FlowContext& flow, const PipeInfo& pipe,
+                                               RecordSink& sink, AnomalyCounter& anomalies,
+                                               EndpointLearner* learner) {
+    return std::make_unique<PipeStream>(flow, pipe, sink, anomalies, learner);
+}
+
+}  // namespace rpcmon::dcerpc
