@@ -21,6 +21,7 @@ const volatile __u8 cfg_socket_all_directions = 0;
 /* 1 only under BPF_PROG_TEST_RUN, whose socket-filter skbs start at the network header, so
  * skb->len lacks the L2 header that a real AF_PACKET skb includes. */
 const volatile __u8 cfg_skb_len_excludes_l2 = 0;
+const volatile __u64 cfg_signature_ttl_ns = RPCMON_SIGNATURE_TTL_NS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -121,10 +122,12 @@ static __always_inline int rpcmon_watched_lookup(struct rpcmon_pkt *p,
 static __always_inline void rpcmon_learn_endpoint(struct rpcmon_pkt *p,
 						  const struct rpcmon_endpoint_key *k, __u8 app)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct rpcmon_endpoint_value v = {
 		.app = app,
 		.origin = RPCMON_MATCH_SIGNATURE,
-		.added_ns = bpf_ktime_get_ns(),
+		.added_ns = now,
+		.expires_ns = now + cfg_signature_ttl_ns,
 	};
 	__u32 idx = k->port >> 6;
 	__u64 *w;

@@ -137,6 +137,10 @@ struct rpcmon_endpoint_value {
 	__u16 pad;
 	__u32 program; /* ONC program number or 0; informational */
 	__u64 added_ns;
+	/* When user space removes the entry: live, CLOCK_MONOTONIC ns; offline, capture time.
+	 * Learned endpoints expire (a port can be reused by another service); the LRU map bounds
+	 * the count, this bounds the age. */
+	__u64 expires_ns;
 };
 
 /* Port prefilter: one bit per port, set when any watched endpoint uses that port, so a packet
@@ -144,6 +148,10 @@ struct rpcmon_endpoint_value {
 #define RPCMON_PORT_BITMAP_WORDS (65536 / 64)
 
 #define RPCMON_WATCHED_MAX_ENTRIES 8192
+/* Lifetime of an endpoint the kernel learned from a payload signature (rodata
+ * cfg_signature_ttl_ns may override): long enough for a session, short enough that a reused
+ * port is not watched forever. */
+#define RPCMON_SIGNATURE_TTL_NS (600ull * 1000000000ull)
 #define RPCMON_RINGBUF_DEFAULT_BYTES (8u << 20)
 
 #ifdef __cplusplus
@@ -152,13 +160,13 @@ static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout")
 static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout");
 static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "payload offset");
 static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
-static_assert(sizeof(struct rpcmon_endpoint_value) == 16, "endpoint value layout");
+static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 #else
 _Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
 _Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
 _Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
-_Static_assert(sizeof(struct rpcmon_endpoint_value) == 16, "endpoint value layout");
+_Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 #endif
 
 #endif /* RPCMON_WIRE_H */

@@ -285,3 +285,45 @@ TEST(ClassifierFixtures, SocketFilterIgnoresIngressWhenXdpOwnsIt) {
 }
 
 }  // namespace
+
+namespace {
+
+// Learned endpoints expire: after expiry the endpoint's traffic is no longer classified, in the
+// kernel (expireWatched on CLOCK_MONOTONIC) and offline (on capture time) alike.
+std::vector<uint8_t> toWatched() {
+    return PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40000, kWatchedPort).payloadSize(10).build();
+}
+
+TEST(WatchedExpiry, OfflineEndpointsExpireOnCaptureTime) {
+    OfflineClassifier cls;
+    rpcmon_endpoint_value v = watchedValue();
+    v.expires_ns = 5000;
+    cls.addWatched(watchedKey(), v);
+    std::vector<uint8_t> out;
+    EXPECT_TRUE(cls.classify(toWatched(), 100, out));
+    EXPECT_EQ(cls.expireWatched(4999), 0u);
+    EXPECT_EQ(cls.expireWatched(5001), 1u);
+    EXPECT_FALSE(cls.classify(toWatched(), 5002, out));
+}
+
+TEST(WatchedExpiry, KernelEndpointsExpire) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    LoaderOptions o;
+    BpfLoader loader(o);
+    rpcmon_endpoint_value keep = watchedValue(), old = watchedValue();
+    keep.expires_ns = UINT64_MAX;
+    old.expires_ns = 1;  // long past on CLOCK_MONOTONIC
+    rpcmon_endpoint_key other = watchedKey();
+    other.port = 40002;
+    ASSERT_TRUE(loader.addWatched(watchedKey(), old));
+    ASSERT_TRUE(loader.addWatched(other, keep));
+    EXPECT_EQ(loader.expireWatched(1000), 1u);
+    EXPECT_EQ(loader.watchedCount(), 1u);
+    auto frame = toWatched();
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = (__u32)frame.size(), .repeat = 1);
+    ASSERT_EQ(bpf_prog_test_run_opts(loader.xdpProgFd(), &opts), 0);
+    EXPECT_EQ(loader.readCounters(0)[RPCMON_CNT_PACKETS_CLASSIFIED], 0u) << "expired endpoint still classified";
+}
+
+}  // namespace

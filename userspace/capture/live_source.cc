@@ -23,6 +23,9 @@ TimeNs clockNs(clockid_t id) {
     return TimeNs(ts.tv_sec) * 1000000000ull + TimeNs(ts.tv_nsec);
 }
 
+// Used when a layer gives no expiry: the endpoint mapper's and portmapper's usual lifetime.
+constexpr TimeNs kDefaultTtlNs = 600ull * 1000000000ull;
+
 class KernelLearner : public EndpointLearner {
 public:
     explicit KernelLearner(BpfLoader& l) : loader_(l) {}
@@ -35,7 +38,10 @@ public:
         v.app = ep.app;
         v.origin = RPCMON_MATCH_WATCHED;
         v.program = ep.program;
-        v.added_ns = clockNs(CLOCK_MONOTONIC);
+        TimeNs mono = clockNs(CLOCK_MONOTONIC), wall = clockNs(CLOCK_REALTIME);
+        v.added_ns = mono;
+        // ep.expires is wall-clock (record time); the kernel map keeps monotonic time.
+        v.expires_ns = ep.expires > wall ? mono + (ep.expires - wall) : mono + kDefaultTtlNs;
         if (loader_.addWatched(k, v)) {
             learned_++;
             spdlog::debug("watching {}:{} ({})", formatAddress(ep.addr), ep.port, ep.name);
@@ -83,10 +89,16 @@ public:
 
     void run(RecordHandler& h, const std::atomic<bool>& stop) override {
         handler_ = &h;
+        TimeNs next_expiry = 0;
         while (!stop.load(std::memory_order_relaxed)) {
             int n = ring_buffer__poll(rb_, opts_.poll_timeout_ms);
             if (n < 0 && n != -EINTR) throw std::runtime_error(std::string("ring buffer poll: ") + strerror(-n));
             h.onIdle(now());
+            TimeNs mono = clockNs(CLOCK_MONOTONIC);
+            if (mono >= next_expiry) {
+                expired_ += loader_->expireWatched(mono);
+                next_expiry = mono + 1000000000ull;
+            }
         }
         // Drain what is already in the ring so nothing received before the stop is lost.
         ring_buffer__consume(rb_);
@@ -106,6 +118,8 @@ public:
         }
         j["endpoints_learned"] = learner_->learned();
         j["endpoint_learn_failures"] = learner_->failed();
+        j["endpoints_expired"] = expired_;
+        j["watched_endpoints"] = loader_->watchedCount();
         return j;
     }
     EndpointLearner& learner() override { return *learner_; }
@@ -127,6 +141,7 @@ private:
     ring_buffer* rb_ = nullptr;
     RecordHandler* handler_ = nullptr;
     TimeNs mono_to_wall_ = 0;
+    uint64_t expired_ = 0;
 };
 
 }  // namespace

@@ -109,6 +109,7 @@ void OfflineClassifier::learnFromSignature(const rpcmon_endpoint_key& key, uint8
     v.app = app;
     v.origin = RPCMON_MATCH_SIGNATURE;
     v.added_ns = now_ns_;
+    v.expires_ns = now_ns_ + RPCMON_SIGNATURE_TTL_NS;
     watched_[key] = v;
     bitmap_[key.port >> 6] |= 1ull << (key.port & 63);
     counters_[RPCMON_CNT_SIGNATURE_LEARNED]++;
@@ -125,6 +126,12 @@ void OfflineClassifier::addWatched(const rpcmon_endpoint_key& key, const rpcmon_
 
 void OfflineClassifier::removeWatched(const rpcmon_endpoint_key& key) {
     if (watched_.erase(key)) rebuildBitmap();
+}
+
+size_t OfflineClassifier::expireWatched(uint64_t now) {
+    size_t n = std::erase_if(watched_, [now](const auto& kv) { return kv.second.expires_ns && kv.second.expires_ns < now; });
+    if (n) rebuildBitmap();
+    return n;
 }
 
 bool OfflineClassifier::isWatched(const rpcmon_endpoint_key& key) const { return watched_.count(key) != 0; }

@@ -27,6 +27,8 @@ public:
     void removeWatched(const rpcmon_endpoint_key& key);
     bool isWatched(const rpcmon_endpoint_key& key) const;
     size_t watchedCount() const { return watched_.size(); }
+    // Removes endpoints whose expires_ns (capture time) is before now; returns how many.
+    size_t expireWatched(uint64_t now);
 
     const KernelCounters& counters() const { return counters_; }
 

@@ -36,6 +36,7 @@ public:
         v.app = ep.app;
         v.origin = RPCMON_MATCH_WATCHED;
         v.program = ep.program;
+        v.expires_ns = ep.expires;
         cls_.addWatched(k, v);
         learned_++;
     }
@@ -81,6 +82,10 @@ public:
             if (cls_.classify(frame, now_, rec)) h.onRecord(rec, now_);
             // Expire state on capture time, as often as a live agent would (every 64 frames).
             if ((frames_ & 63) == 0) h.onIdle(now_);
+            if (now_ >= next_expiry_) {
+                expired_ += cls_.expireWatched(now_);
+                next_expiry_ = now_ + 1000000000ull;
+            }
         }
         if (rc == -1) {
             // A truncated or corrupt file: what was read stays reported; the error is counted
@@ -99,6 +104,7 @@ public:
         j["unsupported_frames"] = unsupported_frames_;
         j["endpoints_learned"] = learner_.learned();
         j["watched_endpoints"] = cls_.watchedCount();
+        j["endpoints_expired"] = expired_;
         if (!read_error_.empty()) j["read_error"] = read_error_;
         return j;
     }
@@ -147,7 +153,8 @@ private:
     std::string path_;
     pcap_t* pcap_ = nullptr;
     int linktype_ = 0;
-    TimeNs now_ = 0;
+    TimeNs now_ = 0, next_expiry_ = 0;
+    uint64_t expired_ = 0;
     uint64_t frames_ = 0, unsupported_frames_ = 0;
     std::string read_error_;
     std::vector<uint8_t> buf_;

@@ -132,9 +132,30 @@ bool BpfLoader::addWatched(const rpcmon_endpoint_key& key, const rpcmon_endpoint
 
 bool BpfLoader::removeWatched(const rpcmon_endpoint_key& key) {
     if (bpf_map_delete_elem(watchedFd(), &key) != 0) return false;
-    // Rebuild the prefilter from what is left. A port the kernel learns by signature during
-    // the rebuild may lose its bit; its next call sets it again (rpcmon_learn_endpoint sets
-    // the bit even when the entry exists), so the loss is bounded to that one exchange.
+    rebuildPortBitmap();
+    return true;
+}
+
+size_t BpfLoader::expireWatched(uint64_t now_mono) {
+    std::vector<rpcmon_endpoint_key> expired;
+    rpcmon_endpoint_key cur{}, next{};
+    rpcmon_endpoint_value v{};
+    const void* prev = nullptr;
+    while (bpf_map_get_next_key(watchedFd(), prev, &next) == 0) {
+        if (bpf_map_lookup_elem(watchedFd(), &next, &v) == 0 && v.expires_ns && v.expires_ns < now_mono)
+            expired.push_back(next);
+        cur = next;
+        prev = &cur;
+    }
+    for (const auto& k : expired) bpf_map_delete_elem(watchedFd(), &k);
+    if (!expired.empty()) rebuildPortBitmap();
+    return expired.size();
+}
+
+void BpfLoader::rebuildPortBitmap() {
+    // A port the kernel learns by signature during the rebuild may lose its bit; its next
+    // call sets it again (rpcmon_learn_endpoint sets the bit even when the entry exists), so
+    // the loss is bounded to that one exchange.
     std::vector<uint64_t> bitmap(RPCMON_PORT_BITMAP_WORDS, 0);
     rpcmon_endpoint_key cur{}, next{};
     const void* prev = nullptr;
@@ -148,7 +169,6 @@ bool BpfLoader::removeWatched(const rpcmon_endpoint_key& key) {
         bpf_map_lookup_elem(watchedPortsFd(), &i, &old);
         if (old != bitmap[i]) bpf_map_update_elem(watchedPortsFd(), &i, &bitmap[i], BPF_ANY);
     }
-    return true;
 }
 
 size_t BpfLoader::watchedCount() const {

@@ -48,6 +48,9 @@ public:
     // Removes one and recomputes the port prefilter from the map's remaining keys.
     bool removeWatched(const rpcmon_endpoint_key& key);
     size_t watchedCount() const;
+    // Removes watched endpoints whose expires_ns (CLOCK_MONOTONIC) is before now_mono and
+    // recomputes the port prefilter. Returns how many were removed.
+    size_t expireWatched(uint64_t now_mono);
 
     int ringbufFd() const;
     int watchedFd() const;
@@ -58,6 +61,8 @@ public:
     KernelCounters readCounters(uint32_t slot) const;
 
 private:
+    void rebuildPortBitmap();
+
     ::rpcmon_bpf* skel_ = nullptr;
     std::vector<bpf_link*> links_;
     std::vector<int> sockets_;
