@@ -105,4 +105,12 @@ rc=$?
 set -e
 [[ $rc -ne 0 ]] || fail "missing interface did not fail"
 grep -q "no such interface: no-such-if0" "$OUT/err.txt" || { cat "$OUT/err.txt"; fail "unclear error"; }
+# 4. Without privileges: a clear message and a non-zero exit, nothing attached.
+set +e
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+    "$RPCMON" agent -i lo >"$OUT/noprivs.txt" 2>&1
+rc=$?
+set -e
+[[ $rc -ne 0 ]] || fail "agent without privileges did not fail"
+grep -q "needs BPF privileges" "$OUT/noprivs.txt" || { cat "$OUT/noprivs.txt"; fail "unclear privilege error"; }
 echo "PASS"
