@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hostile traffic through the whole offline pipeline (the kernel's classifier compiled for user
+// space, the stream layer, the protocol layers): floods and hostile lengths must end in named
+// counters and bounded state, and legitimate calls arriving during the attack must still be
+// reported.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "capture/offline_classifier.h"
+#include "pipeline/dissectors.h"
+#include "pipeline/pipeline.h"
+#include "support/packet_builder.h"
+
+using namespace rpcmon;
+using rpcmon::test::PacketBuilder;
+
+namespace {
+
+constexpr TimeNs kSec = 1000000000ull;
+
+// Keeps the most recent rpc records (bounded, so floods do not make the test itself grow).
+struct CountingSink : RecordSink {
+    std::deque<Json> rpc;
+    uint64_t total = 0;
+    void emit(Json&& r) override {
+        total++;
+        if (r["event_type"] != "rpc") return;
+        rpc.push_back(std::move(r));
+        if (rpc.size() > 1000) rpc.pop_front();
+    }
+};
+
+struct NullLearner : EndpointLearner {
+    void learn(const LearnedEndpoint&) override {}
+};
+
+long maxRssKb() {
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+std::vector<uint8_t> be32s(std::initializer_list<uint32_t> words) {
+    std::vector<uint8_t> v;
+    for (uint32_t w : words) {
+        v.push_back(uint8_t(w >> 24)); v.push_back(uint8_t(w >> 16)); v.push_back(uint8_t(w >> 8)); v.push_back(uint8_t(w));
+    }
+    return v;
+}
+
+// Drives frames through classifier + pipeline as `rpcmon analyze` does.
+struct Harness {
+    explicit Harness(PipelineOptions o = {}) : pipe(o, sink, learner, makeDissectors()) {}
+    void frame(const std::vector<uint8_t>& f) {
+        ts += 1000;  // 1 us apart
+        if (cls.classify(f, ts, rec)) pipe.onRecord(rec, ts);
+        if ((++n & 1023) == 0) pipe.onIdle(ts);
+    }
+    uint64_t anomaly(const std::string& name) const {
+        Json a = pipe.stats()["anomalies"];
+        return a.contains(name) ? a[name].get<uint64_t>() : 0;
+    }
+    // A legitimate NFSv3 NULL call + reply on a fresh connection: must be reported.
+    bool legitimateCallReported(uint16_t client_port, uint32_t xid) {
+        auto call = test::oncCallTcp(xid, 100003, 3, 0);
+        frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(client_port, 2049, 1, 0x02).build());
+        frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(client_port, 2049, 2, 0x18).payload(call).build());
+        auto reply = be32s({0x80000018u, xid, 1, 0, 0, 0, 0});
+        frame(PacketBuilder().ipv4("10.9.0.2", "10.9.0.1").tcp(2049, client_port, 100, 0x18).payload(reply).build());
+        for (const Json& r : sink.rpc)
+            if (r["rpc"]["xid"] == xid && !r["rpc"]["reply"].is_null() && r["src_port"] == client_port) return true;
+        return false;
+    }
+    CountingSink sink;
+    NullLearner learner;
+    OfflineClassifier cls;
+    Pipeline pipe;
+    std::vector<uint8_t> rec;
+    TimeNs ts = 1700000000ull * kSec;
+    uint64_t n = 0;
+};
+
+TEST(HostileTraffic, SynFloodIsBoundedByTheFlowTable) {
+    PipelineOptions o;
+    o.flows.max_flows = 2000;
+    Harness h(o);
+    long rss0 = maxRssKb();
+    for (uint32_t i = 0; i < 100000; i++) {
+        std::string src = "10.8." + std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255);
+        h.frame(PacketBuilder().ipv4(src, "10.9.0.2").tcp(uint16_t(1024 + i % 60000), 2049, i, 0x02).build());
+    }
+    Json st = h.pipe.stats();
+    EXPECT_LE(st["flows"]["active"].get<uint64_t>(), 2000u);
+    EXPECT_GE(h.anomaly("flow.evicted_table_full"), 98000u);
+    EXPECT_TRUE(h.legitimateCallReported(700, 0xabc)) << "a call during the flood was lost";
+    EXPECT_LT(maxRssKb() - rss0, 64 * 1024) << "SYN flood grew memory by more than 64 MiB";
+}
+
+TEST(HostileTraffic, HugeRecordMarkIsCountedAndTheFlowRecovers) {
+    Harness h;
+    // A valid call (the stream is in sync), then a record mark claiming 2 GiB followed by
+    // garbage, then a real call on the same connection.
+    auto first = test::oncCallTcp(0x76, 100003, 3, 0);
+    auto bad = be32s({0xFFFFFFFFu, 1, 0, 2, 100003, 3, 0});
+    auto call = test::oncCallTcp(0x77, 100003, 3, 0);
+    uint32_t seq = 2;
+    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(800, 2049, 1, 0x02).build());
+    for (const auto* p : {&first, &bad, &call}) {
+        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(800, 2049, seq, 0x18).payload(*p).build());
+        seq += uint32_t(p->size());
+    }
+    h.pipe.finish(h.ts);
+    EXPECT_GT(h.anomaly("onc.bad_record_mark") + h.anomaly("onc.record_too_large"), 0u);
+    std::set<uint64_t> xids;
+    for (const Json& r : h.sink.rpc) xids.insert(r["rpc"]["xid"].get<uint64_t>());
+    EXPECT_EQ(xids, (std::set<uint64_t>{0x76, 0x77})) << "the call after the hostile record mark was not found by resync";
+}
+
+TEST(HostileTraffic, XidFloodWithoutRepliesIsBounded) {
+    Harness h;
+    long rss0 = maxRssKb();
+    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, 1, 0x02).build());
+    uint32_t seq = 2;
+    for (uint32_t xid = 0; xid < 50000; xid++) {
+        auto call = test::oncCallTcp(xid, 100003, 3, 0);
+        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, seq, 0x18).payload(call).build());
+        seq += uint32_t(call.size());
+    }
+    EXPECT_GT(h.anomaly("onc.pending_evicted"), 40000u) << "pending calls must be bounded (oldest reported)";
+    EXPECT_GT(h.sink.total, 40000u) << "evicted calls are reported with reply null, not dropped";
+    EXPECT_TRUE(h.legitimateCallReported(802, 0xdef));
+    EXPECT_LT(maxRssKb() - rss0, 64 * 1024);
+}
+
+// DCE/RPC bind with 10 000 context items claimed, then an endless chain of request fragments
+// without the last-fragment flag.
+TEST(HostileTraffic, DceBindFloodAndEndlessFragmentsAreBounded) {
+    Harness h;
+    long rss0 = maxRssKb();
+    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.3").tcp(900, 135, 1, 0x02).build());
+    uint32_t seq = 2;
+    auto send = [&](const std::vector<uint8_t>& pdu) {
+        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.3").tcp(900, 135, seq, 0x18).payload(pdu).build());
+        seq += uint32_t(pdu.size());
+    };
+    // bind: 16-byte header + max_xmit/max_recv/assoc (8) + n_context_elem claimed 0xFF..
+    std::vector<uint8_t> bind = {5, 0, 11, 0x03, 0x10, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+                                 0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0xFF, 0, 0, 0};
+    bind.resize(1024, 0x41);
+    bind[8] = uint8_t(bind.size() & 0xff);
+    bind[9] = uint8_t(bind.size() >> 8);
+    send(bind);
+    for (int i = 0; i < 20000; i++) {
+        // request, flags = first fragment only (never last), frag_len 1024, call_id 2
+        std::vector<uint8_t> req = {5, 0, 0, uint8_t(i == 0 ? 0x01 : 0x00), 0x10, 0, 0, 0, 0, 4, 0, 0, 2, 0, 0, 0,
+                                    0, 0, 1, 0, 0, 0, 0, 0};
+        req.resize(1024, 0x42);
+        send(req);
+    }
+    h.pipe.finish(h.ts);
+    uint64_t named = 0;
+    for (const char* a : {"dcerpc.bind_invalid", "dcerpc.reassembly_limit", "dcerpc.unknown_context",
+                          "dcerpc.orphan_fragment", "dcerpc.context_table_full"})
+        named += h.anomaly(a);
+    EXPECT_GT(named, 0u) << h.pipe.stats()["anomalies"].dump();
+    EXPECT_LT(maxRssKb() - rss0, 64 * 1024) << "20 MB of fragments must not be held";
+    EXPECT_TRUE(h.legitimateCallReported(803, 0x1234));
+}
+
+}  // namespace
