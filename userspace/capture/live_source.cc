@@ -30,14 +30,9 @@ class KernelLearner : public EndpointLearner {
 public:
     explicit KernelLearner(BpfLoader& l) : loader_(l) {}
     void learn(const LearnedEndpoint& ep) override {
-        rpcmon_endpoint_key k{};
-        std::memcpy(k.addr, ep.addr.data(), 16);
-        k.port = ep.port;
-        k.l4proto = ep.l4proto;
-        rpcmon_endpoint_value v{};
-        v.app = ep.app;
-        v.origin = RPCMON_MATCH_WATCHED;
-        v.program = ep.program;
+        rpcmon_endpoint_key k;
+        rpcmon_endpoint_value v;
+        watchedEntry(ep, k, v);
         TimeNs mono = clockNs(CLOCK_MONOTONIC), wall = clockNs(CLOCK_REALTIME);
         v.added_ns = mono;
         // ep.expires is wall-clock (record time); the kernel map keeps monotonic time.

@@ -42,6 +42,10 @@ public:
 // Names of enum rpcmon_counter, in order (JSON keys of stats lines).
 const char* counterName(int id);
 
+// The watched-map entry for an endpoint a protocol layer learned (origin WATCHED). The caller
+// sets added_ns/expires_ns in its own clock (monotonic live, capture time offline).
+void watchedEntry(const LearnedEndpoint& ep, rpcmon_endpoint_key& key, rpcmon_endpoint_value& value);
+
 struct PcapOptions {
     std::string path;
     uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;  // set lower to see what the agent would

@@ -28,15 +28,10 @@ class OfflineLearner : public EndpointLearner {
 public:
     explicit OfflineLearner(OfflineClassifier& c) : cls_(c) {}
     void learn(const LearnedEndpoint& ep) override {
-        rpcmon_endpoint_key k{};
-        std::memcpy(k.addr, ep.addr.data(), 16);
-        k.port = ep.port;
-        k.l4proto = ep.l4proto;
-        rpcmon_endpoint_value v{};
-        v.app = ep.app;
-        v.origin = RPCMON_MATCH_WATCHED;
-        v.program = ep.program;
-        v.expires_ns = ep.expires;
+        rpcmon_endpoint_key k;
+        rpcmon_endpoint_value v;
+        watchedEntry(ep, k, v);
+        v.expires_ns = ep.expires;  // capture time, the classifier's clock
         cls_.addWatched(k, v);
         learned_++;
     }
@@ -168,6 +163,17 @@ const char* counterName(int id) {
         "truncated_headers", "non_ip", "ip_fragments", "signature_learned", "watched_full",
     };
     return id >= 0 && id < RPCMON_CNT_MAX ? names[id] : "unknown";
+}
+
+void watchedEntry(const LearnedEndpoint& ep, rpcmon_endpoint_key& key, rpcmon_endpoint_value& value) {
+    key = {};
+    std::memcpy(key.addr, ep.addr.data(), 16);
+    key.port = ep.port;
+    key.l4proto = ep.l4proto;
+    value = {};
+    value.app = ep.app;
+    value.origin = RPCMON_MATCH_WATCHED;
+    value.program = ep.program;
 }
 
 std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts) {

@@ -130,18 +130,16 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
             deliver(data, ts, consumer);
             if (missing_tail) gap(missing_tail, consumer);
         } else {
-            auto& slot = ooo_[seq];
-            release(slot.size());
-            ooo_bytes_ -= slot.size();
-            slot.assign(data.begin(), data.end());
-            ooo_bytes_ += slot.size();
-            charge(slot.size());
-            if (missing_tail) ooo_holes_[seq] = missing_tail;
+            hold(seq, data, missing_tail);
         }
         drainOutOfOrder(ts, consumer);
         return;
     }
     anomalies_.count("tcp.out_of_order_segments");
+    hold(seq, data, missing_tail);
+}
+
+void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
     auto& slot = ooo_[seq];
     release(slot.size());
     ooo_bytes_ -= slot.size();

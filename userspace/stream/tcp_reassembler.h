@@ -58,6 +58,8 @@ private:
     void gap(uint64_t bytes, StreamConsumer& consumer);
     void drainOutOfOrder(TimeNs ts, StreamConsumer& consumer);
     void skipTo(uint32_t seq, StreamConsumer& consumer);
+    // Stores an out-of-order segment (replacing a shorter copy at the same seq).
+    void hold(uint32_t seq, Bytes data, uint32_t missing_tail);
     void charge(size_t n);
     void release(size_t n);
 
