@@ -10,35 +10,17 @@
 # Usage: live_nfs_test.sh RPCMON_BINARY     (exit 77 = skipped, with the reason)
 set -euo pipefail
 RPCMON=$(readlink -f "$1")
-HERE=$(dirname "$(readlink -f "$0")")
-REPO=$(cd "$HERE/../.." && pwd)
-# shellcheck source=tools/lab/netns.sh
-source "$REPO/tools/lab/netns.sh"
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-[[ $(id -u) -eq 0 ]] || skip "needs root (CAP_BPF, CAP_NET_ADMIN, network namespaces)"
-for c in rpcbind ganesha.nfsd nfs-ls nfs-cat tcpdump tshark; do
-    command -v "$c" >/dev/null || skip "$c not installed (run tools/setup.sh)"
-done
-
-LAB=nfs$$
-OUT=$(mktemp -d)
-cleanup() { lab_down "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"; }
-trap cleanup EXIT
-lab_up "$LAB" >/dev/null
-lab_env "$LAB"
-STATE=$(lab_state_dir "$LAB")
+# shellcheck source=tests/live/common.sh
+source "$(dirname "$(readlink -f "$0")")/common.sh"
+REPO=$LIVE_REPO
+live_setup "nfs$$" rpcbind ganesha.nfsd nfs-ls nfs-cat tcpdump tshark
 "$REPO/tools/lab/onc_server.sh" start "$LAB" >"$OUT/server.log" 2>&1 || { cat "$OUT/server.log"; fail "NFS server did not start"; }
 # shellcheck disable=SC1091
 source "$STATE/onc.env"
 
 lab_spawn "$LAB_SRV_NS" "$STATE/tcpdump.pid" "$OUT/tcpdump.log" \
     tcpdump -i "$LAB_SRV_IF" -s 0 -U -w "$OUT/live.pcap" >/dev/null
-AGENT=$(lab_spawn "$LAB_SRV_NS" "$STATE/agent.pid" "$OUT/agent.log" \
-    "$RPCMON" agent -i "$LAB_SRV_IF" --eve "$OUT/eve.json" --stats-interval 1)
-for _ in $(seq 100); do grep -q monitoring "$OUT/agent.log" && break; sleep 0.05; done
-grep -q monitoring "$OUT/agent.log" || { cat "$OUT/agent.log"; fail "agent did not start"; }
+AGENT=$(start_agent "$OUT/eve.json")
 sleep 0.5  # tcpdump is up by now too
 
 user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
@@ -50,8 +32,7 @@ lab_exec "$LAB_CLI_NS" "${user[@]}" nfs-cat "$v4/hello.txt?version=4" >"$OUT/cat
 lab_exec "$LAB_CLI_NS" nfs-ls "$v4/subdir?version=4&uid=0&gid=0" >"$OUT/ls4.txt"
 grep -q hello "$OUT/ls3.txt" || fail "nfs-ls v3 failed"
 sleep 1
-kill -TERM "$AGENT"
-for _ in $(seq 50); do kill -0 "$AGENT" 2>/dev/null || break; sleep 0.1; done
+stop_agent "$AGENT"
 lab_stop_pidfile "$STATE/tcpdump.pid" 5
 
 /usr/bin/python3 - "$OUT/eve.json" "$LAB_CLI_IP" "$LAB_SRV_IP" <<'PY'

@@ -7,47 +7,23 @@
 # Usage: live_rpcbind_test.sh RPCMON_BINARY     (exit 77 = skipped, with the reason)
 set -euo pipefail
 RPCMON=$(readlink -f "$1")
-HERE=$(dirname "$(readlink -f "$0")")
-# shellcheck source=tools/lab/netns.sh
-source "$HERE/../../tools/lab/netns.sh"
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
-[[ $(id -u) -eq 0 ]] || skip "needs root (CAP_BPF, CAP_NET_ADMIN, network namespaces)"
-command -v rpcbind >/dev/null || skip "rpcbind not installed (run tools/setup.sh)"
-command -v rpcinfo >/dev/null || skip "rpcinfo not installed (run tools/setup.sh)"
-
-LAB=live$$
-OUT=$(mktemp -d)
-cleanup() { lab_down "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"; }
-trap cleanup EXIT
-lab_up "$LAB" >/dev/null
-lab_env "$LAB"
-STATE=$(lab_state_dir "$LAB")
+# shellcheck source=tests/live/common.sh
+source "$(dirname "$(readlink -f "$0")")/common.sh"
+live_setup "live$$" rpcbind rpcinfo
 
 lab_spawn "$LAB_SRV_NS" "$STATE/rpcbind.pid" "$OUT/rpcbind.log" rpcbind -f -w >/dev/null
 for _ in $(seq 50); do lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null 2>&1 && break; sleep 0.1; done
 
-start_agent() {  # start_agent EVEFILE -> prints PID once the programs are attached
-    local pid
-    pid=$(lab_spawn "$LAB_SRV_NS" "$STATE/agent.pid" "$OUT/agent.log" \
-        "$RPCMON" agent -i "$LAB_SRV_IF" --packets --eve "$1" --stats-interval 1)
-    for _ in $(seq 100); do grep -q "monitoring" "$OUT/agent.log" && break; sleep 0.05; done
-    grep -q "monitoring" "$OUT/agent.log" || { cat "$OUT/agent.log"; fail "agent did not start"; }
-    echo "$pid"
-}
 xdp_attached() { ip -n "$LAB_SRV_NS" link show "$LAB_SRV_IF" | grep -q "xdp"; }
 
 # 1. Clean run: rpcinfo over TCP (DUMP) and UDP (NULL calls).
-PID=$(start_agent "$OUT/eve.json")
+PID=$(start_agent "$OUT/eve.json" --packets)
 xdp_attached || fail "XDP not attached while the agent runs"
 lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >"$OUT/rpcinfo.txt"
 lab_exec "$LAB_CLI_NS" rpcinfo -u "$LAB_SRV_IP" 100000 2 >>"$OUT/rpcinfo.txt"
 grep -q portmapper "$OUT/rpcinfo.txt" || fail "rpcinfo got no answer"
 sleep 0.5
-kill -TERM "$PID"
-for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$PID" 2>/dev/null && fail "agent did not exit on SIGTERM"
+stop_agent "$PID"
 xdp_attached && fail "XDP program left on $LAB_SRV_IF after a clean exit"
 
 python3 - "$OUT/eve.json" "$LAB_CLI_IP" "$LAB_SRV_IP" <<'PY'
