@@ -174,7 +174,13 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
         if (info) j["name"] = info->name;
         j["version"] = std::to_string(ci.abstract.ver_major) + "." + std::to_string(ci.abstract.ver_minor);
         if (i >= a.results.size()) {
+            // C706 12.6.4.4 wants one result per proposed context; a shorter list neither
+            // accepts nor rejects this one. The client's requests on it can only mean the
+            // proposed interface (and a server answering them shows it took it), so name them
+            // by the proposal rather than let a malformed bind_ack hide the interface.
+            if (i == a.results.size()) anomalies_.count("dcerpc.bind_ack_missing_results");
             items.push_back(std::move(j));
+            adoptProposal(ci);
             continue;
         }
         const ContextResultItem& r = a.results[i];
@@ -193,6 +199,22 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
     }
     report["contexts"] = std::move(items);
     addBindReport(std::move(report));
+}
+
+void Connection::adoptProposal(const ContextItem& ci) {
+    if (contexts_.count(ci.context_id)) return;  // an accepted context stays as it is
+    if (contexts_.size() >= cfg_.max_contexts) {
+        anomalies_.count("dcerpc.context_table_full");
+        return;
+    }
+    Context c;
+    c.abstract = ci.abstract;
+    c.info = findInterface(ci.abstract.uuid);
+    // Which transfer syntax the server picked is unknown: NDR64 only if nothing else was offered.
+    c.ndr64 = !ci.transfer.empty() && std::all_of(ci.transfer.begin(), ci.transfer.end(), [](const SyntaxId& t) {
+        return t.uuid == ndr64Syntax();
+    });
+    contexts_[ci.context_id] = c;
 }
 
 void Connection::onBindNak(const Pdu& pdu) {
@@ -267,7 +289,16 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
             c->auth_type = pdu.auth->auth_type;
             c->auth_level = pdu.auth->auth_level;
         }
-        if (!contexts_.count(rq.context_id)) anomalies_.count("dcerpc.unknown_context");
+        if (!contexts_.count(rq.context_id)) {
+            // The bind_ack was not seen (lost, or the client did not wait for it): the newest
+            // pending proposal of this context id is what the client is calling.
+            const ContextItem* proposed = nullptr;
+            for (const auto& [bind_call_id, pb] : pending_binds_)
+                for (const ContextItem& ci : pb.items)
+                    if (ci.context_id == rq.context_id) proposed = &ci;
+            if (proposed) adoptProposal(*proposed);
+            else anomalies_.count("dcerpc.unknown_context");
+        }
     } else {
         if (it == calls_.end() || it->second.req_done) {
             anomalies_.count("dcerpc.orphan_fragment");

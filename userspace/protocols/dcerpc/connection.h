@@ -109,6 +109,8 @@ private:
     void emit(Call& c, const Json& reply, TimeNs reply_ts);
     void learn(const CallArgs& a, TimeNs ts);
     void addBindReport(Json&& report);
+    // Installs the client's proposal for a context no bind_ack result decided (see .cc).
+    void adoptProposal(const ContextItem& ci);
     Call& newCall(uint32_t call_id, TimeNs ts);
     bool appendFragment(std::vector<uint8_t>& buf, size_t& frags, bool& truncated, Bytes stub);
 

@@ -108,6 +108,35 @@ TEST_F(Fixture, RequestOnRejectedContextCountsUnknownContext) {
     EXPECT_FALSE(sink.records[0]["rpc"]["reply"].contains("status"));  // unknown interface
 }
 
+// arkime dcerpc_synthetic.pcap: the bind_ack's result list is empty for the one proposed
+// context (C706 12.6.4.4 wants one result per context) and the server answers the request on it.
+TEST_F(Fixture, BindAckWithoutResultsKeepsProposedInterface) {
+    toServer(bind(1, {{0, kSamr, 1, 0}}));
+    fromServer(bindAck(1, {}));
+    EXPECT_EQ(counter.get("dcerpc.bind_ack_missing_results"), 1u);
+    toServer(request(2, 0, 13, Buf(24, 0)));
+    fromServer(response(2, 0, Ndr{}.u32(0).u32(0xc0000022).b));
+    EXPECT_EQ(counter.get("dcerpc.unknown_context"), 0u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    const Json& rpc = sink.records[0]["rpc"];
+    EXPECT_EQ(rpc["interface"]["name"], "samr");
+    EXPECT_EQ(rpc["operation"], "SamrEnumerateUsersInDomain");
+    EXPECT_FALSE(rpc["bind"][0]["contexts"][0].contains("result"));
+    EXPECT_EQ(rpc["reply"]["status"], "0xc0000022");
+}
+
+// The bind_ack never seen (lost, or the request sent before it): the pending proposal names the
+// interface.
+TEST_F(Fixture, RequestBeforeBindAckUsesPendingProposal) {
+    toServer(bind(1, {{0, kSrvsvc, 3, 0}}));
+    toServer(request(2, 0, 15, Buf(24, 0)));
+    fromServer(response(2, 0, Buf(8, 0)));
+    EXPECT_EQ(counter.get("dcerpc.unknown_context"), 0u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["interface"]["name"], "srvsvc");
+    EXPECT_FALSE(sink.records[0]["rpc"].contains("context_id"));
+}
+
 TEST_F(Fixture, FragmentedRequestReassembledAndDecoded) {
     toServer(bind(1, {{0, kSrvsvc, 3, 0}}));
     fromServer(bindAck(1, {0}));
