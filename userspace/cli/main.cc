@@ -17,9 +17,12 @@
 
 #include "capture/packet_source.h"
 #include "loader/bpf_loader.h"
+#include "detect/detecting_sink.h"
 #include "output/eve_writer.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
+#include "top/agent_control.h"  // rpcmon top: live state + control socket in the agent
+#include "top/top_cli.h"        // rpcmon top / rpcmon stats
 
 using namespace rpcmon;
 
@@ -38,12 +41,16 @@ TimeNs wallNow() {
 // Feeds the pipeline and interleaves periodic stats lines (on capture time offline).
 class Session : public RecordHandler {
 public:
-    Session(PacketSource& src, Pipeline& pipe, EveWriter& out, double stats_interval_s)
-        : src_(src), pipe_(pipe), out_(out), interval_ns_(TimeNs(stats_interval_s * 1e9)) {}
+    Session(PacketSource& src, Pipeline& pipe, EveWriter& out, double stats_interval_s,
+            top::AgentControl* control = nullptr, detect::DetectingSink* detect = nullptr)
+        : src_(src), pipe_(pipe), out_(out), interval_ns_(TimeNs(stats_interval_s * 1e9)), control_(control),
+          detect_(detect) {}
 
     void onRecord(Bytes record, TimeNs ts) override { pipe_.onRecord(record, ts); }
     void onIdle(TimeNs now) override {
         pipe_.onIdle(now);
+        if (detect_) detect_->onTick(now);
+        if (control_) control_->onIdle(now, src_, pipe_);  // rpcmon top: period tick + control socket
         if (interval_ns_ && now >= last_stats_ + interval_ns_) {
             if (last_stats_) emitStats(now);
             last_stats_ = now;
@@ -57,6 +64,7 @@ public:
         Json& s = j["stats"];
         s["capture"] = src_.stats();
         s["pipeline"] = pipe_.stats();
+        if (detect_) s["detect"] = detect_->stats();
         s["output"]["records_written"] = out_.written();
         s["output"]["write_errors"] = out_.writeErrors();
         for (const auto& [k, v] : out_.byType()) s["output"]["by_type"][k] = v;
@@ -70,14 +78,33 @@ private:
     EveWriter& out_;
     TimeNs interval_ns_;
     TimeNs last_stats_ = 0;
+    top::AgentControl* control_;
+    detect::DetectingSink* detect_;
 };
 
-int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval) {
+// Detection settings shared by `agent` and `analyze`.
+struct DetectCli {
+    bool disabled = false;
+    detect::DetectorOptions opts;
+    std::string syslog;
+};
+
+int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval,
+               const DetectCli& dcli, const top::AgentControlOptions* control = nullptr) {
     EveWriter out(eve);
-    Pipeline pipe(popts, out, src.learner(), makeDissectors());
-    Session session(src, pipe, out, stats_interval);
+    // rpcmon top: with a control socket, records pass through the live state on their way out.
+    std::unique_ptr<top::AgentControl> ctl;
+    if (control) ctl = std::make_unique<top::AgentControl>(out, *control);
+    RecordSink& sink = ctl ? static_cast<RecordSink&>(*ctl) : out;
+    // Detections see every record before it leaves; their alerts follow it (also to top).
+    std::unique_ptr<detect::DetectingSink> det;
+    if (!dcli.disabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog);
+    if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
+    Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors());
+    Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
     src.run(session, g_stop);
     pipe.finish(src.now());
+    if (det) det->finish();
     session.emitStats(src.now() ? src.now() : wallNow());
     return 0;
 }
@@ -99,7 +126,9 @@ int main(int argc, char** argv) {
         "EXAMPLES:\n"
         "  rpcmon agent                      monitor the default-route interface, JSON to stdout\n"
         "  rpcmon agent -i eth0 -i eth1 --eve /var/log/rpcmon/eve.json\n"
-        "  rpcmon analyze capture.pcap       offline: same pipeline, same records\n");
+        "  rpcmon analyze capture.pcap       offline: same pipeline, same records\n"
+        "  rpcmon top                        live view of a running agent (htop-style)\n"
+        "  rpcmon stats --json               one snapshot of the agent's live state\n");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "debug logging on stderr");
 
@@ -117,6 +146,18 @@ int main(int argc, char** argv) {
     agent->add_flag("--no-xdp", no_xdp, "do not attach XDP; the socket filter sees both directions");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
+    DetectCli dcli;
+    auto addDetectOptions = [&dcli](CLI::App* cmd) {
+        cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml)");
+        cmd->add_option("--state", dcli.opts.state_file, "baseline state file (saved atomically, restored at start)");
+        cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT");
+        cmd->add_flag("--no-detect", dcli.disabled, "records only, no signatures or baselines");
+    };
+    addDetectOptions(agent);
+    // rpcmon top: the agent's control socket.
+    top::AgentControlOptions control;
+    agent->add_option("--control-socket", control.socket_path, "Unix socket for rpcmon top/stats (default /run/rpcmon/rpcmon.sock; none: off)");
+    agent->add_option("--control-group", control.group, "group that may connect to the control socket (default: root only)");
 
     auto* analyze = app.add_subcommand("analyze", "run a pcap/pcapng file through the pipeline");
     std::string pcap_file;
@@ -127,9 +168,34 @@ int main(int argc, char** argv) {
     analyze->add_option("--snaplen", analyze_snaplen, "payload bytes used per packet (default: all; 1536 shows what the agent sees)")->check(CLI::Range(0u, unsigned(RPCMON_OFFLINE_MAX_SNAPLEN)));
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
+    addDetectOptions(analyze);
+
+    // rpcmon top / rpcmon stats: clients of a running agent (or a pcap replayed in-process).
+    auto* top_cmd = app.add_subcommand("top", "live terminal view: who calls what on this host, what fails");
+    top::TopCommandOptions top_opts;
+    top_cmd->add_option("--socket", top_opts.socket, "the agent's control socket (default /run/rpcmon/rpcmon.sock)");
+    top_cmd->add_option("--interval", top_opts.interval_s, "seconds between refreshes (default 1)")->check(CLI::Range(0.1, 3600.0));
+    top_cmd->add_option("--pcap", top_opts.pcap, "replay a capture through the pipeline into the view instead");
+    top_cmd->add_flag("--fast", top_opts.fast, "with --pcap: as fast as possible instead of at capture pace");
+    top_cmd->footer(
+        "KEYS: h/s/i/o views, < > or 1-9,0 sort, r reverse, / filter, p pause, ? help, q quit\n"
+        "OVERHEAD: one snapshot per refresh over the socket; while top is connected the kernel's\n"
+        "  BPF run-time stats are on (a clock read per program run, ~30 ns here).\n"
+        "EXAMPLES:\n"
+        "  rpcmon top                                  attach to the agent\n"
+        "  rpcmon top --interval 2 --socket /run/rpcmon/rpcmon.sock\n"
+        "  rpcmon top --pcap tests/data/lab/onc-nfs3.pcap --fast\n");
+    auto* stats_cmd = app.add_subcommand("stats", "print one snapshot of the agent's live state (for scripts)");
+    top::StatsCommandOptions stats_opts;
+    bool stats_json = false;
+    stats_cmd->add_flag("--json", stats_json, "one JSON line (the only format)");
+    stats_cmd->add_option("--socket", stats_opts.socket, "the agent's control socket (default /run/rpcmon/rpcmon.sock)");
+    stats_cmd->add_option("--pcap", stats_opts.pcap, "snapshot at the end of this capture instead");
 
     CLI11_PARSE(app, argc, argv);
     if (verbose) spdlog::set_level(spdlog::level::debug);
+    if (top_cmd->parsed()) return top::runTopCommand(top_opts);
+    if (stats_cmd->parsed()) return top::runStatsCommand(stats_opts);
 
     struct sigaction sa = {};
     sa.sa_handler = onSignal;
@@ -160,7 +226,7 @@ int main(int argc, char** argv) {
             lo.xdp = !no_xdp;
             auto src = makeLiveSource(lo);
             spdlog::info("monitoring {} ({})", fmt::join(lo.interfaces, ", "), lo.xdp ? "XDP ingress + socket filter egress" : "socket filter, both directions");
-            int rc = runSession(*src, eve, popts, agent_stats);
+            int rc = runSession(*src, eve, popts, agent_stats, dcli, &control);
             spdlog::info("stopped; programs detached");
             return rc;
         }
@@ -168,7 +234,7 @@ int main(int argc, char** argv) {
         po.path = pcap_file;
         po.snaplen = analyze_snaplen;
         auto src = makePcapSource(po);
-        int rc = runSession(*src, eve, popts, analyze_stats);
+        int rc = runSession(*src, eve, popts, analyze_stats, dcli);
         Json st = src->stats();
         if (st.contains("read_error")) {
             spdlog::error("{}: capture is damaged: {} (records up to that point were written)", pcap_file,
@@ -176,6 +242,9 @@ int main(int argc, char** argv) {
             return 3;
         }
         return rc;
+    } catch (const detect::ConfigError& e) {
+        spdlog::error("rules: {}", e.what());
+        return 2;
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 1;

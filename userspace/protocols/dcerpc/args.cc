@@ -384,6 +384,17 @@ DecodeResult ArgsDecoder::request(const InterfaceInfo& iface, uint16_t op, Bytes
         return finish(n, out, std::move(a));
     }
 
+    if (name == "lsarpc" && (op == 14 || op == 15 || op == 57 || op == 58 || op == 68 || op == 76 || op == 77)) {
+        // [MS-LSAT] 3.1.4.x LsarLookupSids/2/3 and LsarLookupNames/2/3/4: a policy handle
+        // (not for the *3/4 variants on a plain binding handle), then the count of SIDs
+        // (LSAPR_SID_ENUM_BUFFER.Entries) or names. One call can look up thousands: the count
+        // is what SID-enumeration detections weigh.
+        if (op != 76 && op != 77) n.contextHandle();
+        uint32_t count = n.u32();
+        if (!n.ok()) return DecodeResult::Failed;
+        a[(op == 15 || op == 57 || op == 76) ? "sid_count" : "name_count"] = count;
+        return finish(n, out, std::move(a));
+    }
     if (name == "srvsvc" && op == 31) {
         // [MS-SRVS] 3.1.4.30 NetprPathCanonicalize: ServerName, PathName, OutbufLen, Prefix, ...
         auto server = n.uniqueWString();

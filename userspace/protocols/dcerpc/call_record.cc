@@ -52,6 +52,7 @@ Json buildCallRecord(const FlowContext& flow, const CallRecord& c) {
         if (info) iface["name"] = info->name;
         iface["version"] = std::to_string(c.iface->ver_major) + "." + std::to_string(c.iface->ver_minor);
         rpc["interface"] = std::move(iface);
+        if (c.context_rejected) rpc["context_rejected"] = true;
     } else if (c.context_id) {
         rpc["context_id"] = *c.context_id;
     }

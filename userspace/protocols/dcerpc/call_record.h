@@ -18,6 +18,7 @@ struct CallRecord {
     uint32_t call_id = 0;                // CO call_id; CL sequence number
     TimeNs ts_req = 0;
     std::optional<SyntaxId> iface;       // abstract syntax, when known
+    bool context_rejected = false;       // the server rejected the context the call used
     std::optional<uint16_t> context_id;  // reported when the interface is unknown
     uint16_t opnum = 0;
     Json auth;                           // {"type": ..., "level": ...}

@@ -186,7 +186,10 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
         const ContextResultItem& r = a.results[i];
         j["result"] = contextResultName(r.result);
         items.push_back(std::move(j));
-        if (r.result != uint16_t(ContextResult::Acceptance)) continue;
+        if (r.result != uint16_t(ContextResult::Acceptance)) {
+            adoptProposal(ci, true);
+            continue;
+        }
         if (!contexts_.count(ci.context_id) && contexts_.size() >= cfg_.max_contexts) {
             anomalies_.count("dcerpc.context_table_full");
             continue;
@@ -201,7 +204,7 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
     addBindReport(std::move(report));
 }
 
-void Connection::adoptProposal(const ContextItem& ci) {
+void Connection::adoptProposal(const ContextItem& ci, bool rejected) {
     if (contexts_.count(ci.context_id)) return;  // an accepted context stays as it is
     if (contexts_.size() >= cfg_.max_contexts) {
         anomalies_.count("dcerpc.context_table_full");
@@ -214,6 +217,7 @@ void Connection::adoptProposal(const ContextItem& ci) {
     c.ndr64 = !ci.transfer.empty() && std::all_of(ci.transfer.begin(), ci.transfer.end(), [](const SyntaxId& t) {
         return t.uuid == ndr64Syntax();
     });
+    c.rejected = rejected;
     contexts_[ci.context_id] = c;
 }
 
@@ -223,6 +227,9 @@ void Connection::onBindNak(const Pdu& pdu) {
         anomalies_.count("dcerpc.bind_nak_invalid");
         return;
     }
+    // Every context of a refused bind is rejected; keep what was proposed (see Context).
+    if (auto it = pending_binds_.find(pdu.hdr.call_id); it != pending_binds_.end())
+        for (const ContextItem& ci : it->second.items) adoptProposal(ci, true);
     pending_binds_.erase(pdu.hdr.call_id);
     addBindReport({{"packet_type", "bind_nak"}, {"call_id", pdu.hdr.call_id},
                    {"reason", bindNakReasonName(reason)}});
@@ -390,8 +397,12 @@ void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
     CallRecord r;
     r.call_id = c.call_id;
     r.ts_req = c.ts_req;
-    if (auto ctx = contexts_.find(c.context_id); ctx != contexts_.end()) r.iface = ctx->second.abstract;
-    else r.context_id = c.context_id;
+    if (auto ctx = contexts_.find(c.context_id); ctx != contexts_.end()) {
+        r.iface = ctx->second.abstract;
+        r.context_rejected = ctx->second.rejected;
+    } else {
+        r.context_id = c.context_id;
+    }
     r.opnum = c.opnum;
     Json auth = Json::object();
     if (c.has_auth) {

@@ -6,6 +6,8 @@
 // TcpConsumer (direct TCP), makePipeStream (SMB named pipes).
 #pragma once
 
+#include <algorithm>
+
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,13 +69,20 @@ public:
     void close(TimeNs now);
 
     size_t pendingCalls() const { return calls_.size(); }
-    size_t contextCount() const { return contexts_.size(); }
+    // Accepted (or adopted) contexts; rejected ones are kept apart for naming only.
+    size_t contextCount() const {
+        return static_cast<size_t>(std::count_if(contexts_.begin(), contexts_.end(),
+                                                 [](const auto& kv) { return !kv.second.rejected; }));
+    }
 
 private:
     struct Context {
         SyntaxId abstract;
         const InterfaceInfo* info = nullptr;
         bool ndr64 = false;
+        // The server rejected it (bind_ack result or bind_nak); requests on it are still what
+        // the client tried to call, which matters to detections (refused coercion, DCOM...).
+        bool rejected = false;
     };
     struct PendingBind {
         bool alter = false;
@@ -110,7 +119,7 @@ private:
     void learn(const CallArgs& a, TimeNs ts);
     void addBindReport(Json&& report);
     // Installs the client's proposal for a context no bind_ack result decided (see .cc).
-    void adoptProposal(const ContextItem& ci);
+    void adoptProposal(const ContextItem& ci, bool rejected = false);
     Call& newCall(uint32_t call_id, TimeNs ts);
     bool appendFragment(std::vector<uint8_t>& buf, size_t& frags, bool& truncated, Bytes stub);
 

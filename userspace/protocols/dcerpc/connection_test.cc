@@ -96,15 +96,31 @@ TEST_F(Fixture, BindReportOnlyOnFirstCall) {
     EXPECT_FALSE(sink.records[1]["rpc"].contains("bind"));
 }
 
-TEST_F(Fixture, RequestOnRejectedContextCountsUnknownContext) {
+// A request on a context the server rejected is still what the client tried to call (a refused
+// coercion or DCOM activation matters to detections): named after the proposal, flagged.
+TEST_F(Fixture, RequestOnRejectedContextKeepsProposedInterfaceFlagged) {
     bindSamr();
     toServer(request(3, 0, 13, Buf(8, 0)));
-    fromServer(response(3, 0, Buf(8, 0)));
+    fromServer(fault(3, 0x1c010002));  // nca_s_unk_if
+    EXPECT_EQ(counter.get("dcerpc.unknown_context"), 0u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    const Json& rpc = sink.records[0]["rpc"];
+    EXPECT_EQ(rpc["interface"]["name"], "samr");
+    EXPECT_EQ(rpc["operation"], "SamrEnumerateUsersInDomain");
+    EXPECT_EQ(rpc["context_rejected"], true);
+    EXPECT_FALSE(rpc.contains("context_id"));
+    EXPECT_EQ(rpc["reply"]["packet_type"], "fault");
+    EXPECT_EQ(rpc["reply"]["status"], "0x1c010002");
+}
+
+TEST_F(Fixture, RequestOnNeverProposedContextCountsUnknownContext) {
+    bindSamr();
+    toServer(request(3, 7, 13, Buf(8, 0)));
+    fromServer(response(3, 7, Buf(8, 0)));
     EXPECT_EQ(counter.get("dcerpc.unknown_context"), 1u);
     ASSERT_EQ(sink.records.size(), 1u);
     EXPECT_FALSE(sink.records[0]["rpc"].contains("interface"));
-    EXPECT_FALSE(sink.records[0]["rpc"].contains("operation"));
-    EXPECT_EQ(sink.records[0]["rpc"]["context_id"], 0);
+    EXPECT_EQ(sink.records[0]["rpc"]["context_id"], 7);
     EXPECT_FALSE(sink.records[0]["rpc"]["reply"].contains("status"));  // unknown interface
 }
 

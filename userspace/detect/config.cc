@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "detect/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "detect/signatures.h"
+
+namespace rpcmon::detect {
+
+ConfigError::ConfigError(const std::string& file, int line, const std::string& key, const std::string& msg)
+    : std::runtime_error(file + ":" + std::to_string(line) + ": key '" + key + "': " + msg),
+      file_(file), line_(line), key_(key) {}
+
+std::vector<std::string> defaultSensitiveFiles() {
+    return {"shadow", "gshadow", "master.passwd", "sudoers", ".ssh", "id_rsa", "id_dsa", "id_ecdsa",
+            "id_ed25519", "authorized_keys", "krb5.keytab", ".k5login", ".netrc", ".pgpass",
+            ".git-credentials", ".bash_history", ".aws", "credentials", ".docker", "ntds.dit", "sam",
+            "security", "unattend.xml", "groups.xml", "wallet.dat", ".kube", "kubeconfig"};
+}
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+class Parser {
+public:
+    explicit Parser(std::string file) : file_(std::move(file)) {}
+
+    [[noreturn]] void fail(const YAML::Node& n, const std::string& key, const std::string& msg) const {
+        throw ConfigError(file_, n.IsDefined() ? int(n.Mark().line) + 1 : 0, key, msg);
+    }
+    [[noreturn]] void failAt(const YAML::Mark& m, const std::string& key, const std::string& msg) const {
+        throw ConfigError(file_, int(m.line) + 1, key, msg);
+    }
+
+    // Iterates a mapping, rejecting keys outside `allowed`; calls fn(key, keynode, value).
+    template <class Fn>
+    void forEach(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed,
+                 Fn fn) const {
+        if (map.IsNull()) return;
+        if (!map.IsMap()) fail(map, path, "expected a mapping");
+        for (auto it = map.begin(); it != map.end(); ++it) {
+            std::string k = it->first.as<std::string>();
+            std::string full = path.empty() ? k : path + "." + k;
+            if (!allowed.empty() && !allowed.count(k)) failAt(it->first.Mark(), full, "unknown key");
+            fn(k, full, it->first, it->second);
+        }
+    }
+
+    std::string str(const YAML::Node& n, const std::string& key) const {
+        if (!n.IsScalar()) fail(n, key, "expected a string");
+        return n.as<std::string>();
+    }
+    bool boolean(const YAML::Node& n, const std::string& key) const {
+        if (!n.IsScalar()) fail(n, key, "expected true or false");
+        std::string s = lower(n.as<std::string>());
+        if (s == "true" || s == "yes" || s == "on") return true;
+        if (s == "false" || s == "no" || s == "off") return false;
+        fail(n, key, "expected true or false, got '" + n.as<std::string>() + "'");
+    }
+    int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
+        if (!n.IsScalar()) fail(n, key, "expected an integer");
+        std::string s = n.as<std::string>();
+        size_t pos = 0;
+        long long v = 0;
+        try {
+            v = std::stoll(s, &pos, 0);
+        } catch (...) {
+            pos = 0;
+        }
+        if (pos == 0 || pos != s.size()) fail(n, key, "expected an integer, got '" + s + "'");
+        if (v < lo || v > hi)
+            fail(n, key, "value " + s + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return v;
+    }
+    double real(const YAML::Node& n, const std::string& key, double lo, double hi) const {
+        if (!n.IsScalar()) fail(n, key, "expected a number");
+        std::string s = n.as<std::string>();
+        size_t pos = 0;
+        double v = 0;
+        try {
+            v = std::stod(s, &pos);
+        } catch (...) {
+            pos = 0;
+        }
+        if (pos == 0 || pos != s.size()) fail(n, key, "expected a number, got '" + s + "'");
+        if (v < lo || v > hi) fail(n, key, "value " + s + " out of range");
+        return v;
+    }
+    std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
+        std::vector<std::string> out;
+        if (n.IsNull()) return out;
+        if (!n.IsSequence()) fail(n, key, "expected a list");
+        for (const auto& e : n) out.push_back(str(e, key));
+        return out;
+    }
+    CidrList cidrs(const YAML::Node& n, const std::string& key) const {
+        CidrList l;
+        if (n.IsNull()) return l;
+        if (!n.IsSequence()) fail(n, key, "expected a list of addresses or CIDR prefixes");
+        for (const auto& e : n) {
+            std::string s = str(e, key);
+            auto c = parseCidr(s);
+            if (!c) fail(e, key, "not an IP address or CIDR prefix: '" + s + "'");
+            l.items.push_back(*c);
+            l.text.push_back(s);
+        }
+        return l;
+    }
+    static Json scalarJson(const YAML::Node& n) {
+        std::string s = n.as<std::string>();
+        if (n.Tag() != "!") {  // unquoted: numbers and booleans are typed
+            try {
+                size_t pos = 0;
+                long long v = std::stoll(s, &pos, 10);
+                if (pos == s.size()) return Json(v);
+            } catch (...) {
+            }
+            try {
+                size_t pos = 0;
+                double d = std::stod(s, &pos);
+                if (pos == s.size()) return Json(d);
+            } catch (...) {
+            }
+            if (s == "true") return Json(true);
+            if (s == "false") return Json(false);
+        }
+        return Json(s);
+    }
+
+    void signatures(const YAML::Node& n, DetectConfig& cfg) const {
+        std::set<std::string> names;
+        for (const auto& s : builtinSignatures()) names.insert(s.name);
+        forEach(n, "signatures", {}, [&](const std::string& name, const std::string& path,
+                                         const YAML::Node& keynode, const YAML::Node& v) {
+            if (!names.count(name)) failAt(keynode.Mark(), path, "unknown signature name");
+            SignatureOverride o;
+            if (v.IsScalar()) {  // shorthand: `dcsync: false`
+                o.enabled = boolean(v, path);
+                cfg.signatures[name] = std::move(o);
+                return;
+            }
+            forEach(v, path,
+                    {"enabled", "severity", "threshold", "window", "suppress", "exempt_admin_hosts",
+                     "ignore_src", "ignore_dest"},
+                    [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
+                        if (k == "enabled") o.enabled = boolean(x, p);
+                        else if (k == "severity") o.severity = int(integer(x, p, 1, 3));
+                        else if (k == "threshold") o.threshold = uint32_t(integer(x, p, 1, 10000000));
+                        else if (k == "window") o.window = uint32_t(integer(x, p, 1, 7 * 86400));
+                        else if (k == "suppress") o.suppress = uint32_t(integer(x, p, 0, 7 * 86400));
+                        else if (k == "exempt_admin_hosts") o.exempt_admin_hosts = boolean(x, p);
+                        else if (k == "ignore_src") o.ignore_src = cidrs(x, p);
+                        else if (k == "ignore_dest") o.ignore_dest = cidrs(x, p);
+                    });
+            cfg.signatures[name] = std::move(o);
+        });
+    }
+
+    Condition condition(const std::string& fieldname, const std::string& path, const YAML::Node& v) const {
+        Condition c;
+        c.field = fieldname;
+        if (fieldname.empty()) fail(v, path, "empty field name");
+        if (v.IsScalar()) {
+            c.op = Condition::Op::Equals;
+            c.value = scalarJson(v);
+            return c;
+        }
+        if (!v.IsMap() || v.size() != 1)
+            fail(v, path, "expected a value or a mapping with exactly one operator");
+        auto it = v.begin();
+        std::string op = it->first.as<std::string>();
+        const YAML::Node x = it->second;  // a copy: it-> yields a temporary proxy
+        std::string p = path + "." + op;
+        static const std::map<std::string, Condition::Op> kOps = {
+            {"equals", Condition::Op::Equals}, {"not_equals", Condition::Op::NotEquals},
+            {"in", Condition::Op::In}, {"not_in", Condition::Op::NotIn},
+            {"contains", Condition::Op::Contains}, {"regex", Condition::Op::Regex},
+            {"gt", Condition::Op::Gt}, {"ge", Condition::Op::Ge}, {"lt", Condition::Op::Lt},
+            {"le", Condition::Op::Le}, {"exists", Condition::Op::Exists}};
+        auto f = kOps.find(op);
+        if (f == kOps.end()) failAt(it->first.Mark(), p, "unknown operator (equals, not_equals, in, not_in, contains, regex, gt, ge, lt, le, exists)");
+        c.op = f->second;
+        switch (c.op) {
+            case Condition::Op::In:
+            case Condition::Op::NotIn:
+                if (!x.IsSequence()) fail(x, p, "expected a list");
+                c.value = Json::array();
+                for (const auto& e : x) {
+                    if (!e.IsScalar()) fail(e, p, "expected scalar list items");
+                    c.value.push_back(scalarJson(e));
+                }
+                break;
+            case Condition::Op::Regex:
+                c.value = str(x, p);
+                try {
+                    c.re = std::regex(c.value.get<std::string>(), std::regex::ECMAScript);
+                } catch (const std::regex_error& e) {
+                    fail(x, p, std::string("bad regular expression: ") + e.what());
+                }
+                break;
+            case Condition::Op::Gt:
+            case Condition::Op::Ge:
+            case Condition::Op::Lt:
+            case Condition::Op::Le:
+                c.value = real(x, p, -1e18, 1e18);
+                break;
+            case Condition::Op::Exists:
+                c.value = boolean(x, p);
+                break;
+            case Condition::Op::Contains:
+                c.value = str(x, p);
+                break;
+            default:
+                if (!x.IsScalar()) fail(x, p, "expected a scalar");
+                c.value = scalarJson(x);
+        }
+        return c;
+    }
+
+    void rules(const YAML::Node& n, DetectConfig& cfg) const {
+        if (n.IsNull()) return;
+        if (!n.IsSequence()) fail(n, "rules", "expected a list of rules");
+        std::set<uint32_t> sids;
+        for (const auto& s : builtinSignatures()) sids.insert(s.sid);
+        size_t i = 0;
+        for (const auto& r : n) {
+            std::string path = "rules[" + std::to_string(i++) + "]";
+            UserRule u;
+            u.line = int(r.Mark().line) + 1;
+            bool has_sid = false, has_msg = false, has_match = false;
+            forEach(r, path,
+                    {"sid", "message", "category", "severity", "technique", "tactic", "event_type",
+                     "match", "suppress", "enabled"},
+                    [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
+                        if (k == "sid") {
+                            u.sid = uint32_t(integer(x, p, 1, 0xffffffffll));
+                            if (sids.count(u.sid))
+                                fail(x, p, "sid " + std::to_string(u.sid) + " is already used");
+                            if (u.sid >= 1000000 && u.sid < 1200000)
+                                fail(x, p, "sids 1000000-1199999 are reserved for built-in detections");
+                            sids.insert(u.sid);
+                            has_sid = true;
+                        } else if (k == "message") {
+                            u.message = str(x, p);
+                            has_msg = true;
+                        } else if (k == "category") u.category = str(x, p);
+                        else if (k == "severity") u.severity = int(integer(x, p, 1, 3));
+                        else if (k == "technique") {
+                            u.techniques = x.IsScalar() ? std::vector<std::string>{str(x, p)} : strings(x, p);
+                            for (const auto& t : u.techniques)
+                                if (!std::regex_match(t, std::regex("T[0-9]{4}(\\.[0-9]{3})?")))
+                                    fail(x, p, "not an ATT&CK technique id: '" + t + "'");
+                        } else if (k == "tactic")
+                            u.tactics = x.IsScalar() ? std::vector<std::string>{str(x, p)} : strings(x, p);
+                        else if (k == "event_type") u.event_type = str(x, p);
+                        else if (k == "suppress") u.suppress = uint32_t(integer(x, p, 0, 7 * 86400));
+                        else if (k == "enabled") u.enabled = boolean(x, p);
+                        else if (k == "match") {
+                            has_match = true;
+                            if (!x.IsMap() || x.size() == 0) fail(x, p, "expected a mapping of field: condition");
+                            forEach(x, p, {}, [&](const std::string& f, const std::string& fp,
+                                                  const YAML::Node&, const YAML::Node& cv) {
+                                u.conditions.push_back(condition(f, fp, cv));
+                            });
+                        }
+                    });
+            if (!has_sid) fail(r, path + ".sid", "missing required key");
+            if (!has_msg) fail(r, path + ".message", "missing required key");
+            if (!has_match) fail(r, path + ".match", "missing required key");
+            cfg.rules.push_back(std::move(u));
+        }
+    }
+
+    void baseline(const YAML::Node& n, BaselineConfig& b) const {
+        forEach(n, "baseline",
+                {"enabled", "learning_period", "severity", "max_hosts", "max_items", "new_operation",
+                 "new_peer", "new_pipe", "rate", "error_ratio", "bucket", "alpha", "rate_sigma",
+                 "min_calls", "min_buckets", "error_ratio_delta", "min_error_calls", "suppress"},
+                [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
+                    if (k == "enabled") b.enabled = boolean(x, p);
+                    else if (k == "learning_period") b.learning_period = uint32_t(integer(x, p, 0, 365 * 86400));
+                    else if (k == "severity") b.severity = int(integer(x, p, 1, 3));
+                    else if (k == "max_hosts") b.max_hosts = uint32_t(integer(x, p, 1, 10000000));
+                    else if (k == "max_items") b.max_items = uint32_t(integer(x, p, 1, 100000));
+                    else if (k == "new_operation") b.new_operation = boolean(x, p);
+                    else if (k == "new_peer") b.new_peer = boolean(x, p);
+                    else if (k == "new_pipe") b.new_pipe = boolean(x, p);
+                    else if (k == "rate") b.rate = boolean(x, p);
+                    else if (k == "error_ratio") b.error_ratio = boolean(x, p);
+                    else if (k == "bucket") b.bucket = uint32_t(integer(x, p, 1, 86400));
+                    else if (k == "alpha") b.alpha = real(x, p, 0.0001, 1.0);
+                    else if (k == "rate_sigma") b.rate_sigma = real(x, p, 0.1, 1000);
+                    else if (k == "min_calls") b.min_calls = uint32_t(integer(x, p, 0, 100000000));
+                    else if (k == "min_buckets") b.min_buckets = uint32_t(integer(x, p, 1, 1000000));
+                    else if (k == "error_ratio_delta") b.error_ratio_delta = real(x, p, 0.0, 1.0);
+                    else if (k == "min_error_calls") b.min_error_calls = uint32_t(integer(x, p, 1, 100000000));
+                    else if (k == "suppress") b.suppress = uint32_t(integer(x, p, 0, 7 * 86400));
+                });
+    }
+
+private:
+    std::string file_;
+};
+
+}  // namespace
+
+DetectConfig parseConfig(const std::string& text, const std::string& file) {
+    DetectConfig cfg;
+    cfg.file = file;
+    cfg.sensitive_files = defaultSensitiveFiles();
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        throw ConfigError(file, int(e.mark.line) + 1, "", "YAML syntax error: " + e.msg);
+    }
+    Parser p(file);
+    if (root.IsNull()) return cfg;
+    p.forEach(root, "",
+              {"version", "allowlists", "sensitive_files", "signatures", "rules", "baseline", "limits"},
+              [&](const std::string& k, const std::string& path, const YAML::Node&, const YAML::Node& v) {
+                  if (k == "version") {
+                      if (p.integer(v, path, 1, 1) != 1) p.fail(v, path, "unsupported version");
+                  } else if (k == "allowlists") {
+                      p.forEach(v, path, {"domain_controllers", "admin_hosts", "nfs_root_clients"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&,
+                                    const YAML::Node& x) {
+                                    if (a == "domain_controllers") cfg.domain_controllers = p.cidrs(x, ap);
+                                    else if (a == "admin_hosts") cfg.admin_hosts = p.cidrs(x, ap);
+                                    else cfg.nfs_root_clients = p.cidrs(x, ap);
+                                });
+                  } else if (k == "sensitive_files") {
+                      // A list replaces the defaults; {add: [...]} extends them.
+                      std::vector<std::string> names;
+                      if (v.IsMap()) {
+                          names = cfg.sensitive_files;
+                          p.forEach(v, path, {"add"}, [&](const std::string&, const std::string& ap,
+                                                          const YAML::Node&, const YAML::Node& x) {
+                              for (auto& s : p.strings(x, ap)) names.push_back(s);
+                          });
+                      } else {
+                          names = p.strings(v, path);
+                      }
+                      for (auto& s : names) s = lower(s);
+                      cfg.sensitive_files = names;
+                  } else if (k == "signatures") {
+                      p.signatures(v, cfg);
+                  } else if (k == "rules") {
+                      p.rules(v, cfg);
+                  } else if (k == "baseline") {
+                      p.baseline(v, cfg.baseline);
+                  } else if (k == "limits") {
+                      p.forEach(v, path, {"max_tracked_keys", "summary_min_count"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&,
+                                    const YAML::Node& x) {
+                                    if (a == "max_tracked_keys")
+                                        cfg.max_tracked_keys = uint32_t(p.integer(x, ap, 100, 100000000));
+                                    else cfg.summary_min_count = uint32_t(p.integer(x, ap, 2, 100000000));
+                                });
+                  }
+              });
+    return cfg;
+}
+
+DetectConfig loadConfig(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ConfigError(path, 0, "", "cannot open file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parseConfig(ss.str(), path);
+}
+
+// ---- user rule conditions ---------------------------------------------------------------------
+
+namespace {
+bool scalarEquals(const Json& a, const Json& b) {
+    if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
+    if (a.is_string() && b.is_string()) return a.get<std::string>() == b.get<std::string>();
+    if (a.is_boolean() && b.is_boolean()) return a.get<bool>() == b.get<bool>();
+    // "12" in YAML vs 12 in the record, and vice versa: compare the text forms.
+    if (a.is_string() && b.is_number()) return a.get<std::string>() == b.dump();
+    if (a.is_number() && b.is_string()) return a.dump() == b.get<std::string>();
+    return false;
+}
+std::string text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+}  // namespace
+
+bool Condition::matches(const Json& rec) const {
+    const Json* f = detect::field(rec, field);
+    if (op == Op::Exists) return (f != nullptr && !f->is_null()) == value.get<bool>();
+    if (!f || f->is_null()) return op == Op::NotEquals || op == Op::NotIn;
+    // A list field (nfs.ops, nfs.names) matches when any element matches.
+    if (f->is_array()) {
+        if (op == Op::NotEquals || op == Op::NotIn) {
+            Condition pos = *this;
+            pos.op = op == Op::NotEquals ? Op::Equals : Op::In;
+            return !pos.matches(rec);
+        }
+        for (const auto& e : *f) {
+            Json wrapper = {{"v", e}};
+            Condition c = *this;
+            c.field = "v";
+            if (c.matches(wrapper)) return true;
+        }
+        return false;
+    }
+    switch (op) {
+        case Op::Equals: return scalarEquals(*f, value);
+        case Op::NotEquals: return !scalarEquals(*f, value);
+        case Op::In:
+        case Op::NotIn: {
+            bool in = false;
+            for (const auto& v : value) in = in || scalarEquals(*f, v);
+            return op == Op::In ? in : !in;
+        }
+        case Op::Contains: return text(*f).find(value.get<std::string>()) != std::string::npos;
+        case Op::Regex: return std::regex_search(text(*f), re);
+        case Op::Gt:
+        case Op::Ge:
+        case Op::Lt:
+        case Op::Le: {
+            if (!f->is_number()) return false;
+            double x = f->get<double>(), y = value.get<double>();
+            return op == Op::Gt ? x > y : op == Op::Ge ? x >= y : op == Op::Lt ? x < y : x <= y;
+        }
+        default: return false;
+    }
+}
+
+}  // namespace rpcmon::detect

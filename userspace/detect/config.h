@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// The YAML rules configuration (config/rules.example.yaml documents every key): tuning of the
+// built-in signatures, allowlists, user rules and baseline settings. Strict: unknown keys and bad
+// values raise ConfigError naming file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "detect/util.h"
+
+namespace rpcmon::detect {
+
+// what() = "FILE:LINE: key 'x': message".
+class ConfigError : public std::runtime_error {
+public:
+    ConfigError(const std::string& file, int line, const std::string& key, const std::string& msg);
+    const std::string& file() const { return file_; }
+    int line() const { return line_; }
+    const std::string& key() const { return key_; }
+
+private:
+    std::string file_;
+    int line_;
+    std::string key_;
+};
+
+// Per built-in signature tuning (`signatures: <name>: {...}`); unset fields keep the default.
+struct SignatureOverride {
+    std::optional<bool> enabled;
+    std::optional<int> severity;
+    std::optional<uint32_t> threshold, window, suppress;
+    std::optional<bool> exempt_admin_hosts;
+    CidrList ignore_src, ignore_dest;
+};
+
+// One condition of a user rule: `field: {op: value}` (a bare scalar means equals).
+struct Condition {
+    enum class Op { Equals, NotEquals, In, NotIn, Contains, Regex, Gt, Ge, Lt, Le, Exists };
+    std::string field;
+    Op op = Op::Equals;
+    Json value;             // scalar, or array for In/NotIn
+    std::regex re;          // Regex
+    bool matches(const Json& rec) const;
+};
+
+struct UserRule {
+    uint32_t sid = 0;
+    std::string message;
+    std::string category = "user";
+    int severity = 2;
+    std::vector<std::string> techniques, tactics;
+    std::string event_type;  // empty = every record type
+    std::vector<Condition> conditions;  // all must hold
+    uint32_t suppress = 300;
+    bool enabled = true;
+    int line = 0;
+};
+
+struct BaselineConfig {
+    bool enabled = true;
+    uint32_t learning_period = 86400;  // seconds per host, from the host's first record
+    int severity = 3;
+    uint32_t max_hosts = 10000;        // per table (clients, servers); least recently seen evicted
+    uint32_t max_items = 512;          // per host and per set (ops, peers, pipes)
+    bool new_operation = true, new_peer = true, new_pipe = true;
+    bool rate = true, error_ratio = true;
+    uint32_t bucket = 60;              // seconds per rate sample
+    double alpha = 0.1;                // EWMA weight of the newest bucket
+    double rate_sigma = 4.0;           // alert when calls > mean + sigma * stddev
+    uint32_t min_calls = 100;          // ... and calls in the bucket at least this
+    uint32_t min_buckets = 30;         // samples before the rate model is trusted
+    double error_ratio_delta = 0.3;    // alert when ratio exceeds its mean by this
+    uint32_t min_error_calls = 20;     // calls in the bucket needed to judge the ratio
+    uint32_t suppress = 3600;
+};
+
+struct DetectConfig {
+    std::string file;  // empty: built-in defaults only
+    CidrList domain_controllers, admin_hosts, nfs_root_clients;
+    std::vector<std::string> sensitive_files;  // lower-case base names / directory names
+    std::map<std::string, SignatureOverride> signatures;  // by built-in name
+    std::vector<UserRule> rules;
+    BaselineConfig baseline;
+    uint32_t max_tracked_keys = 200000;  // aggregation + suppression entries, oldest evicted
+    uint32_t summary_min_count = 2;      // emit an end-of-window summary when count >= this
+};
+
+std::vector<std::string> defaultSensitiveFiles();
+
+// Reads and validates a config file; throws ConfigError (also for an unreadable file, line 0).
+DetectConfig loadConfig(const std::string& path);
+// Same, from text; `file` names it in errors.
+DetectConfig parseConfig(const std::string& text, const std::string& file);
+
+}  // namespace rpcmon::detect

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Puts the detector in the record stream: every record goes downstream unchanged, and the
+// alerts it triggers follow it (never before it), also to syslog when configured.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "detect/detector.h"
+#include "detect/syslog_sink.h"
+#include "output/record.h"
+
+namespace rpcmon::detect {
+
+class DetectingSink : public RecordSink {
+public:
+    // Throws ConfigError (bad rules file) or std::invalid_argument (bad syslog spec).
+    DetectingSink(RecordSink& downstream, const DetectorOptions& opts, const std::string& syslog_spec)
+        : downstream_(downstream), alerts_(*this), detector_(opts, alerts_) {
+        if (!syslog_spec.empty()) syslog_ = std::make_unique<SyslogSink>(parseSyslogSpec(syslog_spec));
+    }
+
+    void emit(Json&& record) override {
+        detector_.onRecord(record);
+        downstream_.emit(std::move(record));
+        flushAlerts();
+    }
+    void onTick(TimeNs now) {
+        detector_.onTick(now);
+        flushAlerts();
+    }
+    // End of input: closes aggregation windows (summaries) and saves the baselines.
+    void finish() {
+        detector_.flush();
+        flushAlerts();
+        detector_.saveState();
+    }
+    Json stats() const {
+        Json j = detector_.stats();
+        if (syslog_) j["syslog"] = syslog_->stats();
+        return j;
+    }
+    Detector& detector() { return detector_; }
+
+private:
+    // Collects the detector's alerts so they can be written after the triggering record.
+    struct AlertQueue : RecordSink {
+        explicit AlertQueue(DetectingSink& o) : owner(o) {}
+        void emit(Json&& alert) override { owner.pending_.push_back(std::move(alert)); }
+        DetectingSink& owner;
+    };
+    void flushAlerts() {
+        for (Json& a : pending_) {
+            if (syslog_) syslog_->emit(Json(a));
+            downstream_.emit(std::move(a));
+        }
+        pending_.clear();
+    }
+
+    RecordSink& downstream_;
+    std::vector<Json> pending_;
+    AlertQueue alerts_;
+    Detector detector_;
+    std::unique_ptr<SyslogSink> syslog_;
+};
+
+}  // namespace rpcmon::detect

@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "detect/detector.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+namespace rpcmon::detect {
+namespace {
+
+constexpr TimeNs kSec = 1000000000ull;
+// Same-flow duplicates of a replied ONC call are only replays after this delay: the longest
+// NFS-over-UDP retransmission back-off is 60 s (nfs(5) timeo/retrans).
+constexpr TimeNs kReplaySameFlowDelay = 60 * kSec;
+constexpr size_t kMaxAnonymousFlows = 65536;
+constexpr int kStateVersion = 1;
+// Top-level record keys that are not copied into alerts (the alert sets its own).
+const char* const kCommonKeys[] = {"timestamp", "flow_id", "event_type", "src_ip", "src_port",
+                                   "dest_ip", "dest_port", "proto", "stats"};
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+// The values a record contributes to a Distinct aggregation. Interface brute force also counts
+// the UUIDs of every bind / alter_context context attached to the call, accepted or rejected:
+// a scanner binds many interfaces but calls few.
+std::vector<std::string> distinctValues(DistinctOf d, const Json& rec) {
+    std::vector<std::string> out;
+    auto add = [&](std::optional<std::string> v) {
+        if (v && !v->empty()) out.push_back(*v);
+    };
+    auto num = [&](const char* path) {
+        auto p = fieldInt(rec, path);
+        add(p ? std::optional<std::string>(std::to_string(*p)) : std::nullopt);
+    };
+    switch (d) {
+        case DistinctOf::DestIp: add(fieldString(rec, "dest_ip")); break;
+        case DistinctOf::DestPort: num("dest_port"); break;
+        case DistinctOf::PortmapProgram: num("portmap.program"); break;
+        case DistinctOf::CredUid: num("rpc.cred.uid"); break;
+        case DistinctOf::FlowId: num("flow_id"); break;
+        case DistinctOf::InterfaceUuid: {
+            add(fieldString(rec, "rpc.interface.uuid"));
+            if (const Json* binds = field(rec, "rpc.bind"); binds && binds->is_array())
+                for (const auto& b : *binds)
+                    if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
+                        for (const auto& c : b["contexts"])
+                            if (c.is_object() && c.contains("uuid") && c["uuid"].is_string())
+                                add(c["uuid"].get<std::string>());
+            for (auto& v : out) v = lower(v);
+            break;
+        }
+        default: break;
+    }
+    return out;
+}
+
+const char* distinctName(DistinctOf d) {
+    switch (d) {
+        case DistinctOf::DestIp: return "dest_ip";
+        case DistinctOf::DestPort: return "dest_port";
+        case DistinctOf::InterfaceUuid: return "rpc.interface.uuid";
+        case DistinctOf::PortmapProgram: return "portmap.program";
+        case DistinctOf::CredUid: return "rpc.cred.uid";
+        case DistinctOf::FlowId: return "flow_id";
+        default: return "";
+    }
+}
+
+// Writes `data` to `path` atomically: tmp file, fsync, rename, fsync of the directory.
+bool atomicWrite(const std::string& path, const std::string& data, std::string& err) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err = "open " + tmp + ": " + std::strerror(errno);
+        return false;
+    }
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            err = "write " + tmp + ": " + std::strerror(errno);
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return false;
+        }
+        off += size_t(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        err = "fsync " + tmp + ": " + std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        err = "rename " + tmp + ": " + std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return true;
+}
+
+}  // namespace
+
+Detector::Detector(const DetectorOptions& opts, RecordSink& alerts)
+    : opts_(opts), sink_(alerts),
+      cfg_(!opts.rules_text.empty() ? parseConfig(opts.rules_text, "<inline>")
+           : !opts.rules_file.empty() ? loadConfig(opts.rules_file)
+                                      : parseConfig("", "")),
+      baselines_(cfg_.baseline) {
+    for (const auto& def : builtinSignatures()) {
+        ActiveSig s;
+        s.def = def;
+        auto it = cfg_.signatures.find(def.name);
+        if (it != cfg_.signatures.end()) {
+            const SignatureOverride& o = it->second;
+            if (o.enabled) s.enabled = *o.enabled;
+            if (o.severity) s.def.severity = *o.severity;
+            if (o.threshold) s.def.threshold = *o.threshold;
+            if (o.window) s.def.window_s = *o.window;
+            if (o.suppress) s.def.suppress_s = *o.suppress;
+            if (o.exempt_admin_hosts) {
+                if (*o.exempt_admin_hosts) s.def.exempt |= kExemptAdminHosts;
+                else s.def.exempt &= uint8_t(~kExemptAdminHosts);
+            }
+            s.ignore_src = o.ignore_src;
+            s.ignore_dest = o.ignore_dest;
+        }
+        sig_by_sid_[def.sid] = sigs_.size();
+        sigs_.push_back(std::move(s));
+    }
+    loadState();
+}
+
+Detector::~Detector() = default;
+
+void Detector::loadState() {
+    if (opts_.state_file.empty()) return;
+    std::ifstream in(opts_.state_file);
+    if (!in) return;  // first run
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+        Json j = Json::parse(ss.str());
+        if (!j.is_object() || j.value("format", "") != "rpcmon-detect-state")
+            throw std::runtime_error("not an rpcmon detection state file");
+        if (j.value("version", 0) != kStateVersion)
+            throw std::runtime_error("unsupported state version " + j.value("version", Json(0)).dump());
+        baselines_.fromJson(j.at("baselines"));
+        state_loaded_ = true;
+    } catch (const std::exception& e) {
+        state_load_errors_++;
+        state_load_error_ = opts_.state_file + ": " + e.what() + " (moved to " + opts_.state_file +
+                            ".corrupt; starting with empty baselines)";
+        std::error_code ec;
+        std::filesystem::rename(opts_.state_file, opts_.state_file + ".corrupt", ec);
+        baselines_ = Baselines(cfg_.baseline);
+    }
+}
+
+bool Detector::saveState() {
+    if (opts_.state_file.empty()) return true;
+    Json j = {{"format", "rpcmon-detect-state"}, {"version", kStateVersion},
+              {"saved_at", formatTimestamp(now_)}, {"baselines", baselines_.toJson()}};
+    std::string err;
+    if (!atomicWrite(opts_.state_file, j.dump() + "\n", err)) {
+        state_save_errors_++;
+        state_save_error_ = err;
+        return false;
+    }
+    state_saves_++;
+    return true;
+}
+
+void Detector::onRecord(const Json& record) {
+    auto ts = record.contains("timestamp") && record["timestamp"].is_string()
+                  ? parseTimestamp(record["timestamp"].get<std::string>())
+                  : std::nullopt;
+    if (!ts) records_no_ts_++;
+    onRecord(record, ts ? *ts : now_);
+}
+
+void Detector::advance(TimeNs ts) {
+    if (ts <= now_) return;
+    now_ = ts;
+    expireSuppressions(now_, false);
+    if (now_ >= last_sweep_ + 60 * kSec) {
+        sweepAggregates(now_);
+        last_sweep_ = now_;
+    }
+}
+
+bool Detector::isError(const Json& rec) {
+    if (isAuthFailure(rec)) return true;
+    const Json* reply = field(rec, "rpc.reply");
+    if (!reply || !reply->is_object()) return false;
+    if (reply->value("packet_type", "") == "fault") return true;
+    if (reply->value("status", "") == "denied") return true;
+    if (reply->contains("accept_status") && reply->value("accept_status", "") != "success") return true;
+    return false;
+}
+
+void Detector::onRecord(const Json& rec, TimeNs ts) {
+    if (!rec.is_object()) return;
+    const std::string et = fieldString(rec, "event_type").value_or("");
+    if (et != "rpc" && et != "smb_session" && et != "smb_pipe") return;
+    records_++;
+    advance(ts);
+
+    if (et == "smb_session" && fieldString(rec, "smb.auth").value_or("") == "anonymous") {
+        if (auto flow = fieldInt(rec, "flow_id")) {
+            if (anonymous_flows_.size() >= kMaxAnonymousFlows) {
+                anonymous_flows_.clear();  // rare; losing old flows only weakens the null-session check
+                anonymous_set_.clear();
+            }
+            anonymous_flows_[uint64_t(*flow)] = ts;
+            anonymous_set_.insert(uint64_t(*flow));
+        }
+    }
+
+    Keys k;
+    k.et = et;
+    k.pipe = lower(fieldString(rec, "smb.pipe").value_or(""));
+    const std::string family = fieldString(rec, "rpc.family").value_or("");
+    if (family == "dcerpc") {
+        auto uuid = fieldString(rec, "rpc.interface.uuid");
+        auto op = fieldInt(rec, "rpc.opnum");
+        if (uuid && op) k.uuid = lower(*uuid), k.opnum = *op;
+    } else if (family == "onc") {
+        k.program = fieldInt(rec, "rpc.program").value_or(-1);
+        k.procedure = fieldInt(rec, "rpc.procedure").value_or(-1);
+    }
+    for (auto& s : sigs_)
+        if (s.enabled && selects(s.def, k)) evaluateSignature(s, rec, ts);
+
+    for (const auto& r : cfg_.rules) {
+        if (!r.enabled || (!r.event_type.empty() && r.event_type != et)) continue;
+        bool all = std::all_of(r.conditions.begin(), r.conditions.end(),
+                               [&](const Condition& c) { return c.matches(rec); });
+        if (!all) continue;
+        Hit h{r.sid, r.message, r.category, "user_rule", "signature", r.severity,
+              r.techniques, r.tactics, r.suppress, 1, Json::object()};
+        h.extra["rule_line"] = r.line;
+        raise(h, rec, fieldString(rec, "src_ip").value_or(""), fieldString(rec, "dest_ip").value_or(""), ts);
+    }
+
+    if (et == "rpc" || et == "smb_pipe") {
+        std::vector<Anomaly> found;
+        baselines_.observe(rec, ts, isError(rec), found);
+        baselineFindings(found, &rec, ts);
+    }
+}
+
+bool Detector::selects(const SignatureDef& d, const Keys& k) {
+    const Selector& sel = d.sel;
+    if (sel.event_type && k.et != sel.event_type) return false;
+    if (sel.dce.empty() && sel.onc.empty() && sel.pipes.empty()) return true;
+    for (const char* p : sel.pipes)
+        if (k.pipe == p) return true;
+    if (k.opnum >= 0)
+        for (const auto& d2 : sel.dce)
+            if (k.uuid == d2.uuid && (d2.opnums.empty() || std::find(d2.opnums.begin(), d2.opnums.end(),
+                                                                     int(k.opnum)) != d2.opnums.end()))
+                return true;
+    if (k.program >= 0 && k.procedure >= 0)
+        for (const auto& o : sel.onc)
+            if (k.program == int64_t(o.program) &&
+                (o.procedures.empty() ||
+                 std::find(o.procedures.begin(), o.procedures.end(), int(k.procedure)) != o.procedures.end()))
+                return true;
+    return false;
+}
+
+// Items a call works on, for count aggregation: rpc.args.sid_count / name_count, else 1.
+static uint64_t itemCount(const Json& rec) {
+    auto rpc = rec.find("rpc");
+    if (rpc == rec.end()) return 1;
+    auto args = rpc->find("args");
+    if (args == rpc->end() || !args->is_object()) return 1;
+    for (const char* k : {"sid_count", "name_count"}) {
+        auto it = args->find(k);
+        if (it != args->end() && it->is_number_unsigned()) return it->get<uint64_t>();
+    }
+    return 1;
+}
+
+void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const std::string src = fieldString(rec, "src_ip").value_or("");
+    const std::string dst = fieldString(rec, "dest_ip").value_or("");
+    if ((d.exempt & kExemptAdminHosts) && cfg_.admin_hosts.contains(src)) return;
+    if ((d.exempt & kExemptDomainControllers) && cfg_.domain_controllers.contains(src)) return;
+    if ((d.exempt & kExemptNfsRootClients) && cfg_.nfs_root_clients.contains(src)) return;
+    if (s.ignore_src.contains(src) || s.ignore_dest.contains(dst)) return;
+    if (d.pred) {
+        SigContext ctx{d.threshold, &cfg_.sensitive_files, &anonymous_set_};
+        if (!d.pred(rec, ctx)) return;
+    }
+    Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
+          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
+    const TimeNs window = TimeNs(d.window_s) * kSec;
+    // Records reach us in completion order, not call order (a call is reported when its reply
+    // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
+    const std::string key = std::to_string(d.sid) + "|" + src + "|" + (d.group == GroupBy::SrcDst ? dst : "*");
+    switch (d.agg) {
+        case Agg::None: break;
+        case Agg::Count: {
+            AggState& a = agg_[key];
+            const TimeNs t = std::max(ts, a.last);
+            a.last = t;
+            // One lookup call can carry thousands of SIDs or names: it weighs what it carries.
+            uint64_t w = std::clamp<uint64_t>(itemCount(rec), 1, std::max<uint64_t>(d.threshold, 1));
+            for (uint64_t i = 0; i < w; i++) a.times.push_back(t);
+            while (a.times.size() > d.threshold) a.times.pop_front();
+            if (a.times.size() < d.threshold || t - a.times.front() > window) {
+                a.fired = false;
+                return;
+            }
+            h.weight = a.fired ? 1 : d.threshold;
+            a.fired = true;
+            h.extra = {{"threshold", d.threshold}, {"window_s", d.window_s}};
+            break;
+        }
+        case Agg::Distinct: {
+            std::vector<std::string> vals = distinctValues(d.distinct, rec);
+            if (vals.empty()) return;
+            AggState& a = agg_[key];
+            const TimeNs t = std::max(ts, a.last);
+            a.last = t;
+            for (auto it = a.values.begin(); it != a.values.end();)
+                it = t - it->second > window ? a.values.erase(it) : std::next(it);
+            bool fresh = false;
+            for (const auto& v : vals) {
+                fresh = fresh || !a.values.count(v);
+                a.values[v] = t;
+            }
+            // Keep the value set bounded: once past the threshold only the newest matter.
+            if (a.values.size() > size_t(d.threshold) * 4 + 16) {
+                auto oldest = std::min_element(a.values.begin(), a.values.end(),
+                                               [](auto& x, auto& y) { return x.second < y.second; });
+                a.values.erase(oldest);
+            }
+            if (a.values.size() < d.threshold || !fresh) return;
+            h.weight = a.fired ? 1 : a.values.size();
+            a.fired = true;
+            Json sample = Json::array();
+            for (const auto& [val, t] : a.values) {
+                if (sample.size() >= 16) break;
+                sample.push_back(val);
+            }
+            std::sort(sample.begin(), sample.end());
+            h.extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
+                       {"distinct_field", distinctName(d.distinct)}, {"distinct_count", a.values.size()},
+                       {"distinct_values", sample}};
+            break;
+        }
+        case Agg::Replay:
+            if (!replayCheck(rec, ts, h.extra)) return;
+            break;
+    }
+    if (agg_.size() > cfg_.max_tracked_keys) {
+        sweepAggregates(now_);
+        while (agg_.size() > cfg_.max_tracked_keys) agg_.erase(agg_.begin()), agg_evicted_++;
+    }
+    s.hits++;
+    raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
+}
+
+bool Detector::replayCheck(const Json& rec, TimeNs ts, Json& extra) {
+    if (fieldString(rec, "rpc.family").value_or("") != "onc") return false;
+    const Json* cred = field(rec, "rpc.cred");
+    // AUTH_NULL calls carry no identity worth replaying; RPCSEC_GSS sequence numbers are not in
+    // the record, so only AUTH_UNIX (whose stamp + ids make the credential) is judged.
+    if (!cred || !cred->is_object() || cred->value("flavor", "") != "AUTH_UNIX") return false;
+    auto xid = fieldInt(rec, "rpc.xid");
+    auto flow = fieldInt(rec, "flow_id");
+    if (!xid || !flow) return false;
+    // Request-side arguments only: reply fields (status, port, exports) differ between the
+    // original and a replay by design.
+    Json args = Json::object();
+    for (const char* p : {"nfs.name", "nfs.rename_to", "nfs.offset", "nfs.count", "nfs.ops", "nfs.names",
+                          "nfs.symlink_target", "nfs.tag", "mount.path", "portmap.program",
+                          "portmap.version", "nlm.owner", "nlm.svid", "nlm.offset", "nlm.length"})
+        if (const Json* f = field(rec, p)) args[p] = *f;
+    Json c = *cred;
+    std::string key = std::to_string(*xid) + "|" + rec["rpc"].value("program", Json(0)).dump() + "|" +
+                      rec["rpc"].value("version", Json(0)).dump() + "|" +
+                      rec["rpc"].value("procedure", Json(0)).dump() + "|" + c.dump() + "|" + args.dump();
+    const std::string src = fieldString(rec, "src_ip").value_or("");
+    const bool replied = field(rec, "rpc.reply") && !field(rec, "rpc.reply")->is_null();
+    auto it = replay_.find(key);
+    const TimeNs window = TimeNs(sigs_[sig_by_sid_.at(1000084)].def.suppress_s) * kSec;
+    if (it == replay_.end() || (ts > it->second.ts && ts - it->second.ts > std::max(window, 600 * kSec))) {
+        if (replay_.size() >= cfg_.max_tracked_keys / 4) {
+            // Drop the oldest eighth: bounded memory, replays of very old calls go unseen.
+            std::vector<std::pair<TimeNs, std::string>> ages;
+            for (auto& [k, v] : replay_) ages.emplace_back(v.ts, k);
+            size_t drop = std::max<size_t>(1, ages.size() / 8);
+            std::nth_element(ages.begin(), ages.begin() + (drop - 1), ages.end());
+            for (size_t i = 0; i < drop; i++) replay_.erase(ages[i].second), replay_evicted_++;
+        }
+        replay_[key] = {uint64_t(*flow), src, ts, replied};
+        return false;
+    }
+    ReplayEntry& e = it->second;
+    bool other_flow = e.flow_id != uint64_t(*flow);
+    bool other_src = e.src != src;
+    bool late = e.replied && ts > e.ts && ts - e.ts >= kReplaySameFlowDelay;
+    if (!other_flow && !other_src && !late) {
+        e.replied = e.replied || replied;
+        return false;  // ordinary retransmission on the same connection
+    }
+    extra = {{"original_flow_id", e.flow_id}, {"original_src_ip", e.src},
+             {"original_timestamp", formatTimestamp(e.ts)}, {"original_replied", e.replied},
+             {"replay_basis", "xid+program+version+procedure+AUTH_UNIX credential+decoded arguments"}};
+    return true;
+}
+
+Json Detector::buildAlert(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst,
+                          TimeNs ts) const {
+    Json a;
+    a["timestamp"] = rec.contains("timestamp") ? rec["timestamp"] : Json(formatTimestamp(ts));
+    if (rec.contains("flow_id")) a["flow_id"] = rec["flow_id"];
+    a["event_type"] = "alert";
+    for (const char* k : {"src_ip", "src_port", "dest_ip", "dest_port", "proto"})
+        if (rec.contains(k)) a[k] = rec[k];
+    if (!rec.contains("src_ip") && !src.empty()) a["src_ip"] = src;
+    if (!rec.contains("dest_ip") && !dst.empty()) a["dest_ip"] = dst;
+    Json al;
+    al["action"] = "allowed";
+    al["signature_id"] = hit.sid;
+    al["rev"] = 1;
+    al["signature"] = hit.message;
+    al["category"] = hit.category;
+    al["severity"] = hit.severity;
+    al["kind"] = hit.kind;
+    al["rule"] = hit.name;
+    al["count"] = hit.weight;
+    al["metadata"] = {{"mitre_technique_id", hit.techniques}, {"mitre_tactic", hit.tactics}};
+    if (rec.contains("event_type")) al["source_event_type"] = rec["event_type"];
+    for (const auto& [k, v] : hit.extra.items()) al[k] = v;
+    a["alert"] = std::move(al);
+    for (const auto& [k, v] : rec.items()) {
+        bool common = false;
+        for (const char* c : kCommonKeys) common = common || k == c;
+        if (!common && !a.contains(k)) a[k] = v;
+    }
+    return a;
+}
+
+void Detector::raise(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+    auto bump = [&](bool emitted) {
+        if (auto it = sig_by_sid_.find(hit.sid); it != sig_by_sid_.end()) {
+            ActiveSig& s = sigs_[it->second];
+            (emitted ? s.alerts : s.suppressed)++;
+        } else if (hit.kind == "anomaly") {
+            if (emitted) baseline_alerts_[hit.sid]++;
+        } else {
+            (emitted ? user_alerts_ : user_suppressed_)[hit.sid]++;
+        }
+    };
+    const std::string key = std::to_string(hit.sid) + "|" + src + "|" + dst + "|" + hit.dedup;
+    if (hit.suppress_s > 0) {
+        auto it = supp_.find(key);
+        if (it != supp_.end() && ts < it->second.until) {
+            Suppression& s = it->second;
+            s.count += hit.weight;
+            s.last = ts;
+            s.last_hit = std::make_shared<const Hit>(hit);
+            s.last_rec = rec;
+            s.src = src;
+            s.dst = dst;
+            suppressed_++;
+            bump(false);
+            return;
+        }
+        if (it != supp_.end()) expireSuppressions(ts, false);
+    }
+    Json alert = buildAlert(hit, rec, src, dst, ts);
+    if (hit.suppress_s > 0) {
+        if (supp_.size() >= cfg_.max_tracked_keys) expireSuppressions(TimeNs(-1), true);
+        Suppression s;
+        s.first = s.last = ts;
+        s.until = ts + TimeNs(hit.suppress_s) * kSec;
+        s.count = hit.weight;
+        supp_[key] = std::move(s);
+        supp_expiry_.push({ts + TimeNs(hit.suppress_s) * kSec, key});
+        alert["alert"]["suppress_s"] = hit.suppress_s;
+    }
+    alerts_++;
+    bump(true);
+    sink_.emit(std::move(alert));
+}
+
+void Detector::expireSuppressions(TimeNs now, bool all) {
+    while (!supp_expiry_.empty() && (all || supp_expiry_.top().first <= now)) {
+        auto [until, key] = supp_expiry_.top();
+        supp_expiry_.pop();
+        auto it = supp_.find(key);
+        if (it == supp_.end() || it->second.until != until) continue;
+        Suppression s = std::move(it->second);
+        supp_.erase(it);
+        if (s.count < cfg_.summary_min_count || !s.last_hit) continue;
+        // One summary per window: the latest triggering record, with the window's total count.
+        Json a = buildAlert(*s.last_hit, s.last_rec, s.src, s.dst, s.last);
+        a["alert"]["count"] = s.count;
+        a["alert"]["summary"] = true;
+        a["alert"]["first_seen"] = formatTimestamp(s.first);
+        a["alert"]["last_seen"] = formatTimestamp(s.last);
+        uint32_t sid = a["alert"]["signature_id"].get<uint32_t>();
+        if (auto si = sig_by_sid_.find(sid); si != sig_by_sid_.end()) sigs_[si->second].summaries++;
+        summaries_++;
+        alerts_++;
+        sink_.emit(std::move(a));
+    }
+}
+
+void Detector::sweepAggregates(TimeNs now) {
+    for (auto it = agg_.begin(); it != agg_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        it = now - it->second.last > window ? agg_.erase(it) : std::next(it);
+    }
+    for (auto it = replay_.begin(); it != replay_.end();)
+        it = now - it->second.ts > 3600 * kSec ? replay_.erase(it) : std::next(it);
+}
+
+void Detector::baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts) {
+    for (auto& f : found) {
+        Hit h{f.sid, f.message, "anomaly", "baseline", "anomaly", cfg_.baseline.severity, {}, {},
+              cfg_.baseline.suppress, 1, Json::object()};
+        h.extra["baseline"] = f.detail;
+        // Each first-seen item alerts once (it is learned right away); rate findings share a key.
+        if (f.detail.contains("item")) h.dedup = f.detail["item"].get<std::string>();
+        Json base;
+        if (f.from_record && rec) {
+            base = *rec;
+        } else {
+            base = Json::object();
+            base["timestamp"] = formatTimestamp(ts);
+            if (!f.src_ip.empty()) base["src_ip"] = f.src_ip;
+            if (!f.dest_ip.empty()) base["dest_ip"] = f.dest_ip;
+        }
+        raise(h, base, f.src_ip, f.dest_ip, ts);
+    }
+}
+
+void Detector::onTick(TimeNs now) {
+    advance(now);
+    std::vector<Anomaly> found;
+    baselines_.tick(now_, found);
+    baselineFindings(found, nullptr, now_);
+    if (opts_.state_save_interval && !opts_.state_file.empty()) {
+        if (last_save_ == 0) last_save_ = now;
+        else if (now >= last_save_ + TimeNs(opts_.state_save_interval) * kSec) {
+            saveState();
+            last_save_ = now;
+        }
+    }
+}
+
+void Detector::flush() { expireSuppressions(0, true); }
+
+Json Detector::stats() const {
+    Json by_sid = Json::object();
+    uint64_t enabled = 0;
+    for (const auto& s : sigs_) {
+        enabled += s.enabled;
+        if (s.alerts || s.suppressed)
+            by_sid[std::to_string(s.def.sid)] = {{"rule", s.def.name}, {"alerts", s.alerts},
+                                                 {"suppressed", s.suppressed}, {"summaries", s.summaries}};
+    }
+    for (const auto& [sid, n] : user_alerts_) by_sid[std::to_string(sid)]["alerts"] = n;
+    for (const auto& [sid, n] : user_suppressed_) by_sid[std::to_string(sid)]["suppressed"] = n;
+    for (const auto& [sid, n] : baseline_alerts_) by_sid[std::to_string(sid)]["alerts"] = n;
+    Json st = {{"file", opts_.state_file}, {"loaded", state_loaded_}, {"saves", state_saves_},
+               {"save_errors", state_save_errors_}, {"load_errors", state_load_errors_}};
+    if (!state_load_error_.empty()) st["load_error"] = state_load_error_;
+    if (!state_save_error_.empty()) st["save_error"] = state_save_error_;
+    return {{"records", records_},
+            {"records_without_timestamp", records_no_ts_},
+            {"alerts", alerts_},
+            {"summaries", summaries_},
+            {"suppressed", suppressed_},
+            {"by_signature", by_sid},
+            {"tracked", {{"aggregates", agg_.size()}, {"suppressions", supp_.size()},
+                         {"replay_calls", replay_.size()}, {"aggregates_evicted", agg_evicted_},
+                         {"replay_evicted", replay_evicted_}}},
+            {"baseline", baselines_.stats()},
+            {"state", st},
+            {"config", {{"file", cfg_.file}, {"signatures", sigs_.size()}, {"signatures_enabled", enabled},
+                        {"user_rules", cfg_.rules.size()},
+                        {"domain_controllers", cfg_.domain_controllers.text},
+                        {"admin_hosts", cfg_.admin_hosts.text},
+                        {"nfs_root_clients", cfg_.nfs_root_clients.text}}}};
+}
+
+}  // namespace rpcmon::detect

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// The detection engine: built-in signatures, user rules, baselines and alert suppression over the
+// records the pipeline emits. Alerts are EVE "alert" lines (../shared/SCHEMA.md) sent to a sink.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "detect/baseline.h"
+#include "detect/config.h"
+#include "detect/signatures.h"
+#include "output/record.h"
+
+namespace rpcmon::detect {
+
+struct DetectorOptions {
+    std::string rules_file;   // YAML (config/rules.example.yaml); empty = built-in defaults
+    std::string rules_text;   // inline YAML instead of rules_file (tests); named "<inline>"
+    std::string state_file;   // baselines; empty = not persisted
+    uint32_t state_save_interval = 300;  // seconds between automatic saves from onTick; 0 = never
+};
+
+class Detector {
+public:
+    // Loads the built-ins and the config (throws ConfigError) and restores the state file.
+    // A corrupt state file does not throw: it is renamed to STATE.corrupt, counted in stats()
+    // and reported by stateLoadError(); the detector starts with empty baselines.
+    Detector(const DetectorOptions& opts, RecordSink& alerts);
+    ~Detector();
+
+    // Every record the pipeline emits (rpc, smb_session, smb_pipe; others are ignored). Time
+    // comes from record["timestamp"], so offline and live runs raise the same alerts.
+    void onRecord(const Json& record);
+    void onRecord(const Json& record, TimeNs ts);
+    // Periodic call (live: about once a second with wall-clock time): ends suppression windows
+    // (emitting summaries), closes idle baseline buckets, saves state every state_save_interval.
+    void onTick(TimeNs now);
+    // End of input (offline): emits every pending summary as if all windows had ended.
+    void flush();
+    // Atomic write of the baselines (tmp + fsync + rename + fsync dir). Returns false and
+    // counts the error on failure (never throws).
+    bool saveState();
+
+    Json stats() const;
+    const std::string& stateLoadError() const { return state_load_error_; }
+    const DetectConfig& config() const { return cfg_; }
+
+private:
+    struct ActiveSig {
+        SignatureDef def;
+        bool enabled = true;
+        CidrList ignore_src, ignore_dest;
+        uint64_t hits = 0, alerts = 0, suppressed = 0, summaries = 0;
+    };
+    struct AggState {
+        std::deque<TimeNs> times;                        // Count: last `threshold` hit times
+        std::unordered_map<std::string, TimeNs> values;  // Distinct: value -> last seen
+        TimeNs last = 0;
+        bool fired = false;
+    };
+    struct Hit;
+    struct Suppression {
+        TimeNs first = 0, last = 0, until = 0;
+        uint64_t count = 0;
+        // The most recent suppressed hit and its record: the summary is built from them.
+        std::shared_ptr<const Hit> last_hit;
+        Json last_rec;
+        std::string src, dst;
+    };
+    struct ReplayEntry {
+        uint64_t flow_id = 0;
+        std::string src;
+        TimeNs ts = 0;
+        bool replied = false;
+    };
+    // A matched rule of any kind, ready to alert.
+    struct Hit {
+        uint32_t sid;
+        std::string message, category, name, kind;
+        int severity;
+        std::vector<std::string> techniques, tactics;
+        uint32_t suppress_s;
+        uint64_t weight = 1;
+        Json extra;  // merged into alert{}
+        std::string dedup = {};  // appended to the suppression key (baseline: the new item)
+    };
+
+    void advance(TimeNs ts);
+    void evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts);
+    // The selector keys of one record, extracted once and shared by every signature.
+    struct Keys {
+        std::string et, uuid, pipe;  // uuid and pipe lower-case
+        int64_t opnum = -1, program = -1, procedure = -1;
+    };
+    static bool selects(const SignatureDef& d, const Keys& k);
+    void raise(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    Json buildAlert(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
+    void expireSuppressions(TimeNs now, bool all);
+    void sweepAggregates(TimeNs now);
+    bool replayCheck(const Json& rec, TimeNs ts, Json& extra);
+    void baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts);
+    void loadState();
+    static bool isError(const Json& rec);
+
+    DetectorOptions opts_;
+    RecordSink& sink_;
+    DetectConfig cfg_;
+    std::vector<ActiveSig> sigs_;
+    std::unordered_map<uint32_t, size_t> sig_by_sid_;
+    Baselines baselines_;
+
+    std::unordered_map<std::string, AggState> agg_;
+    std::unordered_map<std::string, Suppression> supp_;
+    using Expiry = std::pair<TimeNs, std::string>;
+    std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> supp_expiry_;
+    std::unordered_map<std::string, ReplayEntry> replay_;
+    std::unordered_map<uint64_t, TimeNs> anonymous_flows_;
+    std::unordered_set<uint64_t> anonymous_set_;
+
+    TimeNs now_ = 0, last_sweep_ = 0, last_save_ = 0;
+    std::unordered_map<uint32_t, uint64_t> user_alerts_, user_suppressed_, baseline_alerts_;
+    uint64_t records_ = 0, records_no_ts_ = 0, alerts_ = 0, summaries_ = 0, suppressed_ = 0;
+    uint64_t agg_evicted_ = 0, replay_evicted_ = 0;
+    uint64_t state_saves_ = 0, state_save_errors_ = 0, state_load_errors_ = 0;
+    bool state_loaded_ = false;
+    std::string state_load_error_, state_save_error_;
+};
+
+}  // namespace rpcmon::detect

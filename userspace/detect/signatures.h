@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+// Built-in signatures: one data table (signatures.cc) keyed on (interface UUID, opnum set) or
+// (ONC program, procedure set), never on operation names, plus optional predicates.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <unordered_set>
+
+#include "detect/util.h"
+#include "output/record.h"
+
+namespace rpcmon::detect {
+
+// What a predicate may read besides the record: tunables and state the detector keeps.
+struct SigContext {
+    uint32_t threshold = 0;                            // the signature's configured threshold
+    const std::vector<std::string>* sensitive_files = nullptr;  // lower-case base names
+    const std::unordered_set<uint64_t>* anonymous_flows = nullptr;  // flow_ids of null SMB sessions
+};
+
+// A DCE/RPC interface with the opnums that select a record (empty = every opnum).
+struct DceOps {
+    const char* uuid;
+    std::vector<int> opnums;
+};
+// An ONC RPC program with the procedures that select a record (empty = every procedure).
+struct OncOps {
+    uint32_t program;
+    std::vector<int> procedures;
+};
+
+// Which records a signature looks at. Empty dce and onc and pipes = every record of event_type.
+struct Selector {
+    const char* event_type = "rpc";  // "rpc", "smb_pipe", "smb_session"; nullptr = every type
+    std::vector<DceOps> dce;
+    std::vector<OncOps> onc;
+    std::vector<const char*> pipes;  // smb_pipe: smb.pipe in this list (case-insensitive)
+};
+
+enum class Agg : uint8_t {
+    None,      // every matching record is a hit
+    Count,     // hit when `threshold` matching records fall within `window` seconds
+    Distinct,  // hit when `threshold` distinct values of `distinct` fall within `window`
+    Replay,    // ONC replay detector (stateful, detector.cc)
+};
+enum class GroupBy : uint8_t { Src, SrcDst };
+enum class DistinctOf : uint8_t {
+    None, DestIp, DestPort, InterfaceUuid, PortmapProgram, CredUid, FlowId
+};
+
+// Exemption lists a signature honours: a source inside one of them never fires it.
+enum Exempt : uint8_t {
+    kExemptNone = 0,
+    kExemptAdminHosts = 1,
+    kExemptDomainControllers = 2,
+    kExemptNfsRootClients = 4,
+};
+
+using Predicate = bool (*)(const Json& rec, const SigContext& ctx);
+
+struct SignatureDef {
+    uint32_t sid;
+    const char* name;  // config key under `signatures:`
+    const char* message;
+    const char* category;
+    int severity;  // 1 high .. 3 low
+    std::vector<const char*> techniques;
+    std::vector<const char*> tactics;
+    Selector sel;
+    Predicate pred = nullptr;
+    Agg agg = Agg::None;
+    GroupBy group = GroupBy::SrcDst;
+    DistinctOf distinct = DistinctOf::None;
+    uint32_t threshold = 0;  // Count/Distinct: hits needed; ms03_026: max server-name length
+    uint32_t window_s = 0;
+    uint32_t suppress_s = 300;  // alerts for (sid, src, dst) within this window are counted, not emitted
+    uint8_t exempt = kExemptNone;
+};
+
+// The built-in table, sorted by sid.
+const std::vector<SignatureDef>& builtinSignatures();
+
+// Baseline anomaly sids (kind "anomaly"); see baseline.h.
+inline constexpr uint32_t kSidNewClientOp = 1100001;
+inline constexpr uint32_t kSidNewServerOp = 1100002;
+inline constexpr uint32_t kSidNewServerPeer = 1100003;
+inline constexpr uint32_t kSidNewClientPipe = 1100004;
+inline constexpr uint32_t kSidRateDeviation = 1100005;
+inline constexpr uint32_t kSidErrorRatioDeviation = 1100006;
+
+// True when the record's reply says the caller was refused (access denied, logon failure,
+// wrong password, RPC auth error, SMB logon failure).
+bool isAuthFailure(const Json& rec);
+
+}  // namespace rpcmon::detect

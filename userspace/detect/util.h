@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// Small helpers shared by the detection engine: record field access, timestamps, CIDR lists.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "output/record.h"
+
+namespace rpcmon::detect {
+
+// Follows a dotted path ("rpc.interface.uuid") through nested objects; nullptr when absent.
+const Json* field(const Json& rec, std::string_view dotted);
+
+// String / integer / bool views of a field; nullopt when absent or of another type.
+std::optional<std::string> fieldString(const Json& rec, std::string_view dotted);
+std::optional<int64_t> fieldInt(const Json& rec, std::string_view dotted);
+bool fieldTrue(const Json& rec, std::string_view dotted);
+
+// Parses an EVE timestamp ("2026-11-24T09:18:01.123456+0000"); nullopt when malformed.
+std::optional<TimeNs> parseTimestamp(std::string_view s);
+
+// One IPv4 or IPv6 prefix; IPv4 is stored IPv4-mapped so both families share one matcher.
+struct Cidr {
+    std::array<uint8_t, 16> net{};
+    int bits = 128;
+    bool contains(const std::array<uint8_t, 16>& a) const;
+};
+
+// Parses "10.0.0.0/8", "10.0.0.1" (host), "fd00::/8"; nullopt on error.
+std::optional<Cidr> parseCidr(std::string_view text);
+std::optional<std::array<uint8_t, 16>> parseIp(std::string_view text);
+
+struct CidrList {
+    std::vector<Cidr> items;
+    std::vector<std::string> text;  // as configured, for stats()
+    bool contains(std::string_view ip) const;
+};
+
+// "\\host\share\x" -> "host"; empty when the string is not a UNC path.
+std::string uncHost(std::string_view path);
+
+// Last path component of a '/' or '\' separated path.
+std::string_view baseName(std::string_view path);
+
+}  // namespace rpcmon::detect

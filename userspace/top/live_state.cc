@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "top/live_state.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <ctime>
+
+namespace rpcmon::top {
+namespace {
+
+// "2026-11-24T13:58:12.622937+0000" (formatTimestamp) -> ns since the epoch; 0 if malformed.
+TimeNs parseTimestamp(const Json& j) {
+    if (!j.is_string()) return 0;
+    const std::string& s = j.get_ref<const std::string&>();
+    tm t{};
+    unsigned us = 0;
+    if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6u", &t.tm_year, &t.tm_mon, &t.tm_mday, &t.tm_hour,
+                    &t.tm_min, &t.tm_sec, &us) != 7)
+        return 0;
+    t.tm_year -= 1900;
+    t.tm_mon -= 1;
+    time_t secs = timegm(&t);
+    if (secs < 0) return 0;
+    return TimeNs(secs) * 1000000000ull + TimeNs(us) * 1000ull;
+}
+
+std::string str(const Json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return {};
+    if (it->is_string()) return it->get<std::string>();
+    return it->dump();
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// "10.0.0.2:2049/tcp", "[fd00::2]:2049/udp"
+std::string endpointKey(std::string ip, const std::string& port, const std::string& proto) {
+    if (ip.empty()) return {};
+    if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+    return ip + ":" + port + "/" + lower(proto);
+}
+std::string serverKey(const Json& rec) {
+    return endpointKey(str(rec, "dest_ip"), str(rec, "dest_port"), str(rec, "proto"));
+}
+
+// NFSv4 COMPOUNDs are named after their first op that is not bookkeeping (PUTFH, SEQUENCE...).
+std::string compoundOp(const Json& nfs) {
+    auto it = nfs.find("ops");
+    if (it == nfs.end() || !it->is_array() || it->empty()) return "COMPOUND";
+    static const char* const kPlumbing[] = {"SEQUENCE", "PUTFH", "PUTROOTFH", "PUTPUBFH", "GETFH",
+                                             "GETATTR", "SAVEFH", "RESTOREFH"};
+    for (const auto& op : *it) {
+        if (!op.is_string()) continue;
+        const auto& name = op.get_ref<const std::string&>();
+        if (std::none_of(std::begin(kPlumbing), std::end(kPlumbing), [&](const char* p) { return name == p; }))
+            return name;
+    }
+    return (*it)[0].is_string() ? (*it)[0].get<std::string>() : "COMPOUND";
+}
+
+// Interface key ("nfs v3", "drsuapi v4.0") and operation key ("nfs v3 LOOKUP").
+void rpcKeys(const Json& rec, std::string& iface, std::string& op) {
+    const Json& rpc = rec["rpc"];
+    if (str(rpc, "family") == "dcerpc") {
+        std::string name, version;
+        if (auto it = rpc.find("interface"); it != rpc.end() && it->is_object()) {
+            name = str(*it, "name");
+            if (name.empty()) name = str(*it, "uuid");
+            version = str(*it, "version");
+        }
+        if (name.empty()) name = "dcerpc";
+        iface = version.empty() ? name : name + " v" + version;
+        std::string o = str(rpc, "operation");
+        op = name + " " + (o.empty() ? "op" + str(rpc, "opnum") : o);
+        return;
+    }
+    std::string name = str(rpc, "program_name");
+    if (name.empty()) name = "prog " + str(rpc, "program");
+    iface = name + " v" + str(rpc, "version");
+    std::string p = str(rpc, "procedure_name");
+    if (p == "COMPOUND" && rec.contains("nfs") && rec["nfs"].is_object()) p = compoundOp(rec["nfs"]);
+    if (p.empty()) p = "proc " + str(rpc, "procedure");
+    op = iface + " " + p;
+}
+
+bool containsNoCase(const std::string& hay, const std::string& needle) {
+    if (needle.empty()) return true;
+    return lower(hay).find(lower(needle)) != std::string::npos;
+}
+
+Json rateJson(const RateCounter& c) { return {{"total", c.total}, {"per_s", c.rate}}; }
+
+uint64_t sumNumbers(const Json& j) {
+    uint64_t s = 0;
+    if (j.is_object())
+        for (const auto& [k, v] : j.items())
+            if (v.is_number_unsigned() || v.is_number_integer()) s += v.get<uint64_t>();
+    return s;
+}
+
+}  // namespace
+
+const char* viewName(View v) {
+    switch (v) {
+        case View::Hosts: return "hosts";
+        case View::Servers: return "servers";
+        case View::Interfaces: return "interfaces";
+        case View::Operations: return "operations";
+    }
+    return "?";
+}
+
+EntityStats& EntityTable::touch(const std::string& name, TimeNs now) {
+    auto it = map_.find(name);
+    if (it != map_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second.pos);
+    } else {
+        if (map_.size() >= capacity_ && !lru_.empty()) {
+            map_.erase(lru_.back());
+            lru_.pop_back();
+            evicted_++;
+        }
+        lru_.push_front(name);
+        it = map_.emplace(name, Entry{EntityStats{}, lru_.begin()}).first;
+        it->second.stats.first_seen = now;
+    }
+    if (now > it->second.stats.last_seen) it->second.stats.last_seen = now;
+    return it->second.stats;
+}
+
+const EntityStats* EntityTable::find(const std::string& name) const {
+    auto it = map_.find(name);
+    return it == map_.end() ? nullptr : &it->second.stats;
+}
+
+bool rpcIsError(const Json& rec, bool* no_reply) {
+    if (no_reply) *no_reply = false;
+    auto rit = rec.find("rpc");
+    if (rit == rec.end() || !rit->is_object()) return false;
+    auto rep = rit->find("reply");
+    if (rep == rit->end() || rep->is_null()) {
+        if (no_reply) *no_reply = true;
+        return true;
+    }
+    if (!rep->is_object()) return false;
+    if (str(*rit, "family") == "dcerpc") {
+        std::string pt = str(*rep, "packet_type");
+        if (pt == "fault" || pt == "reject") return true;
+        std::string st = str(*rep, "status");
+        return !st.empty() && std::strtoull(st.c_str(), nullptr, 16) != 0;
+    }
+    // ONC: a denied reply, an accepted one that is not `success`, or an NFS status not *_OK.
+    if (str(*rep, "status") == "denied") return true;
+    std::string as = str(*rep, "accept_status");
+    if (!as.empty() && as != "success") return true;
+    if (auto n = rec.find("nfs"); n != rec.end() && n->is_object()) {
+        std::string st = str(*n, "status");
+        if (!st.empty() && !(st.size() >= 2 && st.compare(st.size() - 2, 2, "OK") == 0)) return true;
+    }
+    return false;
+}
+
+LiveState::LiveState(const LiveStateOptions& opts, std::string source) : opts_(opts), source_(std::move(source)) {
+    for (int i = 0; i < kViewCount; i++) tables_.emplace_back(opts_.max_entities);
+}
+
+void LiveState::observe(const Json& rec) {
+    if (!rec.is_object()) return;
+    std::string type = str(rec, "event_type");
+    TimeNs ts = parseTimestamp(rec.value("timestamp", Json()));
+    if (!ts) ts = last_ts_;
+    if (ts > last_ts_) last_ts_ = ts;
+    if (!first_ts_) first_ts_ = ts;
+    records_by_type_[type.empty() ? "unknown" : type]++;
+    if (type == "rpc") {
+        observeRpc(rec, ts);
+    } else if (type == "smb_session" || type == "smb_pipe") {
+        observeSmb(rec, ts);
+    } else if (type == "alert") {
+        observeAlert(rec, ts);
+    } else if (type == "packet") {
+        // Payload bytes per client and server (only when the pipeline emits packet lines).
+        uint64_t n = 0;
+        if (auto p = rec.find("packet"); p != rec.end() && p->is_object()) n = p->value("payload_len", uint64_t(0));
+        // Packet lines carry the packet's own direction: a reply's source is the server.
+        bool to_client = rec.contains("packet") && str(rec["packet"], "direction") == "to_client";
+        std::string host = str(rec, to_client ? "dest_ip" : "src_ip");
+        std::string server = endpointKey(str(rec, to_client ? "src_ip" : "dest_ip"),
+                                         str(rec, to_client ? "src_port" : "dest_port"), str(rec, "proto"));
+        if (!host.empty()) tables_[int(View::Hosts)].touch(host, ts).bytes.add(n);
+        if (!server.empty()) tables_[int(View::Servers)].touch(server, ts).bytes.add(n);
+    }
+}
+
+void LiveState::count(const std::string (&keys)[kViewCount], TimeNs ts, bool error, bool no_reply,
+                      const Json* latency) {
+    calls_.add();
+    if (error) errors_.add();
+    if (no_reply) no_reply_++;
+    for (int v = 0; v < kViewCount; v++) {
+        if (keys[v].empty()) continue;
+        EntityStats& e = tables_[v].touch(keys[v], ts);
+        e.calls.add();
+        if (error) e.errors.add();
+        if (no_reply) e.no_reply++;
+        if (latency && latency->is_number()) e.latency.add(latency->get<uint64_t>());
+    }
+}
+
+void LiveState::observeRpc(const Json& rec, TimeNs ts) {
+    std::string iface, op;
+    rpcKeys(rec, iface, op);
+    bool no_reply = false;
+    bool error = rpcIsError(rec, &no_reply);
+    const Json* lat = nullptr;
+    if (auto it = rec["rpc"].find("latency_us"); it != rec["rpc"].end()) lat = &*it;
+    const std::string keys[kViewCount] = {str(rec, "src_ip"), serverKey(rec), iface, op};
+    count(keys, ts, error, no_reply, lat);
+}
+
+void LiveState::observeSmb(const Json& rec, TimeNs ts) {
+    const Json smb = rec.value("smb", Json::object());
+    std::string st = smb.is_object() ? str(smb, "status") : "";
+    bool error = !st.empty() && st != "STATUS_SUCCESS";
+    bool session = str(rec, "event_type") == "smb_session";
+    std::string op = session ? "smb SESSION_SETUP" : "smb OPEN \\pipe\\" + str(smb, "pipe");
+    const std::string keys[kViewCount] = {str(rec, "src_ip"), serverKey(rec), "smb", op};
+    count(keys, ts, error, false, nullptr);
+}
+
+void LiveState::observeAlert(const Json& rec, TimeNs ts) {
+    alerts_.add();
+    Json a;
+    a["timestamp"] = rec.value("timestamp", Json());
+    const Json al = rec.value("alert", Json::object());
+    a["signature"] = al.is_object() ? al.value("signature", Json()) : Json();
+    a["signature_id"] = al.is_object() ? al.value("signature_id", Json()) : Json();
+    a["severity"] = al.is_object() ? al.value("severity", Json()) : Json();
+    Json tech = Json::array();
+    if (al.is_object() && al.contains("metadata") && al["metadata"].is_object()) {
+        const Json& t = al["metadata"].value("mitre_technique_id", Json());
+        if (t.is_array()) tech = t;
+        else if (t.is_string()) tech.push_back(t);
+    }
+    a["mitre_technique_id"] = tech;
+    a["src_ip"] = rec.value("src_ip", Json());
+    a["dest_ip"] = rec.value("dest_ip", Json());
+    a["dest_port"] = rec.value("dest_port", Json());
+    recent_alerts_.push_front(std::move(a));
+    while (recent_alerts_.size() > opts_.recent_alerts) recent_alerts_.pop_back();
+
+    std::string host = str(rec, "src_ip"), server = serverKey(rec);
+    if (!host.empty()) tables_[int(View::Hosts)].touch(host, ts).alerts.add();
+    if (!server.empty()) tables_[int(View::Servers)].touch(server, ts).alerts.add();
+    if (rec.contains("rpc") && rec["rpc"].is_object()) {
+        std::string iface, op;
+        rpcKeys(rec, iface, op);
+        tables_[int(View::Interfaces)].touch(iface, ts).alerts.add();
+        tables_[int(View::Operations)].touch(op, ts).alerts.add();
+    }
+}
+
+void LiveState::observeHealth(const Json& capture, const Json& pipeline) {
+    have_health_ = true;
+    uint64_t pkts = 0, bytes = 0, drops = 0;
+    // Live: per-hook kernel counters; offline: the classifier's counters.
+    auto addHook = [&](const Json& h) {
+        if (!h.is_object()) return;
+        pkts += h.value("packets_seen", uint64_t(0));
+        bytes += h.value("bytes_seen", uint64_t(0));
+        drops += h.value("ringbuf_drops", uint64_t(0));
+    };
+    if (capture.contains("kernel") && capture["kernel"].is_object())
+        for (const auto& [k, h] : capture["kernel"].items()) addHook(h);
+    if (capture.contains("classifier")) addHook(capture["classifier"]);
+    packets_.set(pkts);
+    bytes_.set(bytes);
+    drops_.set(drops);
+    watched_endpoints_ = capture.value("watched_endpoints", uint64_t(0));
+    if (capture.contains("interfaces")) interfaces_ = capture["interfaces"];
+    records_.set(pipeline.value("records", uint64_t(0)));
+    parse_errors_.set(pipeline.contains("anomalies") ? sumNumbers(pipeline["anomalies"]) : 0);
+    if (pipeline.contains("flows") && pipeline["flows"].is_object())
+        flows_active_ = pipeline["flows"].value("active", uint64_t(0));
+}
+
+void LiveState::observeBpf(const std::vector<BpfProgRunStats>& progs, bool enabled, const std::string& why) {
+    bpf_enabled_ = enabled;
+    bpf_why_ = why;
+    for (auto& [id, p] : bpf_) p.seen = false;
+    for (const auto& p : progs) {
+        auto [it, fresh] = bpf_.try_emplace(p.id);
+        BpfProg& b = it->second;
+        b.name = p.name;
+        b.type = p.type;
+        b.run_time_ns.set(p.run_time_ns);
+        b.run_cnt.set(p.run_cnt);
+        // Kernel totals may predate this agent's interest: the first rate starts from here.
+        if (fresh) b.run_time_ns.mark = b.run_time_ns.total, b.run_cnt.mark = b.run_cnt.total;
+        b.seen = true;
+    }
+    std::erase_if(bpf_, [](const auto& kv) { return !kv.second.seen; });
+}
+
+void LiveState::tick(TimeNs now) {
+    if (!period_start_) {
+        period_start_ = now;
+        last_decay_ = now;
+        // The first period starts now: counts before it are totals, not a rate.
+        auto markAll = [](RateCounter& c) { c.mark = c.total; };
+        for (auto* c : {&calls_, &errors_, &alerts_, &packets_, &bytes_, &drops_, &parse_errors_, &records_}) markAll(*c);
+        for (auto& t : tables_)
+            t.forEachMutable([&](EntityStats& e) {
+                for (auto* c : {&e.calls, &e.errors, &e.bytes, &e.alerts}) markAll(*c);
+            });
+        for (auto& [id, b] : bpf_) markAll(b.run_time_ns), markAll(b.run_cnt);
+        return;
+    }
+    if (now <= period_start_) return;
+    double secs = double(now - period_start_) / 1e9;
+    for (auto* c : {&calls_, &errors_, &alerts_, &packets_, &bytes_, &drops_, &parse_errors_, &records_}) c->roll(secs);
+    bool decay = now >= last_decay_ + opts_.decay_ns;
+    for (auto& t : tables_)
+        t.forEachMutable([&](EntityStats& e) {
+            for (auto* c : {&e.calls, &e.errors, &e.bytes, &e.alerts}) c->roll(secs);
+            if (decay) e.latency.decay();
+        });
+    if (decay) last_decay_ = now;
+    for (auto& [id, b] : bpf_) b.run_time_ns.roll(secs), b.run_cnt.roll(secs);
+    last_period_s_ = secs;
+    period_start_ = now;
+}
+
+Json LiveState::snapshot(TimeNs now, const SnapshotOptions& so) const {
+    Json j;
+    j["timestamp"] = formatTimestamp(now);
+    j["event_type"] = "top_snapshot";
+    j["source"] = source_;
+    j["period_s"] = last_period_s_ ? last_period_s_ : double(opts_.period_ns) / 1e9;
+    j["first_record"] = first_ts_ ? Json(formatTimestamp(first_ts_)) : Json();
+    Json& h = j["health"];
+    h["interfaces"] = interfaces_;
+    h["packets"] = rateJson(packets_);
+    h["bytes"] = rateJson(bytes_);
+    h["ringbuf_drops"] = rateJson(drops_);
+    h["parse_errors"] = rateJson(parse_errors_);
+    h["records"] = rateJson(records_);
+    h["flows_active"] = flows_active_;
+    h["watched_endpoints"] = watched_endpoints_;
+    h["reported"] = have_health_;
+    Json& b = j["bpf"];
+    b["enabled"] = bpf_enabled_;
+    if (!bpf_why_.empty()) b["note"] = bpf_why_;
+    b["programs"] = Json::array();
+    for (const auto& [id, p] : bpf_) {
+        Json pj;
+        pj["id"] = id;
+        pj["name"] = p.name;
+        pj["type"] = p.type;
+        pj["run_cnt"] = rateJson(p.run_cnt);
+        pj["run_time_ns"] = rateJson(p.run_time_ns);
+        // ns per run and share of one CPU over the last period (run_time per second / 1e9).
+        pj["ns_per_run"] = p.run_cnt.rate > 0 ? p.run_time_ns.rate / p.run_cnt.rate : 0.0;
+        pj["cpu_pct"] = p.run_time_ns.rate / 1e7;
+        b["programs"].push_back(std::move(pj));
+    }
+    Json& t = j["totals"];
+    t["calls"] = rateJson(calls_);
+    t["errors"] = rateJson(errors_);
+    t["no_reply"] = no_reply_;
+    t["alerts"] = rateJson(alerts_);
+    t["records_by_type"] = Json::object();
+    for (const auto& [k, v] : records_by_type_) t["records_by_type"][k] = v;
+
+    for (int v = 0; v < kViewCount; v++) {
+        const EntityTable& tab = tables_[v];
+        struct Row {
+            const std::string* name;
+            const EntityStats* e;
+        };
+        std::vector<Row> rows;
+        tab.forEach([&](const std::string& name, const EntityStats& e) {
+            if (containsNoCase(name, so.filter)) rows.push_back({&name, &e});
+        });
+        // Busiest first: calls in the last period, then lifetime calls, then most recent.
+        std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+            if (a.e->calls.rate != b.e->calls.rate) return a.e->calls.rate > b.e->calls.rate;
+            return a.e->calls.total > b.e->calls.total;
+        });
+        Json& vj = j["views"][viewName(View(v))];
+        vj["entities"] = tab.size();
+        vj["evicted"] = tab.evicted();
+        vj["matched"] = rows.size();
+        vj["rows"] = Json::array();
+        size_t n = std::min(rows.size(), so.limit);
+        for (size_t i = 0; i < n; i++) {
+            const EntityStats& e = *rows[i].e;
+            Json r;
+            r["name"] = *rows[i].name;
+            r["calls"] = e.calls.total;
+            r["calls_per_s"] = e.calls.rate;
+            r["errors"] = e.errors.total;
+            r["errors_per_s"] = e.errors.rate;
+            // Error share of the last period's calls, or of all calls when the period had none.
+            double pe = e.calls.rate > 0 ? e.errors.rate / e.calls.rate
+                                         : (e.calls.total ? double(e.errors.total) / double(e.calls.total) : 0);
+            r["error_pct"] = std::round(pe * 1000.0) / 10.0;
+            r["no_reply"] = e.no_reply;
+            auto p50 = e.latency.quantile(0.5), p99 = e.latency.quantile(0.99);
+            r["p50_us"] = p50 ? Json(*p50) : Json();
+            r["p99_us"] = p99 ? Json(*p99) : Json();
+            r["bytes"] = e.bytes.total;
+            r["bytes_per_s"] = e.bytes.rate;
+            r["alerts"] = e.alerts.total;
+            r["last_seen"] = formatTimestamp(e.last_seen);
+            r["last_seen_ago_s"] = now > e.last_seen ? double(now - e.last_seen) / 1e9 : 0.0;
+            vj["rows"].push_back(std::move(r));
+        }
+    }
+    j["alerts"]["total"] = alerts_.total;
+    j["alerts"]["recent"] = Json::array();
+    for (const auto& a : recent_alerts_) j["alerts"]["recent"].push_back(a);
+    return j;
+}
+
+}  // namespace rpcmon::top

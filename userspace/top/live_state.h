@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// The live state behind `rpcmon top` and `rpcmon stats --json`: an aggregator fed every record
+// the pipeline emits, keeping bounded per-entity counters for four views (client hosts, server
+// endpoints, RPC interfaces/programs, operations), the most recent alerts, the agent's health
+// (capture and pipeline counters) and the BPF programs' run time. No I/O, no clock: time comes
+// from the caller (wall clock live, capture time offline), so tests drive it directly.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <list>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "output/record.h"
+#include "top/latency_histogram.h"
+
+namespace rpcmon::top {
+
+enum class View { Hosts = 0, Servers, Interfaces, Operations };
+inline constexpr int kViewCount = 4;
+const char* viewName(View v);  // "hosts", "servers", "interfaces", "operations"
+
+struct EntityStats {
+    RateCounter calls, errors, bytes, alerts;
+    uint64_t no_reply = 0;  // calls whose reply never came (also counted in errors)
+    LatencyHistogram latency;
+    TimeNs first_seen = 0, last_seen = 0;
+};
+
+// A map from entity name to stats holding at most `capacity` entries; when full, the least
+// recently seen entity is evicted (and counted).
+class EntityTable {
+public:
+    explicit EntityTable(size_t capacity) : capacity_(capacity) {}
+    // The entity's stats, created if needed; marks it most recently seen at `now`.
+    EntityStats& touch(const std::string& name, TimeNs now);
+    const EntityStats* find(const std::string& name) const;
+    size_t size() const { return map_.size(); }
+    uint64_t evicted() const { return evicted_; }
+    template <class F> void forEach(F&& f) const {
+        for (const auto& name : lru_) f(name, map_.at(name).stats);
+    }
+    template <class F> void forEachMutable(F&& f) {
+        for (auto& [name, e] : map_) f(e.stats);
+    }
+
+private:
+    struct Entry {
+        EntityStats stats;
+        std::list<std::string>::iterator pos;
+    };
+    size_t capacity_;
+    std::list<std::string> lru_;  // front: most recently seen
+    std::unordered_map<std::string, Entry> map_;
+    uint64_t evicted_ = 0;
+};
+
+struct BpfProgRunStats {
+    uint32_t id = 0;
+    std::string name, type;
+    uint64_t run_time_ns = 0, run_cnt = 0;
+};
+
+struct LiveStateOptions {
+    size_t max_entities = 4096;       // per view
+    size_t recent_alerts = 64;        // kept for the alerts pane
+    TimeNs period_ns = 1000000000ull; // rates are per this period
+    TimeNs decay_ns = 10000000000ull; // latency weights halve this often
+};
+
+struct SnapshotOptions {
+    size_t limit = 1000;   // rows per view (the busiest first)
+    std::string filter;    // substring an entity name must contain (case-insensitive)
+};
+
+class LiveState {
+public:
+    explicit LiveState(const LiveStateOptions& opts = {}, std::string source = "live");
+
+    // One record as the pipeline emitted it (rpc, smb_session, smb_pipe, packet, alert...).
+    void observe(const Json& rec);
+    // The capture and pipeline `stats` objects (the same ones stats lines carry).
+    void observeHealth(const Json& capture, const Json& pipeline);
+    // Cumulative run time of each BPF program (empty: stats off); `enabled` says whether the
+    // kernel is collecting them (BPF_ENABLE_STATS held).
+    void observeBpf(const std::vector<BpfProgRunStats>& progs, bool enabled, const std::string& why = "");
+
+    // True when a period has ended at `now` (the caller then observes health and calls tick).
+    bool periodDue(TimeNs now) const { return !period_start_ || now >= period_start_ + opts_.period_ns; }
+    // Ends the period at `now`: every rate becomes (change over the period) / its length.
+    void tick(TimeNs now);
+
+    // Totals and per-period rates side by side, every view (busiest rows first), recent alerts.
+    Json snapshot(TimeNs now, const SnapshotOptions& so = {}) const;
+
+    const EntityTable& table(View v) const { return tables_[int(v)]; }
+    uint64_t calls() const { return calls_.total; }
+
+private:
+    void observeRpc(const Json& rec, TimeNs ts);
+    void observeSmb(const Json& rec, TimeNs ts);
+    void observeAlert(const Json& rec, TimeNs ts);
+    void count(const std::string (&keys)[kViewCount], TimeNs ts, bool error, bool no_reply,
+               const Json* latency);
+
+    LiveStateOptions opts_;
+    std::string source_;
+    std::vector<EntityTable> tables_;
+    RateCounter calls_, errors_, alerts_;
+    uint64_t no_reply_ = 0;
+    std::map<std::string, uint64_t> records_by_type_;
+    std::deque<Json> recent_alerts_;
+    TimeNs first_ts_ = 0, last_ts_ = 0, period_start_ = 0, last_decay_ = 0;
+    double last_period_s_ = 0;
+    // health (cumulative sources -> RateCounter)
+    RateCounter packets_, bytes_, drops_, parse_errors_, records_;
+    uint64_t flows_active_ = 0, watched_endpoints_ = 0;
+    Json interfaces_ = Json::array();
+    bool have_health_ = false;
+    // BPF run time per program id
+    struct BpfProg {
+        std::string name, type;
+        RateCounter run_time_ns, run_cnt;
+        bool seen = false;
+    };
+    std::map<uint32_t, BpfProg> bpf_;
+    bool bpf_enabled_ = false;
+    std::string bpf_why_;
+};
+
+// Human-readable record classification used by the aggregator (exposed for tests).
+// True when the rpc record's reply says the call failed, or when it had no reply.
+bool rpcIsError(const Json& rpc_record, bool* no_reply = nullptr);
+
+}  // namespace rpcmon::top

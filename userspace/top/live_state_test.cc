@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: Apache-2.0
+// The aggregator behind `rpcmon top`: which records count as calls and errors, the four
+// views, rates per period next to totals, bounded tables, alerts, health, and a real capture.
+#include "top/live_state.h"
+
+#include <gtest/gtest.h>
+
+#include "top/snapshot_source.h"
+
+namespace rpcmon::top {
+namespace {
+
+constexpr TimeNs kT0 = 1795528692000000000ull;  // 2026-11-24T...: any fixed wall time
+constexpr TimeNs kSec = 1000000000ull;
+
+Json onc(const std::string& client, const char* proc, Json reply, int latency_us, TimeNs ts = kT0,
+         const char* nfs_status = nullptr) {
+    Json r;
+    r["timestamp"] = formatTimestamp(ts);
+    r["event_type"] = "rpc";
+    r["src_ip"] = client;
+    r["src_port"] = 900;
+    r["dest_ip"] = "10.0.0.2";
+    r["dest_port"] = 2049;
+    r["proto"] = "TCP";
+    r["rpc"] = {{"family", "onc"}, {"program", 100003}, {"program_name", "nfs"}, {"version", 3},
+                {"procedure", 3}, {"procedure_name", proc}, {"reply", reply}};
+    if (!reply.is_null()) r["rpc"]["latency_us"] = latency_us;
+    if (nfs_status) r["nfs"] = {{"status", nfs_status}};
+    return r;
+}
+const Json kOk = {{"status", "accepted"}, {"accept_status", "success"}};
+
+Json dce(const char* status, const char* packet_type = "response") {
+    Json r;
+    r["timestamp"] = formatTimestamp(kT0);
+    r["event_type"] = "rpc";
+    r["src_ip"] = "10.0.0.9";
+    r["dest_ip"] = "10.0.0.2";
+    r["dest_port"] = 49153;
+    r["proto"] = "TCP";
+    r["rpc"] = {{"family", "dcerpc"},
+                {"interface", {{"uuid", "e3514235-4b06-11d1-ab04-00c04fc2dcd2"}, {"name", "drsuapi"}, {"version", "4.0"}}},
+                {"opnum", 3},
+                {"operation", "DRSGetNCChanges"},
+                {"reply", {{"packet_type", packet_type}}},
+                {"latency_us", 1163}};
+    if (status) r["rpc"]["reply"]["status"] = status;
+    return r;
+}
+
+const Json* row(const Json& snap, const char* view, const std::string& name) {
+    for (const auto& r : snap["views"][view]["rows"])
+        if (r["name"] == name) return &r;
+    return nullptr;
+}
+
+TEST(RpcIsError, FollowsTheReplyOfEachFamily) {
+    bool no_reply = false;
+    EXPECT_FALSE(rpcIsError(onc("a", "LOOKUP", kOk, 1), &no_reply));
+    EXPECT_TRUE(rpcIsError(onc("a", "LOOKUP", nullptr, 1), &no_reply));
+    EXPECT_TRUE(no_reply);
+    EXPECT_TRUE(rpcIsError(onc("a", "LOOKUP", {{"status", "accepted"}, {"accept_status", "prog_unavail"}}, 1)));
+    EXPECT_TRUE(rpcIsError(onc("a", "LOOKUP", {{"status", "denied"}, {"reject_status", "auth_error"}}, 1)));
+    EXPECT_TRUE(rpcIsError(onc("a", "LOOKUP", kOk, 1, kT0, "NFS3ERR_NOENT")));
+    EXPECT_FALSE(rpcIsError(onc("a", "LOOKUP", kOk, 1, kT0, "NFS3_OK")));
+    EXPECT_FALSE(rpcIsError(onc("a", "COMPOUND", kOk, 1, kT0, "NFS4_OK")));
+    EXPECT_FALSE(rpcIsError(dce("0x00000000")));
+    EXPECT_FALSE(rpcIsError(dce(nullptr)));  // unknown interface: no return value decoded
+    EXPECT_TRUE(rpcIsError(dce("0xc0000022")));
+    EXPECT_TRUE(rpcIsError(dce("0x1c010003", "fault")));
+}
+
+TEST(LiveState, FourViewsCountCallsErrorsAndLatency) {
+    LiveState s;
+    s.tick(kT0);
+    s.observe(onc("10.0.0.1", "LOOKUP", kOk, 40));
+    s.observe(onc("10.0.0.1", "LOOKUP", kOk, 60, kT0, "NFS3ERR_NOENT"));
+    s.observe(onc("10.0.0.3", "READ", nullptr, 0));
+    s.observe(dce("0xc0000022"));
+    Json snap = s.snapshot(kT0 + kSec / 2);
+    const Json* h1 = row(snap, "hosts", "10.0.0.1");
+    ASSERT_TRUE(h1);
+    EXPECT_EQ((*h1)["calls"], 2);
+    EXPECT_EQ((*h1)["errors"], 1);
+    EXPECT_EQ((*h1)["error_pct"], 50.0);
+    EXPECT_NEAR((*h1)["p50_us"].get<double>(), 40, 40 / 16.0);
+    const Json* h3 = row(snap, "hosts", "10.0.0.3");
+    ASSERT_TRUE(h3);
+    EXPECT_EQ((*h3)["no_reply"], 1);
+    EXPECT_EQ((*h3)["errors"], 1);
+    EXPECT_TRUE((*h3)["p50_us"].is_null());
+    const Json* srv = row(snap, "servers", "10.0.0.2:2049/tcp");
+    ASSERT_TRUE(srv);
+    EXPECT_EQ((*srv)["calls"], 3);
+    EXPECT_TRUE(row(snap, "interfaces", "nfs v3"));
+    EXPECT_TRUE(row(snap, "interfaces", "drsuapi v4.0"));
+    EXPECT_EQ((*row(snap, "operations", "nfs v3 LOOKUP"))["calls"], 2);
+    EXPECT_EQ((*row(snap, "operations", "drsuapi DRSGetNCChanges"))["errors"], 1);
+    EXPECT_EQ(snap["totals"]["calls"]["total"], 4);
+    EXPECT_EQ(snap["totals"]["errors"]["total"], 3);
+    EXPECT_EQ(snap["totals"]["no_reply"], 1);
+    EXPECT_DOUBLE_EQ((*h1)["last_seen_ago_s"].get<double>(), 0.5);
+}
+
+TEST(LiveState, RatesArePerPeriodNextToTotals) {
+    LiveState s;
+    s.tick(kT0);
+    for (int i = 0; i < 10; i++) s.observe(onc("10.0.0.1", "NULL", kOk, 5));
+    ASSERT_FALSE(s.periodDue(kT0 + kSec / 2));
+    ASSERT_TRUE(s.periodDue(kT0 + kSec));
+    s.tick(kT0 + 2 * kSec);  // a late tick: 10 calls over 2 s
+    Json snap = s.snapshot(kT0 + 2 * kSec);
+    EXPECT_DOUBLE_EQ(snap["totals"]["calls"]["per_s"].get<double>(), 5.0);
+    EXPECT_EQ(snap["totals"]["calls"]["total"], 10);
+    EXPECT_DOUBLE_EQ((*row(snap, "hosts", "10.0.0.1"))["calls_per_s"].get<double>(), 5.0);
+    s.tick(kT0 + 3 * kSec);  // a quiet period: rate 0, total stays
+    snap = s.snapshot(kT0 + 3 * kSec);
+    EXPECT_DOUBLE_EQ((*row(snap, "hosts", "10.0.0.1"))["calls_per_s"].get<double>(), 0.0);
+    EXPECT_EQ((*row(snap, "hosts", "10.0.0.1"))["calls"], 10);
+}
+
+TEST(LiveState, TablesAreBoundedAndEvictTheLeastRecentlySeen) {
+    LiveStateOptions o;
+    o.max_entities = 3;
+    LiveState s(o);
+    for (int i = 0; i < 5; i++) s.observe(onc("10.0.0." + std::to_string(i), "NULL", kOk, 1, kT0 + TimeNs(i) * kSec));
+    s.observe(onc("10.0.0.2", "NULL", kOk, 1, kT0 + 10 * kSec));  // 2 is recent again
+    s.observe(onc("10.0.0.9", "NULL", kOk, 1, kT0 + 11 * kSec));  // evicts 3, the oldest now
+    EXPECT_EQ(s.table(View::Hosts).size(), 3u);
+    EXPECT_EQ(s.table(View::Hosts).evicted(), 3u);
+    EXPECT_TRUE(s.table(View::Hosts).find("10.0.0.2"));
+    EXPECT_FALSE(s.table(View::Hosts).find("10.0.0.3"));
+    EXPECT_TRUE(s.table(View::Hosts).find("10.0.0.4"));
+    Json snap = s.snapshot(kT0 + 12 * kSec);
+    EXPECT_EQ(snap["views"]["hosts"]["evicted"], 3);
+    EXPECT_EQ(snap["totals"]["calls"]["total"], 7);  // totals never forget
+}
+
+TEST(LiveState, SnapshotFilterAndLimit) {
+    LiveState s;
+    for (int i = 0; i < 20; i++) s.observe(onc("10.0.0." + std::to_string(i), "NULL", kOk, 1));
+    SnapshotOptions so;
+    so.limit = 5;
+    Json snap = s.snapshot(kT0, so);
+    EXPECT_EQ(snap["views"]["hosts"]["rows"].size(), 5u);
+    EXPECT_EQ(snap["views"]["hosts"]["matched"], 20);
+    so.limit = 100;
+    so.filter = "10.0.0.1";  // 1 and 10..19
+    snap = s.snapshot(kT0, so);
+    EXPECT_EQ(snap["views"]["hosts"]["rows"].size(), 11u);
+}
+
+TEST(LiveState, AlertsAreKeptRecentFirstAndCountedPerEntity) {
+    LiveStateOptions o;
+    o.recent_alerts = 2;
+    LiveState s(o);
+    for (int i = 0; i < 3; i++) {
+        Json a;
+        a["timestamp"] = formatTimestamp(kT0 + TimeNs(i));
+        a["event_type"] = "alert";
+        a["src_ip"] = "10.0.0.1";
+        a["dest_ip"] = "10.0.0.2";
+        a["dest_port"] = 135;
+        a["proto"] = "TCP";
+        a["alert"] = {{"signature", "DCSync " + std::to_string(i)}, {"signature_id", 1000 + i},
+                      {"metadata", {{"mitre_technique_id", {"T1003.006"}}}}};
+        s.observe(a);
+    }
+    Json snap = s.snapshot(kT0);
+    EXPECT_EQ(snap["alerts"]["total"], 3);
+    ASSERT_EQ(snap["alerts"]["recent"].size(), 2u);
+    EXPECT_EQ(snap["alerts"]["recent"][0]["signature"], "DCSync 2");
+    EXPECT_EQ(snap["alerts"]["recent"][0]["mitre_technique_id"][0], "T1003.006");
+    EXPECT_EQ((*row(snap, "hosts", "10.0.0.1"))["alerts"], 3);
+    EXPECT_EQ((*row(snap, "servers", "10.0.0.2:135/tcp"))["alerts"], 3);
+}
+
+TEST(LiveState, HealthFromCaptureAndPipelineStats) {
+    LiveState s;
+    Json cap = {{"source", "live"}, {"interfaces", {"veth0"}},
+                {"kernel", {{"xdp", {{"packets_seen", 100}, {"ringbuf_drops", 1}}}, {"socket", {{"packets_seen", 50}}}}}};
+    Json pipe = {{"records", 80}, {"flows", {{"active", 4}}}, {"anomalies", {{"onc_bad_record_mark", 2}}}};
+    s.observeHealth(cap, pipe);
+    s.tick(kT0);
+    cap["kernel"]["xdp"]["packets_seen"] = 400;
+    pipe["anomalies"]["onc_bad_record_mark"] = 5;
+    s.observeHealth(cap, pipe);
+    s.tick(kT0 + kSec);
+    Json h = s.snapshot(kT0 + kSec)["health"];
+    EXPECT_EQ(h["packets"]["total"], 450);
+    EXPECT_DOUBLE_EQ(h["packets"]["per_s"].get<double>(), 300.0);
+    EXPECT_EQ(h["ringbuf_drops"]["total"], 1);
+    EXPECT_EQ(h["flows_active"], 4);
+    EXPECT_EQ(h["parse_errors"]["total"], 5);
+    EXPECT_DOUBLE_EQ(h["parse_errors"]["per_s"].get<double>(), 3.0);
+    EXPECT_EQ(h["interfaces"][0], "veth0");
+}
+
+TEST(LiveState, BpfRunTimeBecomesNsPerRunAndCpuShare) {
+    LiveState s;
+    s.tick(kT0);
+    s.observeBpf({{7, "rpcmon_xdp", "xdp", 1000000, 10000}}, true);  // history before we looked
+    s.tick(kT0 + kSec);
+    s.observeBpf({{7, "rpcmon_xdp", "xdp", 1000000 + 13000000, 10000 + 100000}}, true);
+    s.tick(kT0 + 2 * kSec);
+    Json b = s.snapshot(kT0 + 2 * kSec)["bpf"];
+    ASSERT_EQ(b["programs"].size(), 1u);
+    EXPECT_DOUBLE_EQ(b["programs"][0]["ns_per_run"].get<double>(), 130.0);
+    EXPECT_DOUBLE_EQ(b["programs"][0]["cpu_pct"].get<double>(), 1.3);  // 13 ms per s
+    s.observeBpf({}, false, "off");
+    EXPECT_TRUE(s.snapshot(kT0)["bpf"]["programs"].empty());
+}
+
+// The lab capture through the real pipeline (the same path as `rpcmon top --pcap`).
+TEST(PcapReplay, NfsCaptureShowsOperations) {
+    ReplayOptions ro;
+    ro.path = "tests/data/lab/onc-nfs3.pcap";
+    ro.fast = true;
+    PcapReplay r(ro);
+    r.wait();
+    ASSERT_TRUE(r.finished());
+    Json snap = r.fetch({});
+    EXPECT_EQ(snap["totals"]["calls"]["total"], 124);  // = the golden file's rpc lines
+    EXPECT_TRUE(row(snap, "operations", "nfs v3 LOOKUP"));
+    EXPECT_TRUE(row(snap, "hosts", "10.203.203.1"));
+    EXPECT_TRUE(row(snap, "servers", "10.203.203.2:2049/tcp"));
+    EXPECT_EQ(snap["health"]["packets"]["total"], 464);
+}
+
+}  // namespace
+}  // namespace rpcmon::top
