@@ -59,7 +59,8 @@ Json buildCallRecord(const FlowContext& flow, const CallRecord& c) {
     rpc["opnum"] = c.opnum;
     if (auto op = operationName(info, c.opnum); !op.empty()) rpc["operation"] = op;
     rpc["auth"] = c.auth;
-    if (c.pipe) rpc["named_pipe"] = c.pipe->pipe_name;
+    // A pipe opened before the capture started has no known name.
+    if (c.pipe && !c.pipe->pipe_name.empty()) rpc["named_pipe"] = c.pipe->pipe_name;
     if (c.object) rpc["object_uuid"] = c.object->toString();
     rpc["reply"] = c.reply;
     if (!c.reply.is_null() && c.reply_ts >= c.ts_req) rpc["latency_us"] = (c.reply_ts - c.ts_req) / 1000;

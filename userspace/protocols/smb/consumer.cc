@@ -310,6 +310,21 @@ void SmbConsumer::pipeOpened(const Pending& p, uint64_t sid, uint32_t tid, const
     if (status != kStatusSuccess) return;
 
     if (pipes_.count(fid)) closePipe(fid, ts);  // handle reused: the old pipe is gone
+    insertPipe(fid, name, sid, tid, std::move(smb), ts);
+}
+
+SmbConsumer::OpenPipe* SmbConsumer::pipeForTransceive(const FileKey& fid, uint64_t sid, uint32_t tid, TimeNs ts) {
+    if (OpenPipe* p = findPipe(fid)) return p;
+    // TransactNmPipe and FSCTL_PIPE_TRANSCEIVE only work on named pipes: a handle we never saw
+    // opened was opened before the capture (or the agent) started. Follow it without a name
+    // rather than lose its calls.
+    count("smb.pipe_adopted_midstream");
+    insertPipe(fid, "", sid, tid, smbKeys(sid, findTree(tid)), ts);
+    return findPipe(fid);
+}
+
+void SmbConsumer::insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, Json smb,
+                             TimeNs ts) {
     if (pipes_.size() >= kMaxOpenPipes) {
         count("smb.too_many_files");
         auto victim = std::min_element(pipes_.begin(), pipes_.end(), [](const auto& a, const auto& b) {
@@ -465,6 +480,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         p.file_id = r.file_id;
         p.ctl_code = r.ctl_code;
         if (st == ParseState::Success && r.ctl_code == smb2::kFsctlPipeTransceive) {
+            if (!(r.file_id.isRelatedSentinel() && h.isRelated())) pipeForTransceive(r.file_id, p.session_id, p.tree_id, ts);
             if (r.file_id.isRelatedSentinel() && h.isRelated()) {
                 p.deferred_input.assign(r.input.begin(), r.input.end());
                 p.deferred_complete = r.input.size() == r.input_count;
@@ -712,6 +728,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             if (st != ParseState::Success) break;
             if (r.setup.size() >= 2 && r.setup[0] == smb1::kTransTransactNmPipe) {
                 p.file_id = FileKey{0, r.setup[1]};
+                pipeForTransceive(p.file_id, p.session_id, p.tree_id, ts);
                 feedPipe(p.file_id, Direction::ToServer, r.data, r.data.size() == r.total_data_count, ts);
             }
             break;

@@ -143,6 +143,9 @@ private:
     bool takePending(uint64_t key, Pending& out);
     Tree* findTree(uint32_t id);
     OpenPipe* findPipe(const FileKey& id);
+    // The open pipe for a pipe-only operation, adopting a handle opened before the capture.
+    OpenPipe* pipeForTransceive(const FileKey& fid, uint64_t sid, uint32_t tid, TimeNs ts);
+    void insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, Json smb, TimeNs ts);
     void setTree(uint32_t id, Tree&& t);
     void reportUnansweredSetup(const Pending& p);
     void completeSessionSetup(uint64_t sid, const Pending* p, const uint32_t* status, TimeNs ts);

@@ -296,6 +296,19 @@ TEST_F(SmbConsumerTest, IoctlTransceiveWithAsyncPendingThenFinal) {
     EXPECT_EQ(c.pendingCount(), 0u);
 }
 
+// A capture (or the agent) started after the pipe was opened: a transceive on an unknown handle
+// can only be a named pipe, so its DCE/RPC traffic is followed without a name, and counted.
+TEST_F(SmbConsumerTest, TransceiveOnPipeOpenedBeforeCaptureIsFollowed) {
+    const V request = {0x05, 0x00, 0x00, 0x03, 1, 2, 3};
+    const V response = {0x05, 0x00, 0x02, 0x03, 9, 8, 7, 6};
+    toServer(ioctlReq(8, kSid, kTid, kFid, request));
+    ASSERT_EQ(opener.opened.size(), 1u);
+    EXPECT_EQ(opener.opened[0]->to_server, request);
+    fromServer(ioctlResp(8, kSid, kTid, kFid, response));
+    EXPECT_EQ(opener.opened[0]->from_server, response);
+    EXPECT_EQ(anomalies.get("smb.pipe_adopted_midstream"), 1u);
+}
+
 TEST_F(SmbConsumerTest, CompoundCreateIoctlCloseWithRelatedFileId) {
     fromServer(negotiateResp(0x0302));
     toServer(sessionSetupReq(1, kSid, ntlmAuth("bob", "LAB", "H")));
