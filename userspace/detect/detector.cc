@@ -219,7 +219,7 @@ bool Detector::isError(const Json& rec) {
 void Detector::onRecord(const Json& rec, TimeNs ts) {
     if (!rec.is_object()) return;
     const std::string et = fieldString(rec, "event_type").value_or("");
-    if (et != "rpc" && et != "smb_session" && et != "smb_pipe") return;
+    if (et != "rpc" && et != "smb_session" && et != "smb_pipe" && et != "dcerpc_bind") return;
     records_++;
     advance(ts);
 

@@ -395,8 +395,8 @@ const std::vector<SignatureDef>& builtinSignatures() {
              {disc}, {"rpc", {{kMgmt, {}}}}, nullptr, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0,
              3600, kExemptAdminHosts});
         add({1000062, "interface_bruteforce", "DCE/RPC interface UUID brute force (many distinct interfaces)",
-             disc, 2, {"T1046"}, {disc}, {"rpc"}, nullptr, Agg::Distinct, GroupBy::SrcDst,
-             DistinctOf::InterfaceUuid, 12, 60, 900});
+             disc, 2, {"T1046"}, {disc}, {nullptr}, nullptr, Agg::Distinct, GroupBy::SrcDst,
+             DistinctOf::InterfaceUuid, 12, 60, 900});  // rpc calls and dcerpc_bind (binds without calls)
         // RFC 1833: PMAPPROC_DUMP / RPCBPROC_DUMP (4).
         add({1000063, "portmap_dump_sweep", "Portmapper DUMP sweep across hosts", disc, 2, {"T1046"}, {disc},
              {"rpc", {}, {{kPortmap, {4}}}}, nullptr, Agg::Distinct, GroupBy::Src, DistinctOf::DestIp, 5,

@@ -95,6 +95,7 @@ void Connection::tick(TimeNs now) {
 void Connection::close(TimeNs) {
     for (auto& [id, c] : calls_) emit(c, Json(nullptr), 0);
     calls_.clear();
+    flushBinds();
     pending_binds_.clear();
     buf_[0].clear();
     buf_[1].clear();
@@ -102,6 +103,7 @@ void Connection::close(TimeNs) {
 
 void Connection::handlePdu(Direction dir, const Pdu& pdu, TimeNs ts) {
     (void)dir;
+    last_ts_ = ts;
     switch (static_cast<PduType>(pdu.hdr.ptype)) {
     case PduType::Bind: onBind(pdu, false); break;
     case PduType::AlterContext: onBind(pdu, true); break;
@@ -236,8 +238,36 @@ void Connection::onBindNak(const Pdu& pdu) {
 }
 
 void Connection::addBindReport(Json&& report) {
-    if (bind_report_.size() >= kMaxPendingBinds) bind_report_.erase(0);
+    if (bind_report_.empty()) first_bind_ts_ = last_ts_;
     bind_report_.push_back(std::move(report));
+    if (bind_report_.size() >= kMaxPendingBinds) flushBinds();
+}
+
+void Connection::flushBinds() {
+    // Binds no call followed (an interface-UUID brute force binds and never calls; a client
+    // refused everywhere gives up): reported on their own so they are never lost. Proposals
+    // still waiting for an answer are included with result "no_response".
+    for (auto& [call_id, pb] : pending_binds_) {
+        Json items = Json::array();
+        for (const ContextItem& ci : pb.items) {
+            Json j = {{"context_id", ci.context_id}, {"uuid", ci.abstract.uuid.toString()}};
+            if (const InterfaceInfo* info = findInterface(ci.abstract.uuid)) j["name"] = info->name;
+            j["version"] = std::to_string(ci.abstract.ver_major) + "." + std::to_string(ci.abstract.ver_minor);
+            j["result"] = "no_response";
+            items.push_back(std::move(j));
+        }
+        if (bind_report_.empty()) first_bind_ts_ = last_ts_;
+        bind_report_.push_back({{"packet_type", pb.alter ? "alter_context" : "bind"}, {"call_id", call_id},
+                                {"contexts", std::move(items)}});
+    }
+    pending_binds_.clear();
+    if (bind_report_.empty()) return;
+    Json rec = makeRecord(flow_, first_bind_ts_, "dcerpc_bind");
+    rec["rpc"] = {{"family", "dcerpc"}, {"bind", std::move(bind_report_)}};
+    if (pipe_ && !pipe_->pipe_name.empty()) rec["rpc"]["named_pipe"] = pipe_->pipe_name;
+    if (pipe_ && pipe_->smb.is_object() && !pipe_->smb.empty()) rec["smb"] = pipe_->smb;
+    bind_report_ = Json::array();
+    sink_.emit(std::move(rec));
 }
 
 Connection::Call& Connection::newCall(uint32_t call_id, TimeNs ts) {

@@ -118,6 +118,8 @@ private:
     void emit(Call& c, const Json& reply, TimeNs reply_ts);
     void learn(const CallArgs& a, TimeNs ts);
     void addBindReport(Json&& report);
+    // Emits binds not attached to a call as one `dcerpc_bind` record.
+    void flushBinds();
     // Installs the client's proposal for a context no bind_ack result decided (see .cc).
     void adoptProposal(const ContextItem& ci, bool rejected = false);
     Call& newCall(uint32_t call_id, TimeNs ts);
@@ -137,6 +139,7 @@ private:
     // Bind / alter_context / bind_nak outcomes since the last emitted call, attached to the
     // next call record as rpc.bind (an array, oldest first); bounded by kMaxPendingBinds.
     Json bind_report_ = Json::array();
+    TimeNs last_ts_ = 0, first_bind_ts_ = 0;
     // Association security from the last bind / alter_context / auth3 verifier; reported for
     // requests without a verifier (connect level sends none in requests).
     uint8_t assoc_auth_type_ = 0, assoc_auth_level_ = 0;

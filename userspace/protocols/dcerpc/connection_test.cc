@@ -85,6 +85,21 @@ TEST_F(Fixture, BindThreeItemsThenRequestResponseOnAcceptedContext) {
     EXPECT_EQ(conn->pendingCalls(), 0u);
 }
 
+// Binds no call follows (interface-UUID brute force, a client refused everywhere) are reported
+// at close as one dcerpc_bind record, including proposals never answered.
+TEST_F(Fixture, BindsWithoutCallsAreReportedAtClose) {
+    bindSamr();                                     // answered: 1 accepted, 2 rejected
+    toServer(bind(5, {{0, kSamr, 1, 0}}));          // never answered
+    conn->close(kT0 + 1);
+    ASSERT_EQ(sink.records.size(), 1u);
+    const Json& r = sink.records[0];
+    EXPECT_EQ(r["event_type"], "dcerpc_bind");
+    ASSERT_EQ(r["rpc"]["bind"].size(), 2u);
+    EXPECT_EQ(r["rpc"]["bind"][0]["contexts"].size(), 3u);
+    EXPECT_EQ(r["rpc"]["bind"][1]["contexts"][0]["result"], "no_response");
+    EXPECT_EQ(r["rpc"]["bind"][1]["contexts"][0]["name"], "samr");
+}
+
 TEST_F(Fixture, BindReportOnlyOnFirstCall) {
     bindSamr();
     toServer(request(3, 1, 1, Buf(20, 0)));
@@ -471,7 +486,13 @@ TEST(Robustness, MutatedConversationsNeverCrash) {
         c.close(kT0 + 1);
         for (const Json& r : sink.records) {
             ASSERT_EQ(r["rpc"]["family"], "dcerpc");
-            ASSERT_TRUE(r["rpc"].contains("reply"));
+            if (r["event_type"] == "dcerpc_bind") {
+                ASSERT_TRUE(r["rpc"]["bind"].is_array());
+                ASSERT_FALSE(r["rpc"]["bind"].empty());
+            } else {
+                ASSERT_EQ(r["event_type"], "rpc");
+                ASSERT_TRUE(r["rpc"].contains("reply"));
+            }
         }
     }
 }
