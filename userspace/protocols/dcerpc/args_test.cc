@@ -562,3 +562,25 @@ TEST(Args, EveryTruncationFailsCleanly) {
 
 }  // namespace
 }  // namespace rpcmon::dcerpc
+
+namespace rpcmon::dcerpc {
+namespace {
+
+// [MS-LSAT] LsarLookupSids: PolicyHandle (20), SidEnumBuffer.Entries, [unique] SidInfo, ...
+TEST(Args, LsarLookupSidsCarriesSidCount) {
+    Buf stub = Ndr{}.raw(Buf(20, 0x11)).u32(600).u32(0x00020000).u32(600).b;
+    ArgsDecoder d;
+    CallArgs out;
+    ASSERT_EQ(d.request(iface("lsarpc"), 15, view(stub), true, out), DecodeResult::Decoded);
+    EXPECT_EQ(out.args["sid_count"], 600);
+    // LsarLookupNames4 (77) has no policy handle: the count comes first.
+    Buf names = Ndr{}.u32(3).u32(3).b;
+    CallArgs out2;
+    ASSERT_EQ(d.request(iface("lsarpc"), 77, view(names), true, out2), DecodeResult::Decoded);
+    EXPECT_EQ(out2.args["name_count"], 3);
+    CallArgs out3;
+    EXPECT_EQ(d.request(iface("lsarpc"), 15, view(Buf(12, 0)), true, out3), DecodeResult::Failed);
+}
+
+}  // namespace
+}  // namespace rpcmon::dcerpc
