@@ -95,4 +95,8 @@ PY
 # agent found, field by field.
 /usr/bin/python3 "$REPO/tests/conformance/dcerpc_tshark.py" --records "$OUT/eve.json" "$OUT/live.pcap" ||
     fail "live records disagree with tshark"
+# Detections on real attack tools: DCSync (secretsdump), SAMR enumeration (samrdump), LSARPC SID
+# enumeration (lookupsid), endpoint-mapper enumeration - live, and the same offline.
+/usr/bin/python3 "$REPO/tests/live/alerts_agree.py" "$RPCMON" "$OUT/eve.json" "$OUT/live.pcap" \
+    1000003 1000001 1000002 || fail "expected alerts missing, or live and offline disagree"
 echo PASS
