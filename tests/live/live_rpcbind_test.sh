@@ -81,7 +81,22 @@ rc=$?
 set -e
 [[ $rc -ne 0 ]] || fail "missing interface did not fail"
 grep -q "no such interface: no-such-if0" "$OUT/err.txt" || { cat "$OUT/err.txt"; fail "unclear error"; }
-# 4. Without privileges: a clear message and a non-zero exit, nothing attached.
+# 4. Log rotation: the EVE file is moved away, SIGHUP makes the agent reopen it by name.
+PID=$(start_agent "$OUT/rot.json")
+lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null
+sleep 1.2
+mv "$OUT/rot.json" "$OUT/rot.json.1"
+kill -HUP "$PID"
+sleep 0.5
+lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null
+sleep 1.2
+stop_agent "$PID"
+[[ -s "$OUT/rot.json" ]] || fail "no new EVE file after SIGHUP"
+grep -q '"procedure_name":"DUMP"' "$OUT/rot.json.1" || fail "rotated file lost the first records"
+grep -q '"procedure_name":"DUMP"' "$OUT/rot.json" || fail "records after SIGHUP did not reach the new file"
+grep -q '"reopens":1' "$OUT/rot.json" || fail "stats do not count the reopen"
+
+# 5. Without privileges: a clear message and a non-zero exit, nothing attached.
 set +e
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
     "$RPCMON" agent -i lo >"$OUT/noprivs.txt" 2>&1

@@ -56,3 +56,22 @@ void EveWriter::flush() {
 }
 
 }  // namespace rpcmon
+
+namespace rpcmon {
+
+void EveWriter::reopen() {
+    if (!owned_) return;
+    flush();
+    FILE* f = fopen(path_.c_str(), "a");
+    if (!f) {
+        reopen_failures_++;
+        spdlog::error("reopening {} failed: {} (still writing to the old file)", path_, strerror(errno));
+        return;
+    }
+    fclose(out_);
+    out_ = f;
+    reopens_++;
+    spdlog::info("reopened {}", path_);
+}
+
+}  // namespace rpcmon

@@ -18,6 +18,11 @@ public:
     ~EveWriter() override;
     void emit(Json&& record) override;
     void flush();
+    // Reopens the file by name (log rotation moved it away: SIGHUP). The old stream is kept
+    // when the new one cannot be opened (logged, counted in reopenFailures). No-op on stdout.
+    void reopen();
+    uint64_t reopens() const { return reopens_; }
+    uint64_t reopenFailures() const { return reopen_failures_; }
 
     uint64_t written() const { return written_; }
     uint64_t writeErrors() const { return write_errors_; }
@@ -29,7 +34,7 @@ private:
     FILE* out_;
     bool owned_;
     std::string path_;
-    uint64_t written_ = 0, write_errors_ = 0, written_at_error_ = 0;
+    uint64_t written_ = 0, write_errors_ = 0, written_at_error_ = 0, reopens_ = 0, reopen_failures_ = 0;
     bool in_error_ = false;
     std::map<std::string, uint64_t> by_type_;
 };
