@@ -29,7 +29,7 @@ TMUX_SRV=rpcmon-top-$$           # a private tmux server: never touches the user
 tm() { tmux -L "$TMUX_SRV" "$@"; }
 TRAFFIC_PID=
 cleanup() {
-    [[ -n "$TRAFFIC_PID" ]] && kill "$TRAFFIC_PID" 2>/dev/null || true
+    if [[ -n "$TRAFFIC_PID" ]]; then kill "$TRAFFIC_PID" 2>/dev/null || true; fi
     tm kill-server >/dev/null 2>&1 || true
     lab_down "$LAB" >/dev/null 2>&1 || true
     rm -rf "$OUT"
@@ -96,7 +96,9 @@ grep -q "control socket $SOCK" "$OUT/agent.log" || { cat "$OUT/agent.log"; fail 
 set +e
 setpriv --reuid=65534 --regid=65534 --clear-groups "$RPCMON" stats --json --socket "$SOCK" >"$OUT/nobody.txt" 2>&1; rc=$?
 set -e
-[[ $rc -eq 1 ]] && grep -q "Permission denied" "$OUT/nobody.txt" || { cat "$OUT/nobody.txt"; fail "an unprivileged user could read the agent's state"; }
+if [[ $rc -ne 1 ]] || ! grep -q "Permission denied" "$OUT/nobody.txt"; then
+    cat "$OUT/nobody.txt"; fail "an unprivileged user could read the agent's state"
+fi
 
 ( while :; do
       lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null 2>&1 || true
@@ -213,5 +215,14 @@ wait_for pcap "^10.203.203.1 +[0-9.]+k? +124 "
 tm send-keys -t pcap o; wait_for pcap "^nfs v3 LOOKUP "; wait_for pcap "^nfs v3 READ "
 tm send-keys -t pcap q
 restored pcap
+
+# The alerts pane, when the detections are built: a DC capture's alerts with their technique.
+if [[ $("$RPCMON" stats --json --pcap "$ROOT/tests/data/lab/dce-dc-epm.pcap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alerts"]["total"])') -gt 0 ]]; then
+    start_top alerts --pcap "$ROOT/tests/data/lab/dce-dc-epm.pcap" --fast
+    wait_for alerts "RECENT ALERTS  [0-9]+ total"
+    wait_for alerts "^ [0-9:]{8} T[0-9]{4}"
+    tm send-keys -t alerts q
+    restored alerts
+fi
 
 echo "PASS ($(python3 -c "print(round($(date +%s.%N) - $T0, 1))") s)"

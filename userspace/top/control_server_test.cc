@@ -3,6 +3,7 @@
 // connection, the client bound, stale sockets, and the "no agent" message.
 #include "top/control_server.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -106,6 +107,22 @@ TEST_F(ControlServerTest, NoAgentMessage) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST_F(ControlServerTest, ControlGroupOwnsSocketAndNewDirectory) {
+    group* g = getgrnam("daemon");
+    if (geteuid() != 0 || !g) GTEST_SKIP() << "needs root and a `daemon` group";
+    ControlServerOptions o;
+    o.path = path_;
+    o.group = "daemon";
+    ControlServer srv(o);
+    struct stat st;
+    ASSERT_EQ(stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, 0u);
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    ASSERT_EQ(stat((dir_ + "/sub").c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, g->gr_gid);
 }
 
 TEST_F(ControlServerTest, UnknownGroupIsAClearError) {

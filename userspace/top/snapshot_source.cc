@@ -2,10 +2,14 @@
 #include "top/snapshot_source.h"
 
 #include <chrono>
+#include <functional>
 
 #include "capture/packet_source.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
+#ifdef RPCMON_TOP_DETECT
+#include "detect/detecting_sink.h"
+#endif
 
 namespace rpcmon::top {
 
@@ -84,12 +88,33 @@ Json PcapReplay::fetch(const SnapshotOptions& so) {
 }
 
 void PcapReplay::run() {
-    LockedStateSink sink(state_, mu_);
+    LockedStateSink state_sink(state_, mu_);
+    RecordSink* sink = &state_sink;
+#ifdef RPCMON_TOP_DETECT
+    // The built-in detections, as `rpcmon analyze` runs them, so the alerts pane fills too.
+    std::unique_ptr<detect::DetectingSink> det;
+    try {
+        det = std::make_unique<detect::DetectingSink>(state_sink, detect::DetectorOptions{}, "");
+        sink = det.get();
+    } catch (const std::exception&) {
+        // a replay without detections is still a replay
+    }
+    auto tick = [&](TimeNs now) {
+        if (det) det->onTick(now);
+    };
+    auto finishDetect = [&] {
+        if (det) det->finish();
+    };
+#else
+    auto tick = [](TimeNs) {};
+    auto finishDetect = [] {};
+#endif
     struct Handler : RecordHandler {
         PcapReplay& r;
         Pipeline& pipe;
+        std::function<void(TimeNs)> tick;
         TimeNs cap0 = 0, mono0 = 0;
-        Handler(PcapReplay& rr, Pipeline& p) : r(rr), pipe(p) {}
+        Handler(PcapReplay& rr, Pipeline& p, std::function<void(TimeNs)> t) : r(rr), pipe(p), tick(std::move(t)) {}
         void onRecord(Bytes rec, TimeNs ts) override {
             if (!r.opts_.fast) pace(ts);
             r.now_.store(ts);
@@ -97,6 +122,7 @@ void PcapReplay::run() {
         }
         void onIdle(TimeNs now) override {
             pipe.onIdle(now);
+            tick(now);
             std::lock_guard lock(r.mu_);
             if (r.state_.periodDue(now)) {
                 r.state_.observeHealth(r.src_->stats(), pipe.stats());
@@ -120,10 +146,11 @@ void PcapReplay::run() {
     };
     try {
         PipelineOptions popts;
-        Pipeline pipe(popts, sink, src_->learner(), makeDissectors());
-        Handler h(*this, pipe);
+        Pipeline pipe(popts, *sink, src_->learner(), makeDissectors());
+        Handler h(*this, pipe, tick);
         src_->run(h, stop_);
         pipe.finish(src_->now());
+        finishDetect();
         std::lock_guard lock(mu_);
         now_.store(src_->now());
         state_.observeHealth(src_->stats(), pipe.stats());

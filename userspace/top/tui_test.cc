@@ -96,6 +96,21 @@ TEST(Tui, KeysSwitchViewsSortFilterPauseHelpQuit) {
     EXPECT_EQ(handleKey(vs, 'q'), KeyResult::Quit);
 }
 
+TEST(Tui, AlertsPaneShowsTimeTechniqueRuleAndHosts) {
+    LiveState st;
+    Json a;
+    a["timestamp"] = "2026-11-24T13:58:42.000000+0000";
+    a["event_type"] = "alert";
+    a["src_ip"] = "10.0.0.1";
+    a["dest_ip"] = "10.0.0.2";
+    a["alert"] = {{"signature", "DCSync from a non-DC"}, {"metadata", {{"mitre_technique_id", {"T1003.006"}}}}};
+    st.observe(a);
+    ViewState vs;
+    std::string s = screen(st.snapshot(kT0), vs);
+    EXPECT_NE(s.find("RECENT ALERTS  1 total"), std::string::npos) << s;
+    EXPECT_NE(s.find(" 13:58:42 T1003.006 DCSync from a non-DC  10.0.0.1 -> 10.0.0.2"), std::string::npos) << s;
+}
+
 TEST(Tui, NarrowAndTinyTerminals) {
     ViewState vs;
     std::string s = screen(snapshot(), vs, 60, 15);
