@@ -34,6 +34,9 @@ public:
         detector_.flush();
         flushAlerts();
         detector_.saveState();
+        // Give a briefly unreachable syslog server time to take what is queued, so the final
+        // stats line tells what was delivered (what is still pending there is lost at exit).
+        if (syslog_) syslog_->drain(kExitDrainMs);
     }
     Json stats() const {
         Json j = detector_.stats();
@@ -43,6 +46,8 @@ public:
     Detector& detector() { return detector_; }
 
 private:
+    static constexpr uint32_t kExitDrainMs = 5000;
+
     // Collects the detector's alerts so they can be written after the triggering record.
     struct AlertQueue : RecordSink {
         explicit AlertQueue(DetectingSink& o) : owner(o) {}

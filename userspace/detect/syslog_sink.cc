@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "detect/syslog_sink.h"
 
+#include <spdlog/spdlog.h>
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
@@ -125,7 +127,10 @@ SyslogSink::SyslogSink(SyslogOptions opts) : opts_(std::move(opts)), pid_(int(ge
 }
 
 SyslogSink::~SyslogSink() {
-    drain(opts_.retry_ms);
+    if (!drain(opts_.retry_ms)) {
+        std::lock_guard<std::mutex> g(mu_);
+        spdlog::error("syslog: {} alerts not delivered at exit (server unreachable)", queue_.size());
+    }
     {
         std::lock_guard<std::mutex> g(mu_);
         stop_ = true;
