@@ -75,13 +75,14 @@ bool uncToOtherHost(const Json& r, const SigContext&) {
     return host != fieldString(r, "dest_ip").value_or("");
 }
 
-// PrinterBug: the notification target (pszLocalMachine) is not the caller itself.
+// PrinterBug: a change-notification registration asks the server to connect back to
+// pszLocalMachine - the caller itself (SpoolSample / printerbug.py name the attacker's host) or a
+// relay. Ordinary print clients do the same against their print servers, so it fires on every
+// registration with a UNC target; print servers are allowlisted with ignore_dest.
 bool notifyOtherHost(const Json& r, const SigContext&) {
     auto lm = fieldString(r, "rpc.args.local_machine");
     if (!lm) return true;
-    std::string host = uncHost(*lm);
-    if (host.empty()) return false;
-    return host != fieldString(r, "src_ip").value_or("");
+    return !uncHost(*lm).empty();
 }
 
 bool clientCredentialZero(const Json& r, const SigContext&) {
@@ -329,7 +330,7 @@ const std::vector<SignatureDef>& builtinSignatures() {
                       {kEfsrpc, {0, 4, 5, 6, 7, 8, 9, 12, 13, 15}}}},
              uncToOtherHost, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
         // MS-RPRN 3.1.4.10.3 RpcRemoteFindFirstPrinterChangeNotification (62), .4 ...Ex (65).
-        add({1000031, "coerce_printerbug", "PrinterBug: spoolss change notification to another host", cred,
+        add({1000031, "coerce_printerbug", "PrinterBug: spoolss change notification (server made to connect back)", cred,
              2, {"T1187"}, {cred}, {"rpc", {{kSpoolss, {62, 65}}}}, notifyOtherHost, Agg::None,
              GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
         // MS-DFSNM 3.1.4.4.1 NetrDfsAddStdRoot (12), 3.1.4.4.2 NetrDfsRemoveStdRoot (13).

@@ -105,8 +105,13 @@ const std::vector<Case>& cases() {
                              dce(A, B, kEfsLsa, 4, 1, {{"file_name", "\\\\attacker@80/x"}}, "pkt_privacy", "lsarpc")}; },
          [] { return Records{dce(A, B, kEfsrpc, 0, 0, {{"file_name", "\\\\10.1.1.20\\share\\doc.txt"}}, "pkt_privacy", "efsrpc"),
                              dce(A, B, kEfsrpc, 5, 1, {{"file_name", "C:\\data\\x"}}, "pkt_privacy", "efsrpc")}; }},
-        {1000031, [] { return Records{dce(A, B, kSpoolss, 65, 0, {{"local_machine", "\\\\10.7.7.7"}})}; },
-         [] { return Records{dce(A, B, kSpoolss, 65, 0, {{"local_machine", "\\\\10.9.9.9"}})}; }},
+        // Fires for a callback to the caller itself (SpoolSample) or a relay; quiet against an
+        // allowlisted print server (ignore_dest) and without a UNC target.
+        {1000031, [] { return Records{dce(A, B, kSpoolss, 65, 0, {{"local_machine", "\\\\10.9.9.9"}}),
+                                      dce(A, DC, kSpoolss, 65, 1, {{"local_machine", "\\\\10.7.7.7"}})}; },
+         [] { return Records{dce(A, "10.1.1.30", kSpoolss, 65, 0, {{"local_machine", "\\\\10.9.9.9"}}),
+                             dce(A, B, kSpoolss, 65, 1, {{"local_machine", ""}})}; },
+         "signatures: {coerce_printerbug: {ignore_dest: [10.1.1.30/32]}}\n"},
         {1000032, [] { return Records{dce(A, DC, kNetdfs, 13)}; }, [] { return Records{dce(A, DC, kNetdfs, 1)}; }},
         {1000040, [] { return Records{dce(A, B, kWinspool, 39), dce(A, DC, kSpoolss, 89)}; },
          [] { return Records{dce(A, B, kSpoolss, 10)}; }},
@@ -278,6 +283,16 @@ TEST(RealTraffic, SamrEnumerationThresholdOnLabTraffic) {
 
 // Real attack tools against the lab (tools/lab/attacks.sh; records in tests/golden/expected):
 // each fires the signature it should, with its ATT&CK technique.
+// Threshold signatures on the attack captures, at the scale the lab could produce: portmapper
+// DUMP to 3 hosts, 4 uids from one NFS client (defaults: 5 each).
+TEST(RealTraffic, SweepsAndUidHoppingAtLabScale) {
+    EXPECT_TRUE(run(loadGolden("attack-epm-sweep"), "signatures: {portmap_dump_sweep: {threshold: 3}}\n").fired(1000063));
+    EXPECT_FALSE(run(loadGolden("attack-epm-sweep")).fired(1000063));
+    EXPECT_TRUE(run(loadGolden("attack-nfs-root"), "signatures: {nfs_uid_hopping: {threshold: 4}}\n").fired(1000071));
+    EXPECT_FALSE(run(loadGolden("attack-nfs-root")).fired(1000071));
+    EXPECT_TRUE(run(loadGolden("attack-epm-sweep")).fired(1000086));  // connection-rate flood
+}
+
 TEST(RealTraffic, AttackCapturesFireTheirSignatures) {
     struct Case {
         const char* golden;
@@ -290,7 +305,7 @@ TEST(RealTraffic, AttackCapturesFireTheirSignatures) {
         {"attack-atsvc", {1000013, 1000014, 1000015}},
         {"attack-winreg", {1000020, 1000021, 1000022, 1000023}},
         {"attack-dcsync", {1000003}},
-        {"attack-coerce", {1000030, 1000032}},
+        {"attack-coerce", {1000030, 1000031, 1000032}},
         {"attack-zerologon", {1000041, 1000042}},
         {"attack-ms08-067", {1000044}},
         {"attack-wmi-dcom", {1000051, 1000052}},
