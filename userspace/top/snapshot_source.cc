@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "top/snapshot_source.h"
 
+#include <filesystem>
+
 #include <chrono>
 #include <functional>
 
@@ -68,12 +70,14 @@ void PcapReplay::wait() {
 }
 
 std::string PcapReplay::describe() const {
-    std::string d = "replay " + opts_.path + (opts_.fast ? " (fast)" : "");
+    // State first and the file's base name: the header must show "[end]" in 80 columns even
+    // for a capture deep in a directory tree.
+    std::string d = "replay";
     if (done_.load()) {
         std::lock_guard lock(mu_);
         d += damage_.empty() ? " [end]" : " [" + damage_ + "]";
     }
-    return d;
+    return d + " " + std::filesystem::path(opts_.path).filename().string() + (opts_.fast ? " (fast)" : "");
 }
 
 std::string PcapReplay::error() const {
