@@ -33,6 +33,8 @@ HERE=$(dirname "$(readlink -f "$0")")
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tools/lab/netns.sh
 source "$HERE/netns.sh"
+# shellcheck source=tools/lab/capture_lib.sh
+source "$HERE/capture_lib.sh"
 
 OUT=$REPO/tests/data/lab/attacks
 if [[ "${1:-}" == -o ]]; then OUT=$(readlink -f "$2"); shift 2; fi
@@ -64,32 +66,9 @@ CMDSHOWN=()
 TCPDUMP_PID=""
 T_START=$SECONDS
 
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "$TCPDUMP_PID" ]] && lab_stop_pidfile "$LAB_STATE/capture/tcpdump.pid" 3
-    lab_down "$LAB" >/dev/null 2>&1
-    if [[ "${ATTACKS_KEEP:-0}" == 1 ]]; then echo "attacks: kept $WORK" >&2; else rm -rf "$WORK"; fi
-    ((rc == 0)) || echo "attacks: FAILED (rc=$rc); lab $LAB removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$OUT"
-lab_up "$LAB" "${ATTACKS_N:-204}" >/dev/null
-mkdir -p "$LAB_STATE/capture"
-SRV=$LAB_SRV_IP
+capture_lab_start attacks "${ATTACKS_N:-204}" "${ATTACKS_KEEP:-0}"
 CLI=$LAB_CLI_IP
 echo "attacks: lab $LAB up (cli $CLI, srv $SRV), output in $OUT"
-
-quote() {
-    local w out=""
-    for w in "$@"; do
-        if [[ "$w" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="$w "; else out+="'${w//\'/\'\\\'\'}' "; fi
-    done
-    printf '%s' "$out"
-}
 
 # run [-t SECS] CMD...: CMD in the client namespace (cwd: scratch dir for impacket's leftovers,
 # stdin /dev/null so interactive tools end), logged with its exit code and time window.
@@ -427,8 +406,8 @@ cap_epm_sweep() {
     done
     cap_begin epm-sweep
     run $PY "$IMPACKET/rpcdump.py" -port 135 "$SRV"
-    run $PY "$IMPACKET/rpcmap.py" "ncacn_ip_tcp:$SRV[135]"
-    run -t 120 $PY "$IMPACKET/rpcmap.py" -brute-uuids "ncacn_ip_tcp:$SRV[135]"
+    run $PY "$IMPACKET/rpcmap.py" "ncacn_ip_tcp:${SRV}[135]"
+    run -t 120 $PY "$IMPACKET/rpcmap.py" -brute-uuids "ncacn_ip_tcp:${SRV}[135]"
     for a in 2 3 4; do
         run rpcinfo -p "10.203.$LAB_N.$a"
     done

@@ -26,6 +26,8 @@ HERE=$(dirname "$(readlink -f "$0")")
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=tools/lab/netns.sh
 source "$HERE/netns.sh"
+# shellcheck source=tools/lab/capture_lib.sh
+source "$HERE/capture_lib.sh"
 
 OUT=$REPO/tests/data/lab
 if [[ "${1:-}" == -o ]]; then OUT=$(readlink -f "$2"); shift 2; fi
@@ -47,32 +49,8 @@ TSHARK=(tshark -o tcp.try_heuristic_first:TRUE)
 CMDLOG=""         # commands of the capture being made, for its .txt
 TCPDUMP_PID=""
 
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "$TCPDUMP_PID" ]] && lab_stop_pidfile "$LAB_STATE/capture/tcpdump.pid" 3
-    lab_down "$LAB" >/dev/null 2>&1
-    if [[ "${CAPTURE_KEEP:-0}" == 1 ]]; then echo "capture: kept $WORK" >&2; else rm -rf "$WORK"; fi
-    ((rc == 0)) || echo "capture: FAILED (rc=$rc); lab $LAB removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$OUT"
-lab_up "$LAB" "${CAPTURE_N:-203}" >/dev/null
-mkdir -p "$LAB_STATE/capture"
-SRV=$LAB_SRV_IP
+capture_lab_start capture "${CAPTURE_N:-203}" "${CAPTURE_KEEP:-0}"
 echo "capture: lab $LAB up (cli $LAB_CLI_IP, srv $LAB_SRV_IP), output in $OUT"
-
-# Quotes words for the .txt so they paste into a shell: bare when safe, else in single quotes.
-quote() {
-    local w out=""
-    for w in "$@"; do
-        if [[ "$w" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="$w "; else out+="'${w//\'/\'\\\'\'}' "; fi
-    done
-    printf '%s' "$out"
-}
 
 # run [--user] CMD...: runs CMD in the client namespace (cwd: a scratch dir, for impacket's
 # leftovers), logs it for the .txt. --user runs it as nobody (uid/gid 65534, no groups).
