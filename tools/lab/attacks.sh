@@ -136,18 +136,8 @@ events() {
 cap_end() {
     local short=$1 name=attack-$1 desc=$2 f n pcap=$WORK/$1.pcap txt counts="" bytes i w e
     shift 2
-    sleep 0.5
-    lab_stop_pidfile "$LAB_STATE/capture/tcpdump.pid" 5
-    TCPDUMP_PID=""
-    for f in "$@"; do
-        n=$("${TSHARK[@]}" -r "$pcap" -Y "$f" 2>/dev/null | wc -l)
-        counts+="$(printf '%6d  %s' "$n" "$f")"$'\n'
-        if ((n == 0)); then
-            echo "attacks: $name: no packet matches '$f'; client output:" >&2
-            tail -30 "$WORK/client.log" >&2
-            exit 1
-        fi
-    done
+    capture_stop_check "$name" "$pcap" "$@"
+    counts=$COUNTS
     events "$pcap" >"$WORK/$short.events"
     bytes=$(stat -c %s "$pcap")
     cp "$pcap" "$OUT/$name.pcap"

@@ -6,6 +6,9 @@
 #                                   remove the lab and $WORK (kept when KEEP is 1); messages
 #                                   are prefixed with TOOL. Sets SRV to the server address.
 #   quote WORD...                   the words as they would be typed in a shell
+#   capture_stop_check NAME PCAP FILTER...   stops tcpdump, then requires every tshark display
+#                                   FILTER to match in PCAP (else prints the client log, exits 1);
+#                                   sets COUNTS to "  N  FILTER" lines for the .txt
 
 capture_lab_start() {
     CAPTURE_TOOL=$1
@@ -15,6 +18,7 @@ capture_lab_start() {
     mkdir -p "$OUT"
     lab_up "$LAB" "$2" >/dev/null
     mkdir -p "$LAB_STATE/capture"
+    # shellcheck disable=SC2034  # used by the sourcing scripts
     SRV=$LAB_SRV_IP
 }
 
@@ -35,4 +39,22 @@ quote() {
         if [[ "$w" =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then out+="$w "; else out+="'${w//\'/\'\\\'\'}' "; fi
     done
     printf '%s' "$out"
+}
+
+capture_stop_check() {
+    local name=$1 pcap=$2 f n
+    shift 2
+    sleep 0.5   # let the last replies and FINs in
+    lab_stop_pidfile "$LAB_STATE/capture/tcpdump.pid" 5
+    TCPDUMP_PID=""
+    COUNTS=""
+    for f in "$@"; do
+        n=$("${TSHARK[@]}" -r "$pcap" -Y "$f" 2>/dev/null | wc -l)
+        COUNTS+="$(printf '%6d  %s' "$n" "$f")"$'\n'
+        if ((n == 0)); then
+            echo "$CAPTURE_TOOL: $name: no packet matches '$f'; client output:" >&2
+            tail -30 "$WORK/client.log" >&2
+            exit 1
+        fi
+    done
 }
