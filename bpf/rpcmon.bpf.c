@@ -22,6 +22,11 @@ const volatile __u8 cfg_socket_all_directions = 0;
  * skb->len lacks the L2 header that a real AF_PACKET skb includes. */
 const volatile __u8 cfg_skb_len_excludes_l2 = 0;
 const volatile __u64 cfg_signature_ttl_ns = RPCMON_SIGNATURE_TTL_NS;
+/* Kernel-side bulk skipping (flow_track.h); 0 delivers every classified segment. */
+const volatile __u8 cfg_bulk_skip = 1;
+const volatile __u32 cfg_bulk_threshold = RPCMON_BULK_THRESHOLD;
+const volatile __u32 cfg_bulk_prefix = RPCMON_BULK_PREFIX;
+const volatile __u32 cfg_bulk_max_message = RPCMON_BULK_MAX_MESSAGE;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -56,20 +61,20 @@ struct {
 	__type(value, __u64);
 } watched_ports SEC(".maps");
 
+/* Message framing per TCP flow direction (flow_track.h). LRU: a flood of flows evicts old
+ * entries, and an evicted flow only loses its fast path (delivered whole until a message
+ * start is seen again). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RPCMON_TRACK_MAX_ENTRIES);
+	__type(key, struct rpcmon_track_key);
+	__type(value, struct rpcmon_flow_track);
+} track SEC(".maps");
+
 /* Socket filter only: the first bytes of the frame, loaded with one helper call so header
  * reads need no further calls. 128 covers Ethernet + VLAN + IPv6 + TCP with options. */
 #define RPCMON_SKB_HEAD 128
 
-struct rpcmon_scratch {
-	__u8 head[RPCMON_SKB_HEAD];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rpcmon_scratch);
-} scratch SEC(".maps");
 
 /* The packet as the classifier sees it: XDP reads the linear data in place; the socket filter
  * (no direct packet access) reads from `head`, a copy of the frame's first bytes made relative
@@ -142,7 +147,70 @@ static __always_inline void rpcmon_learn_endpoint(struct rpcmon_pkt *p,
 		__sync_fetch_and_or(w, 1ull << (k->port & 63));
 }
 
+/* len bytes (a constant) at frame offset off, wherever they are: XDP frags, skb page frags. */
+static __always_inline int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len)
+{
+	if (p->skb) {
+		if (!bpf_skb_load_bytes_relative(p->skb, off, dst, len, BPF_HDR_START_MAC))
+			return 0;
+		return bpf_skb_load_bytes(p->skb, off, dst, len) ? -1 : 0;
+	}
+	return bpf_xdp_load_bytes(p->xdp, off, dst, len) ? -1 : 0;
+}
+
 #include "rpcmon/classify.h"
+
+/* The message walk runs under bpf_loop; each program gets its own callback so the packet
+ * handle's kind stays a compile-time constant (an XDP helper must not appear in the socket
+ * filter's code, nor the reverse). */
+struct rpcmon_track_walk;
+static __always_inline long rpcmon_track_step(struct rpcmon_pkt *pkt, struct rpcmon_track_walk *w);
+static long rpcmon_walk_xdp(__u32 i, void *ctx);
+static long rpcmon_walk_skb(__u32 i, void *ctx);
+#define rpcmon_pkt_prog_ctx(pkt) ((pkt)->skb ? (void *)(pkt)->skb : (void *)(pkt)->xdp)
+#define RPCMON_TRACK_WALK(pkt, w)                                                  \
+	do {                                                                       \
+		if ((pkt)->skb)                                                    \
+			bpf_loop(RPCMON_TRACK_MAX_MSGS, rpcmon_walk_skb, (w), 0);  \
+		else                                                               \
+			bpf_loop(RPCMON_TRACK_MAX_MSGS, rpcmon_walk_xdp, (w), 0);  \
+	} while (0)
+#include "rpcmon/flow_track.h"
+
+static long rpcmon_walk_xdp(__u32 i, void *ctx)
+{
+	struct rpcmon_track_walk *w = ctx;
+	struct rpcmon_pkt p = { .xdp = w->prog_ctx, .skb = 0 };
+
+	return rpcmon_track_step(&p, w);
+}
+
+static long rpcmon_walk_skb(__u32 i, void *ctx)
+{
+	struct rpcmon_track_walk *w = ctx;
+	struct rpcmon_pkt p = { .skb = w->prog_ctx };
+
+	if (!p.skb)
+		return 1;
+	return rpcmon_track_step(&p, w);
+}
+
+struct rpcmon_scratch {
+	__u8 head[RPCMON_SKB_HEAD];
+	/* Flow tracking's working set: the program stack (512 bytes) has no room left for it. */
+	struct rpcmon_track_key track_key;
+	struct rpcmon_flow_track fresh;
+	struct rpcmon_track_io io;
+	/* Built here, copied into the ring reservation (last: its payload[] has no size). */
+	struct rpcmon_packet_record rec;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2); /* slot 0: XDP, slot 1: socket filter */
+	__type(key, __u32);
+	__type(value, struct rpcmon_scratch);
+} scratch SEC(".maps");
 
 /* Copies n payload bytes (n in [1, size], size a power of two known at the call site) into the
  * reserved record; returns the bytes copied (0 if the packet could not be read). */
@@ -168,29 +236,33 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 					  __u8 hook, __u32 ifindex, __u32 slot)
 {
 	struct rpcmon_counters *cnt = bpf_map_lookup_elem(&counters, &slot);
-	struct rpcmon_packet_record rec, *r;
+	struct rpcmon_packet_record *rec, *r;
+	struct rpcmon_scratch *s;
+	struct rpcmon_flow_track *t = 0;
 	__u32 payload_off = 0, caplen;
-	int verdict;
+	int verdict, tracked = 0;
 
 	if (!cnt)
 		return;
 	pkt->cnt = cnt;
 	cnt->c[RPCMON_CNT_PACKETS_SEEN]++;
 	cnt->c[RPCMON_CNT_BYTES_SEEN] += len;
+	/* One scratch slot per hook: the socket filter never runs nested in XDP on a CPU, but
+	 * separate slots make that irrelevant. */
+	s = bpf_map_lookup_elem(&scratch, &slot);
+	if (!s)
+		return;
+	rec = &s->rec;
 	if (pkt->skb) {
-		__u32 zero = 0;
-		struct rpcmon_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 		/* Same value for n in [1, HEAD]; the mask lets the verifier see the range. */
 		__u32 n = len < RPCMON_SKB_HEAD ? len : RPCMON_SKB_HEAD;
 
-		if (!s)
-			return;
 		n = ((n - 1) & (RPCMON_SKB_HEAD - 1)) + 1;
 		pkt->head = s->head;
 		pkt->head_len = bpf_skb_load_bytes_relative(pkt->skb, 0, s->head, n, BPF_HDR_START_MAC) ? 0 : n;
 	}
 
-	verdict = rpcmon_classify(pkt, len, len_excludes_l2, &rec, &payload_off);
+	verdict = rpcmon_classify(pkt, len, len_excludes_l2, rec, &payload_off);
 	if (verdict != RPCMON_V_CLASSIFIED) {
 		if (verdict == RPCMON_V_TRUNCATED)
 			cnt->c[RPCMON_CNT_TRUNCATED_HEADERS]++;
@@ -203,45 +275,114 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	cnt->c[RPCMON_CNT_PACKETS_CLASSIFIED]++;
 	cnt->c[RPCMON_CNT_BYTES_CLASSIFIED] += len;
 
-	rec.hdr.type = RPCMON_REC_PACKET;
-	rec.hdr.flags = 0;
-	rec.hdr.timestamp_ns = bpf_ktime_get_ns();
-	rec.ifindex = ifindex;
-	rec.hook = hook;
-	rec.pad[0] = rec.pad[1] = rec.pad[2] = 0;
-	rec.reserved = 0;
-	caplen = rec.payload_len;
+	rec->hdr.flags = 0;
+	rec->skipped_before = 0;
+	if (cfg_bulk_skip && rec->flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec->app)) {
+		struct rpcmon_track_io *io;
+		int tv;
+
+		io = &s->io;
+		io->seq = rec->tcp_seq;
+		io->payload_off = payload_off;
+		io->len = rec->payload_len;
+		io->app = rec->app;
+		io->tcp_flags = rec->tcp_flags;
+		io->cfg.threshold = cfg_bulk_threshold;
+		io->cfg.prefix = cfg_bulk_prefix;
+		io->cfg.max_message = cfg_bulk_max_message;
+		io->first = 0;
+		io->events = 0;
+		__builtin_memcpy(&s->track_key.flow, &rec->flow, sizeof(rec->flow));
+		s->track_key.ifindex = ifindex;
+		t = bpf_map_lookup_elem(&track, &s->track_key);
+		if (!t && ((rec->tcp_flags & RPCMON_TCP_SYN) ||
+			   rpcmon_track_looks_like_start(pkt, rec->app, payload_off, rec->payload_len))) {
+			__builtin_memset(&s->fresh, 0, sizeof(s->fresh));
+			if (!bpf_map_update_elem(&track, &s->track_key, &s->fresh, BPF_ANY))
+				t = bpf_map_lookup_elem(&track, &s->track_key);
+		}
+		if (t) {
+			tv = rpcmon_track_segment(pkt, t, io);
+			if (io->events & RPCMON_TRACK_EV_STARTED)
+				cnt->c[RPCMON_CNT_FLOWS_TRACKED]++;
+			if (io->events & RPCMON_TRACK_EV_LOST)
+				cnt->c[RPCMON_CNT_TRACK_LOST_SYNC]++;
+			if (io->events & RPCMON_TRACK_EV_RESYNC)
+				cnt->c[RPCMON_CNT_TRACK_RESYNC]++;
+			if (tv == RPCMON_TRACK_SKIP) {
+				cnt->c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
+				cnt->c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;
+				return;
+			}
+			if (tv == RPCMON_TRACK_SKIP_ACK) {
+				cnt->c[RPCMON_CNT_ACKS_SUPPRESSED]++;
+				return;
+			}
+			if (tv == RPCMON_TRACK_DELIVER && io->first <= rec->payload_len) {
+				__u32 first = io->first;
+				__u32 at = rec->tcp_seq + first;
+				__u32 skipped = at - t->delivered_end;
+
+				/* Only forward distances are gaps; anything else is not reported. */
+				rec->skipped_before = skipped < (1u << 30) ? skipped : 0;
+				if (t->loss)
+					rec->hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
+				if (t->state == RPCMON_TRACK_SYNCED)
+					rec->hdr.flags |= RPCMON_RECF_TRACKED;
+				cnt->c[RPCMON_CNT_BULK_BYTES_SKIPPED] += first;
+				rec->tcp_seq = at;
+				payload_off += first;
+				rec->payload_len -= first;
+				tracked = 1;
+			}
+		}
+	}
+
+	rec->hdr.type = RPCMON_REC_PACKET;
+	rec->hdr.timestamp_ns = bpf_ktime_get_ns();
+	rec->ifindex = ifindex;
+	rec->hook = hook;
+	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
+	caplen = rec->payload_len;
 	if (caplen > cfg_snaplen) {
 		caplen = cfg_snaplen;
-		rec.hdr.flags = RPCMON_RECF_TRUNCATED;
+		rec->hdr.flags |= RPCMON_RECF_TRUNCATED;
 	}
 
 	/* Reserve in place (no second copy) in one of three size classes (payload <= 256, <= 2048, <= 4096): the verifier needs a
 	 * constant size, and one class for all would waste ring space on small packets. The
 	 * record's own hdr.size says how much of the reservation is used. */
 	if (caplen <= 256) {
-		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 256, 0);
+		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + 256, 0);
 		if (!r)
 			goto drop;
 		caplen = caplen ? RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 256) : 0;
 	} else if (caplen <= 2048) {
-		r = bpf_ringbuf_reserve(&events, sizeof(rec) + 2048, 0);
+		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + 2048, 0);
 		if (!r)
 			goto drop;
 		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 2048);
 	} else {
-		r = bpf_ringbuf_reserve(&events, sizeof(rec) + RPCMON_MAX_SNAPLEN, 0);
+		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + RPCMON_MAX_SNAPLEN, 0);
 		if (!r)
 			goto drop;
 		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, RPCMON_MAX_SNAPLEN);
 	}
-	rec.captured_len = caplen;
-	rec.hdr.size = sizeof(rec) + caplen;
-	__builtin_memcpy(r, &rec, sizeof(rec));
+	rec->captured_len = caplen;
+	rec->hdr.size = sizeof(*rec) + caplen;
+	__builtin_memcpy(r, rec, sizeof(*rec));
 	bpf_ringbuf_submit(r, 0);
+	cnt->c[RPCMON_CNT_BYTES_DELIVERED] += rec->hdr.size;
+	if (tracked) {
+		t->delivered_end = rec->tcp_seq + rec->payload_len;
+		t->loss = 0;
+	}
 	return;
 drop:
 	cnt->c[RPCMON_CNT_RINGBUF_DROPS]++;
+	/* The next record of a tracked flow reports the lost bytes as a gap right away. */
+	if (tracked)
+		t->loss = 1;
 }
 
 SEC("xdp")

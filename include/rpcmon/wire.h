@@ -33,6 +33,12 @@ enum rpcmon_record_type {
 /* rpcmon_record_header.flags */
 enum rpcmon_record_flags {
 	RPCMON_RECF_TRUNCATED = 1 << 0, /* payload longer than the snap length; tail not copied */
+	/* Some of the skipped_before bytes were lost (ring buffer full), not skipped on purpose. */
+	RPCMON_RECF_LOSS_BEFORE = 1 << 1,
+	/* The flow is tracked in the kernel (flow_track.h): every byte it does not deliver is
+	 * reported in skipped_before, so user space need not infer losses from the peer's ACKs
+	 * (bare ACKs of such flows are not delivered at all). */
+	RPCMON_RECF_TRACKED = 1 << 2,
 };
 
 /* Where a packet was seen. */
@@ -68,7 +74,7 @@ enum rpcmon_match {
 };
 
 /* Per-CPU counters (array map "counters", one slot per id). Names for user space are in
- * userspace/capture/counters.cc; keep the two lists in the same order. */
+ * counterName() in userspace/capture/pcap_source.cc; keep the two lists in the same order. */
 enum rpcmon_counter {
 	RPCMON_CNT_PACKETS_SEEN = 0,
 	RPCMON_CNT_BYTES_SEEN,
@@ -80,6 +86,13 @@ enum rpcmon_counter {
 	RPCMON_CNT_IP_FRAGMENTS,       /* non-first IP fragments: no L4 header to classify */
 	RPCMON_CNT_SIGNATURE_LEARNED,  /* server endpoints added to the watched map by signature */
 	RPCMON_CNT_WATCHED_FULL,       /* watched map update failed */
+	RPCMON_CNT_BYTES_DELIVERED,    /* ring-buffer record bytes submitted (header + payload) */
+	RPCMON_CNT_BULK_BYTES_SKIPPED, /* payload bytes of tracked flows not delivered: bulk data */
+	RPCMON_CNT_BULK_PACKETS_SKIPPED, /* segments with nothing to deliver (all bulk data) */
+	RPCMON_CNT_ACKS_SUPPRESSED,    /* bare ACKs of tracked flows not delivered */
+	RPCMON_CNT_FLOWS_TRACKED,      /* flow directions the kernel started tracking */
+	RPCMON_CNT_TRACK_LOST_SYNC,    /* tracked flow lost message framing: delivers everything */
+	RPCMON_CNT_TRACK_RESYNC,       /* framing found again at a segment start (or picked up) */
 	RPCMON_CNT_MAX,
 };
 
@@ -118,7 +131,10 @@ struct rpcmon_packet_record {
 	__u8 pad[3];
 	__u32 payload_len;  /* L4 payload length on the wire */
 	__u32 captured_len; /* bytes that follow this struct */
-	__u32 reserved;     /* keeps payload 8-byte aligned; zero */
+	/* Bytes just before tcp_seq that the kernel did not deliver since this flow's previous
+	 * record: bulk data skipped on purpose (see flow_track.h), plus records lost to a full ring
+	 * (flag RPCMON_RECF_LOSS_BEFORE). User space turns them into an explicit stream gap. */
+	__u32 skipped_before;
 	__u8 payload[];
 };
 
@@ -143,6 +159,38 @@ struct rpcmon_endpoint_value {
 	__u64 expires_ns;
 };
 
+/* Kernel-side message tracking of one TCP flow direction (flow_track.h). Keyed by the flow
+ * tuple plus the interface, so a flow routed through two monitored interfaces is tracked once
+ * per interface. Sequence numbers are TCP sequence numbers (mod 2^32). */
+struct rpcmon_track_key {
+	struct rpcmon_flow_tuple flow;
+	__u32 ifindex;
+};
+
+struct rpcmon_flow_track {
+	__u32 next_seq;      /* sequence number of the next payload byte expected */
+	__u32 msg_end;       /* where the current message ends: the next message header starts */
+	__u32 keep_end;      /* bytes of the current message from here to msg_end are bulk data */
+	__u32 delivered_end; /* end of the last payload delivered or reported as skipped */
+	__u8 state;          /* enum rpcmon_track_state */
+	__u8 hdr_have;       /* bytes of a message header cut by a segment end, kept in hdr */
+	__u8 loss;           /* a record of this flow was lost to a full ring since the last one */
+	__u8 pad;
+	__u8 hdr[4];
+};
+
+#define RPCMON_TRACK_MAX_ENTRIES 65536
+/* Messages larger than this are bulk (NFS READ/WRITE data, SMB file data): only their first
+ * RPCMON_BULK_PREFIX bytes are delivered. Smaller messages, and SMB messages that carry a
+ * DCE/RPC PDU, are always delivered whole. */
+#define RPCMON_BULK_THRESHOLD 16384
+/* Covers the headers a decoder reads: ONC RPC call with a full AUTH_SYS credential (up to
+ * 400 bytes) + NFS file handle + offset/count; SMB2 READ/WRITE header (116 bytes). */
+#define RPCMON_BULK_PREFIX 512
+/* Larger claimed messages are not trusted for skipping (a hostile length could hide what
+ * follows): the flow falls back to delivering everything. SMB2 caps I/O at 8 MiB. */
+#define RPCMON_BULK_MAX_MESSAGE (16u << 20)
+
 /* Port prefilter: one bit per port, set when any watched endpoint uses that port, so a packet
  * on an unwatched port costs one inlined array lookup instead of two hash lookups. */
 #define RPCMON_PORT_BITMAP_WORDS (65536 / 64)
@@ -161,12 +209,16 @@ static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout")
 static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "payload offset");
 static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
+static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
+static_assert(sizeof(struct rpcmon_flow_track) == 24, "flow track layout");
 #else
 _Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
 _Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
 _Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
+_Static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
+_Static_assert(sizeof(struct rpcmon_flow_track) == 24, "flow track layout");
 #endif
 
 #endif /* RPCMON_WIRE_H */

@@ -149,6 +149,7 @@ public:
         o.snaplen = kSnaplen;
         o.socket_all_directions = true;
         o.test_run_skb_layout = true;
+        o.bulk_skip = false;  // classification only; flow tracking: flow_track_test.cc
         loader_ = std::make_unique<BpfLoader>(o);
         EXPECT_TRUE(loader_->addWatched(watchedKey(), watchedValue()));
         rb_ = ring_buffer__new(loader_->ringbufFd(), &BpfRunner::onRecord, this, nullptr);

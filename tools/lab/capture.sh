@@ -32,7 +32,7 @@ source "$HERE/capture_lib.sh"
 OUT=$REPO/tests/data/lab
 if [[ "${1:-}" == -o ]]; then OUT=$(readlink -f "$2"); shift 2; fi
 case "${1:-}" in -h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-ALL=(onc-rpcinfo onc-nfs3 onc-nfs4 dce-samba-pipes smb-encrypted dce-dc-epm)
+ALL=(onc-rpcinfo onc-nfs3 onc-nfs4 onc-nfs-bulk dce-samba-pipes smb-bulk smb-encrypted dce-dc-epm)
 WANT=("$@")
 ((${#WANT[@]})) || WANT=("${ALL[@]}")
 for w in "${WANT[@]}"; do
@@ -207,6 +207,44 @@ cap_onc_nfs4() {
         'nfs.opcode == 25' \
         'rpc.auth.uid == 65534' \
         'rpc.auth.uid == 0'
+}
+
+# A file large enough that its READ/WRITE messages are bulk for the kernel's skipping
+# (RPCMON_BULK_THRESHOLD, 16 KiB) and small enough to keep in the repository.
+bulk_file() {
+    [[ -f "$WORK/bulk.bin" ]] || { head -c 131072 /dev/urandom >"$WORK/bulk.bin"; chmod 0644 "$WORK/bulk.bin"; }
+}
+
+cap_onc_nfs_bulk() {
+    onc_ensure
+    bulk_file
+    cap_begin onc-nfs-bulk
+    run nfs-cp "$WORK/bulk.bin" "nfs://$SRV$LAB_NFS_EXPORT/pub/bulk3.bin?version=3&uid=0&gid=0"
+    run nfs-cp "nfs://$SRV$LAB_NFS_EXPORT/pub/bulk3.bin?version=3&uid=0&gid=0" "$WORK/scratch/back3.bin"
+    # NFSv4 reads it back only: libnfs 5's NFSv4 WRITE of 128 KiB fails against this ganesha.
+    run nfs-cp "nfs://$SRV$LAB_NFS_PSEUDO/pub/bulk3.bin?version=4&uid=0&gid=0" "$WORK/scratch/back4.bin"
+    run nfs-ls "nfs://$SRV$LAB_NFS_EXPORT/pub?version=3&uid=0&gid=0"
+    cap_end onc-nfs-bulk "Bulk NFS data for the kernel's bulk skipping: a 128 KiB file written and read back with nfs-cp over NFSv3, read again over NFSv4 (as root), then an NFSv3 directory listing; against nfs-ganesha." \
+        'nfs.procedure_v3 == 7' \
+        'nfs.procedure_v3 == 6' \
+        'nfs.opcode == 25' \
+        'rpc.msgtyp == 0 && rpc.program == 100003 && rpc.programversion == 3' \
+        'rpc.msgtyp == 1 && rpc.program == 100003'
+}
+
+cap_smb_bulk() {
+    onc_down
+    smb_ensure off
+    bulk_file
+    cap_begin smb-bulk
+    run smbclient "//$SRV/$LAB_SMB_SHARE" -U "$LAB_SMB_USER%$LAB_SMB_PASS" \
+        -c "put $WORK/bulk.bin bulk.bin;get bulk.bin $WORK/scratch/back.bin;ls"
+    run rpcclient -U "$LAB_SMB_USER%$LAB_SMB_PASS" "$SRV" -c 'srvinfo;netshareenumall'
+    cap_end smb-bulk "Bulk SMB2 file data for the kernel's bulk skipping: a 128 KiB file put and read back with smbclient, then DCE/RPC over named pipes (rpcclient srvinfo, netshareenumall); smbd with 'server smb encrypt = off'." \
+        'smb2.cmd == 9' \
+        'smb2.cmd == 8' \
+        'dcerpc.pkt_type == 0 && srvsvc' \
+        'dcerpc.pkt_type == 2'
 }
 
 smb_mode=""

@@ -3,7 +3,11 @@
 #include <bpf/libbpf.h>
 #include <net/if.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -52,25 +56,50 @@ private:
     uint64_t learned_ = 0, failed_ = 0;
 };
 
+// How often the run loop checks the monitored interfaces (down/up, removed, re-created).
+// A down+up shorter than this is not seen (and costs nothing: XDP and the socket survive it).
+constexpr TimeNs kInterfaceCheckNs = 1000000000ull;
+
+// One monitored interface, followed by name: when it is removed and a new one with the same
+// name appears (re-created veth, reloaded driver), the programs are attached to the new one.
+struct Iface {
+    std::string name;
+    int ifindex = 0;  // 0 while the interface is gone (nothing attached)
+    bool up = false;  // IFF_UP && IFF_RUNNING at the last check
+    uint64_t down_events = 0, up_events = 0, removed = 0, reattached = 0, reattach_failures = 0;
+    std::string last_failure;  // so a re-attach that keeps failing is logged once per reason
+};
+
+// IFF_UP and IFF_RUNNING (operstate up) of the interface `name` in this network namespace.
+bool interfaceUp(int ctl_fd, const std::string& name) {
+    ifreq ifr = {};
+    std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+    if (ctl_fd < 0 || ioctl(ctl_fd, SIOCGIFFLAGS, &ifr) != 0) return false;
+    return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
 class LiveSource : public PacketSource {
 public:
     explicit LiveSource(const LiveOptions& o) : opts_(o) {
-        std::vector<int> ifindexes;
+        ctl_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         for (const auto& name : o.interfaces) {
             unsigned idx = if_nametoindex(name.c_str());
             if (!idx) throw std::runtime_error("no such interface: " + name);
-            ifindexes.push_back(int(idx));
+            Iface f;
+            f.name = name;
+            f.ifindex = int(idx);
+            f.up = interfaceUp(ctl_fd_, name);
+            if (!f.up) spdlog::warn("interface {} is down (programs attached; its traffic is seen once it is up)", name);
+            ifaces_.push_back(std::move(f));
         }
-        if (ifindexes.empty()) throw std::runtime_error("no interface to monitor (none given, no default route)");
+        if (ifaces_.empty()) throw std::runtime_error("no interface to monitor (none given, no default route)");
         LoaderOptions lo;
         lo.snaplen = o.snaplen;
         lo.socket_all_directions = !o.xdp;
+        lo.bulk_skip = o.bulk_skip;
         loader_ = std::make_unique<BpfLoader>(lo);
         // Any throw below destroys loader_, which detaches what was attached so far.
-        for (int idx : ifindexes) {
-            if (o.xdp) loader_->attachXdp(idx);
-            loader_->attachSocket(idx);
-        }
+        for (const Iface& f : ifaces_) attach(f.ifindex);
         learner_ = std::make_unique<KernelLearner>(*loader_);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &LiveSource::onSample, this, nullptr);
         if (!rb_) throw std::runtime_error(std::string("cannot open ring buffer: ") + strerror(errno));
@@ -80,11 +109,12 @@ public:
     ~LiveSource() override {
         ring_buffer__free(rb_);
         loader_.reset();  // detaches XDP and closes the sockets before anything else goes
+        if (ctl_fd_ >= 0) close(ctl_fd_);
     }
 
     void run(RecordHandler& h, const std::atomic<bool>& stop) override {
         handler_ = &h;
-        TimeNs next_expiry = 0;
+        TimeNs next_expiry = 0, next_iface_check = 0;
         while (!stop.load(std::memory_order_relaxed)) {
             int n = ring_buffer__poll(rb_, opts_.poll_timeout_ms);
             if (n < 0 && n != -EINTR) throw std::runtime_error(std::string("ring buffer poll: ") + strerror(-n));
@@ -93,6 +123,10 @@ public:
             if (mono >= next_expiry) {
                 expired_ += loader_->expireWatched(mono);
                 next_expiry = mono + 1000000000ull;
+            }
+            if (mono >= next_iface_check) {
+                checkInterfaces();
+                next_iface_check = mono + kInterfaceCheckNs;
             }
         }
         // Drain what is already in the ring so nothing received before the stop is lost.
@@ -111,6 +145,24 @@ public:
             KernelCounters c = loader_->readCounters(slot);
             for (int i = 0; i < RPCMON_CNT_MAX; i++) j["kernel"][hooks[slot]][counterName(i)] = c[i];
         }
+        uint64_t down = 0, up = 0, removed = 0, reattached = 0, failures = 0;
+        for (const Iface& f : ifaces_) {
+            Json& i = j["interface_state"][f.name];
+            i["ifindex"] = f.ifindex;
+            i["state"] = !f.ifindex ? "removed" : f.up ? "up" : "down";
+            i["down_events"] = f.down_events;
+            i["up_events"] = f.up_events;
+            i["removed"] = f.removed;
+            i["reattached"] = f.reattached;
+            i["reattach_failures"] = f.reattach_failures;
+            down += f.down_events, up += f.up_events, removed += f.removed;
+            reattached += f.reattached, failures += f.reattach_failures;
+        }
+        j["interface_down_events"] = down;
+        j["interface_up_events"] = up;
+        j["interface_removed"] = removed;
+        j["interface_reattached"] = reattached;
+        j["interface_reattach_failures"] = failures;
         j["endpoints_learned"] = learner_->learned();
         j["endpoint_learn_failures"] = learner_->failed();
         j["endpoints_expired"] = expired_;
@@ -121,6 +173,69 @@ public:
     TimeNs now() const override { return clockNs(CLOCK_REALTIME); }
 
 private:
+    void attach(int ifindex) {
+        if (opts_.xdp) loader_->attachXdp(ifindex);
+        loader_->attachSocket(ifindex);
+    }
+
+    // Follows each interface by name. Down/up: counted and logged only (the XDP link and the
+    // bound AF_PACKET socket survive it). Removed: what is left of the attachment is released.
+    // Re-created (same name, new ifindex): the programs are attached to the new interface.
+    // With every interface gone the agent keeps running and waits (logged once).
+    void checkInterfaces() {
+        for (Iface& f : ifaces_) {
+            int idx = int(if_nametoindex(f.name.c_str()));
+            // Same name, same ifindex, but the kernel dropped our XDP link: the interface was
+            // removed and re-created between two checks and got the old index back.
+            bool replaced = f.ifindex && idx == f.ifindex && !loader_->xdpLinkAttached(f.ifindex);
+            if (f.ifindex && (idx != f.ifindex || replaced)) {
+                loader_->detachInterface(f.ifindex);
+                spdlog::warn("interface {} removed (ifindex {}); its programs are released, it is "
+                             "re-attached if an interface of that name appears again",
+                             f.name, f.ifindex);
+                f.removed++;
+                f.ifindex = 0;
+                f.up = false;
+            }
+            if (!f.ifindex && idx) {
+                try {
+                    attach(idx);
+                } catch (const std::exception& e) {
+                    loader_->detachInterface(idx);  // e.g. the XDP attach worked, the socket did not
+                    f.reattach_failures++;
+                    if (e.what() != f.last_failure)
+                        spdlog::error("interface {} is back (ifindex {}) but re-attaching failed: {} "
+                                      "(retrying every second)", f.name, idx, e.what());
+                    f.last_failure = e.what();
+                    continue;
+                }
+                f.ifindex = idx;
+                f.up = interfaceUp(ctl_fd_, f.name);
+                f.reattached++;
+                f.last_failure.clear();
+                spdlog::info("interface {} is back (ifindex {}): {} re-attached; state {}", f.name, idx,
+                             opts_.xdp ? "XDP and socket filter" : "socket filter", f.up ? "up" : "down");
+                continue;
+            }
+            if (!f.ifindex) continue;
+            bool up = interfaceUp(ctl_fd_, f.name);
+            if (up == f.up) continue;
+            f.up = up;
+            if (up) {
+                f.up_events++;
+                spdlog::info("interface {} is up again (ifindex {}); monitoring resumes", f.name, f.ifindex);
+            } else {
+                f.down_events++;
+                spdlog::warn("interface {} went down (ifindex {}); programs stay attached", f.name, f.ifindex);
+            }
+        }
+        bool none = std::none_of(ifaces_.begin(), ifaces_.end(), [](const Iface& f) { return f.ifindex != 0; });
+        if (none && !all_gone_)
+            spdlog::warn("no monitored interface left ({}); the agent keeps running and re-attaches when "
+                         "one of them appears again", fmt::join(opts_.interfaces, ", "));
+        all_gone_ = none;
+    }
+
     static int onSample(void* ctx, void* data, size_t size) {
         auto* self = static_cast<LiveSource*>(ctx);
         if (size < sizeof(rpcmon_record_header)) return 0;
@@ -137,6 +252,9 @@ private:
     RecordHandler* handler_ = nullptr;
     TimeNs mono_to_wall_ = 0;
     uint64_t expired_ = 0;
+    std::vector<Iface> ifaces_;
+    int ctl_fd_ = -1;  // for SIOCGIFFLAGS
+    bool all_gone_ = false;
 };
 
 }  // namespace

@@ -36,12 +36,89 @@ static inline void rpcmon_learn_endpoint(struct rpcmon_pkt* p, const struct rpcm
     p->self->learnFromSignature(*k, app);
 }
 
+static inline int rpcmon_pkt_load(struct rpcmon_pkt* p, __u32 off, void* dst, __u32 len) {
+    if (off > p->len || p->len - off < len) return -1;
+    std::memcpy(dst, p->data + off, len);
+    return 0;
+}
+
 #include "rpcmon/classify.h"
+#include "rpcmon/flow_track.h"
 
 namespace rpcmon {
 
-OfflineClassifier::OfflineClassifier(uint32_t snaplen)
-    : snaplen_(std::min<uint32_t>(snaplen, RPCMON_OFFLINE_MAX_SNAPLEN)), bitmap_(RPCMON_PORT_BITMAP_WORDS, 0) {}
+OfflineClassifier::OfflineClassifier(uint32_t snaplen, bool bulk_skip)
+    : snaplen_(std::min<uint32_t>(snaplen, RPCMON_OFFLINE_MAX_SNAPLEN)),
+      bulk_skip_(bulk_skip),
+      bitmap_(RPCMON_PORT_BITMAP_WORDS, 0) {}
+
+size_t OfflineClassifier::TrackKeyHash::operator()(const rpcmon_track_key& k) const {
+    uint64_t h = 1469598103934665603ull;
+    const auto* b = reinterpret_cast<const uint8_t*>(&k);
+    for (size_t i = 0; i < sizeof k; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+bool OfflineClassifier::TrackKeyEq::operator()(const rpcmon_track_key& a, const rpcmon_track_key& b) const {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+bool OfflineClassifier::track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off) {
+    rpcmon_track_key key{};
+    key.flow = rec.flow;
+    key.ifindex = rec.ifindex;
+    auto it = track_.find(key);
+    if (it == track_.end()) {
+        if (!(rec.tcp_flags & RPCMON_TCP_SYN) &&
+            !rpcmon_track_looks_like_start(pkt, rec.app, payload_off, rec.payload_len))
+            return true;
+        if (track_.size() >= RPCMON_TRACK_MAX_ENTRIES) {
+            // The kernel map is an LRU; evicting in insertion order is close enough offline.
+            track_.erase(track_order_[track_next_evict_]);
+            track_order_[track_next_evict_] = key;
+            track_next_evict_ = (track_next_evict_ + 1) % track_order_.size();
+        } else {
+            track_order_.push_back(key);
+        }
+        it = track_.emplace(key, rpcmon_flow_track{}).first;
+    }
+    rpcmon_flow_track& t = it->second;
+    rpcmon_track_io io{};
+    io.seq = rec.tcp_seq;
+    io.payload_off = payload_off;
+    io.len = rec.payload_len;
+    io.app = rec.app;
+    io.tcp_flags = rec.tcp_flags;
+    io.cfg = {RPCMON_BULK_THRESHOLD, RPCMON_BULK_PREFIX, RPCMON_BULK_MAX_MESSAGE};
+    int verdict = rpcmon_track_segment(pkt, &t, &io);
+    if (io.events & RPCMON_TRACK_EV_STARTED) counters_[RPCMON_CNT_FLOWS_TRACKED]++;
+    if (io.events & RPCMON_TRACK_EV_LOST) counters_[RPCMON_CNT_TRACK_LOST_SYNC]++;
+    if (io.events & RPCMON_TRACK_EV_RESYNC) counters_[RPCMON_CNT_TRACK_RESYNC]++;
+    if (verdict == RPCMON_TRACK_SKIP) {
+        counters_[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
+        counters_[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec.payload_len;
+        return false;
+    }
+    if (verdict == RPCMON_TRACK_SKIP_ACK) {
+        counters_[RPCMON_CNT_ACKS_SUPPRESSED]++;
+        return false;
+    }
+    if (verdict == RPCMON_TRACK_DELIVER && io.first <= rec.payload_len) {
+        uint32_t at = rec.tcp_seq + io.first;
+        uint32_t skipped = at - t.delivered_end;
+        rec.skipped_before = skipped < (1u << 30) ? skipped : 0;
+        if (t.loss) rec.hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
+        if (t.state == RPCMON_TRACK_SYNCED) rec.hdr.flags |= RPCMON_RECF_TRACKED;
+        counters_[RPCMON_CNT_BULK_BYTES_SKIPPED] += io.first;
+        rec.tcp_seq = at;
+        payload_off += io.first;
+        rec.payload_len -= io.first;
+        // Offline there is no ring to overflow: every record is delivered.
+        t.delivered_end = at + rec.payload_len;
+        t.loss = 0;
+    }
+    return true;
+}
 
 size_t OfflineClassifier::KeyHash::operator()(const rpcmon_endpoint_key& k) const {
     uint64_t h = 1469598103934665603ull;
@@ -71,11 +148,14 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
     }
     counters_[RPCMON_CNT_PACKETS_CLASSIFIED]++;
     counters_[RPCMON_CNT_BYTES_CLASSIFIED] += frame.size();
+    if (bulk_skip_ && rec.flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec.app) &&
+        !track(&pkt, rec, payload_off))
+        return false;
     uint32_t caplen = rec.payload_len;
     rec.hdr.type = RPCMON_REC_PACKET;
     if (caplen > snaplen_) {
         caplen = snaplen_;
-        rec.hdr.flags = RPCMON_RECF_TRUNCATED;
+        rec.hdr.flags |= RPCMON_RECF_TRUNCATED;
     }
     // A capture's own snap length may have cut the frame short of the IP length.
     if (payload_off + caplen > frame.size()) {
@@ -89,6 +169,7 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
     out.resize(sizeof rec + caplen);
     std::memcpy(out.data(), &rec, sizeof rec);
     if (caplen) std::memcpy(out.data() + sizeof rec, frame.data() + payload_off, caplen);
+    counters_[RPCMON_CNT_BYTES_DELIVERED] += rec.hdr.size;
     return true;
 }
 

@@ -11,12 +11,16 @@
 #include "loader/bpf_loader.h"  // KernelCounters
 #include "rpcmon/wire.h"
 
+struct rpcmon_pkt;
+
 namespace rpcmon {
 
 class OfflineClassifier {
 public:
     // snaplen: payload bytes kept per packet (default: all of it; the agent's limit can be emulated).
-    explicit OfflineClassifier(uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN);
+    // bulk_skip: also run the kernel's bulk skipping (include/rpcmon/flow_track.h), so a capture
+    // shows what the agent delivers to user space.
+    explicit OfflineClassifier(uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN, bool bulk_skip = false);
 
     // Classifies one Ethernet frame. On success fills `out` (header + payload prefix, exactly
     // as the kernel would put it in the ring buffer) and returns true. Counts like the kernel.
@@ -46,7 +50,22 @@ private:
     };
     void rebuildBitmap();
 
+    struct TrackKeyHash {
+        size_t operator()(const rpcmon_track_key& k) const;
+    };
+    struct TrackKeyEq {
+        bool operator()(const rpcmon_track_key& a, const rpcmon_track_key& b) const;
+    };
+    // The BPF program's block between classification and ring reservation; false = not
+    // delivered (bulk data or a bare ACK).
+    bool track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off);
+
     uint32_t snaplen_;
+    bool bulk_skip_;
+    // Twin of the BPF LRU map "track"; bounded the same way (oldest-inserted entry goes).
+    std::unordered_map<rpcmon_track_key, rpcmon_flow_track, TrackKeyHash, TrackKeyEq> track_;
+    std::vector<rpcmon_track_key> track_order_;
+    size_t track_next_evict_ = 0;
     KernelCounters counters_{};
     std::unordered_map<rpcmon_endpoint_key, rpcmon_endpoint_value, KeyHash, KeyEq> watched_;
     std::vector<uint64_t> bitmap_;

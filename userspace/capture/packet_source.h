@@ -49,6 +49,7 @@ void watchedEntry(const LearnedEndpoint& ep, rpcmon_endpoint_key& key, rpcmon_en
 struct PcapOptions {
     std::string path;
     uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;  // set lower to see what the agent would
+    bool bulk_skip = false;  // run the kernel's bulk skipping too (what the agent delivers)
 };
 // Throws std::runtime_error("cannot read FILE: reason") for a missing or corrupt file.
 std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);
@@ -57,6 +58,7 @@ struct LiveOptions {
     std::vector<std::string> interfaces;
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
     bool xdp = true;          // false: socket filter sees both directions (no XDP attached)
+    bool bulk_skip = true;    // kernel skips bulk data (NFS/SMB file data) of tracked flows
     int poll_timeout_ms = 100;
 };
 // Loads and attaches the BPF programs. Throws with a clear reason (no such interface, missing

@@ -44,7 +44,7 @@ private:
 
 class PcapSource : public PacketSource {
 public:
-    explicit PcapSource(const PcapOptions& o) : cls_(o.snaplen), learner_(cls_), path_(o.path) {
+    explicit PcapSource(const PcapOptions& o) : cls_(o.snaplen, o.bulk_skip), learner_(cls_), path_(o.path) {
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_ = pcap_open_offline_with_tstamp_precision(o.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
         if (!pcap_) throw std::runtime_error("cannot read " + o.path + ": " + err);
@@ -161,6 +161,8 @@ const char* counterName(int id) {
     static const char* names[RPCMON_CNT_MAX] = {
         "packets_seen", "bytes_seen", "packets_classified", "bytes_classified", "ringbuf_drops",
         "truncated_headers", "non_ip", "ip_fragments", "signature_learned", "watched_full",
+        "bytes_delivered", "bulk_bytes_skipped", "bulk_packets_skipped", "acks_suppressed",
+        "flows_tracked", "track_lost_sync", "track_resync",
     };
     return id >= 0 && id < RPCMON_CNT_MAX ? names[id] : "unknown";
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "capture/packet_source.h"
+#include "core/privileges.h"
 #include "loader/bpf_loader.h"
 #include "detect/detecting_sink.h"
 #include "output/eve_writer.h"
@@ -40,6 +41,9 @@ TimeNs wallNow() {
     return TimeNs(ts.tv_sec) * 1000000000ull + TimeNs(ts.tv_nsec);
 }
 
+// Exit code when records could not be written (disk full, closed pipe): README "Usage".
+constexpr int kExitOutputLost = 4;
+
 // Feeds the pipeline and interleaves periodic stats lines (on capture time offline).
 class Session : public RecordHandler {
 public:
@@ -61,6 +65,7 @@ public:
         out_.flush();
     }
     void emitStats(TimeNs now) {
+        out_.flush();  // records_written / write_errors count every line before this one
         Json j;
         j["timestamp"] = formatTimestamp(now);
         j["event_type"] = "stats";
@@ -70,8 +75,10 @@ public:
         if (detect_) s["detect"] = detect_->stats();
         s["output"]["records_written"] = out_.written();
         s["output"]["write_errors"] = out_.writeErrors();
+        s["output"]["records_lost"] = out_.recordsLost();
         s["output"]["reopens"] = out_.reopens();
         s["output"]["reopen_failures"] = out_.reopenFailures();
+        if (Json p = privilegeStats(); !p.is_null()) s["privileges"] = std::move(p);
         for (const auto& [k, v] : out_.byType()) s["output"]["by_type"][k] = v;
         out_.emit(std::move(j));
         out_.flush();
@@ -95,7 +102,7 @@ struct DetectCli {
 };
 
 int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval,
-               const DetectCli& dcli, const top::AgentControlOptions* control = nullptr) {
+               const DetectCli& dcli, const top::AgentControlOptions* control = nullptr, bool drop_caps = false) {
     EveWriter out(eve);
     // rpcmon top: with a control socket, records pass through the live state on their way out.
     std::unique_ptr<top::AgentControl> ctl;
@@ -107,10 +114,21 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
     Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors());
     Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
+    // rpcmon top's loss line: the same counters (and names) as the stats line's detect/output.
+    if (ctl) ctl->setExtraStats([&] { return Json{{"detect", det ? det->stats() : Json::object()}, {"output", {{"write_errors", out.writeErrors()}}}}; });
+    // Everything is attached and open: from here on the agent runs with the least privileges.
+    if (drop_caps) dropAgentPrivileges();
     src.run(session, g_stop);
     pipe.finish(src.now());
     if (det) det->finish();
     session.emitStats(src.now() ? src.now() : wallNow());
+    out.flush();
+    // Lost output is a failure (exit code 4), even if writing worked again later.
+    if (out.writeErrors()) {
+        spdlog::error("EVE output {} was incomplete: {} failed writes, {} records lost", out.name(),
+                      out.writeErrors(), out.recordsLost());
+        return kExitOutputLost;
+    }
     return 0;
 }
 
@@ -144,11 +162,13 @@ int main(int argc, char** argv) {
     auto* agent = app.add_subcommand("agent", "monitor live traffic with the BPF programs");
     std::vector<std::string> ifaces;
     bool no_xdp = false;
+    bool no_bulk_skip = false;
     double agent_stats = 60;
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     agent->add_option("--snaplen", snaplen, "payload bytes copied per packet (default 1536, max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
     agent->add_flag("--no-xdp", no_xdp, "do not attach XDP; the socket filter sees both directions");
+    agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
@@ -163,6 +183,8 @@ int main(int argc, char** argv) {
     top::AgentControlOptions control;
     agent->add_option("--control-socket", control.socket_path, "Unix socket for rpcmon top/stats (default /run/rpcmon/rpcmon.sock; none: off)");
     agent->add_option("--control-group", control.group, "group that may connect to the control socket (default: root only)");
+    bool keep_caps = false;
+    agent->add_flag("--keep-caps", keep_caps, "debugging: keep all capabilities after start-up (default: drop; README \"Privileges\")");
 
     auto* analyze = app.add_subcommand("analyze", "run a pcap/pcapng file through the pipeline");
     std::string pcap_file;
@@ -171,6 +193,8 @@ int main(int argc, char** argv) {
     analyze->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     uint32_t analyze_snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;
     analyze->add_option("--snaplen", analyze_snaplen, "payload bytes used per packet (default: all; 1536 shows what the agent sees)")->check(CLI::Range(0u, unsigned(RPCMON_OFFLINE_MAX_SNAPLEN)));
+    bool analyze_bulk_skip = false;
+    analyze->add_flag("--bulk-skip", analyze_bulk_skip, "skip bulk file data as the agent's kernel side does");
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
     addDetectOptions(analyze);
@@ -186,6 +210,8 @@ int main(int argc, char** argv) {
         "KEYS: h/s/i/o views, < > or 1-9,0 sort, r reverse, / filter, p pause, ? help, q quit\n"
         "OVERHEAD: one snapshot per refresh over the socket; while top is connected the kernel's\n"
         "  BPF run-time stats are on (two clock reads per program run); off again when it quits.\n"
+        "  They need CAP_SYS_ADMIN, which the agent drops (agent --keep-caps, or sysctl\n"
+        "  kernel.bpf_stats_enabled=1). The LOSS line names every non-zero drop/loss counter.\n"
         "EXAMPLES:\n"
         "  rpcmon top                                  attach to the agent\n"
         "  rpcmon top --interval 2 --socket /run/rpcmon/rpcmon.sock\n"
@@ -232,22 +258,26 @@ int main(int argc, char** argv) {
             }
             lo.snaplen = snaplen;
             lo.xdp = !no_xdp;
+            lo.bulk_skip = !no_bulk_skip;
             auto src = makeLiveSource(lo);
             spdlog::info("monitoring {} ({})", fmt::join(lo.interfaces, ", "), lo.xdp ? "XDP ingress + socket filter egress" : "socket filter, both directions");
-            int rc = runSession(*src, eve, popts, agent_stats, dcli, &control);
+            if (keep_caps) keepAgentPrivileges();
+            int rc = runSession(*src, eve, popts, agent_stats, dcli, &control, !keep_caps);
             spdlog::info("stopped; programs detached");
             return rc;
         }
         PcapOptions po;
         po.path = pcap_file;
         po.snaplen = analyze_snaplen;
+        po.bulk_skip = analyze_bulk_skip;
         auto src = makePcapSource(po);
         int rc = runSession(*src, eve, popts, analyze_stats, dcli);
         Json st = src->stats();
         if (st.contains("read_error")) {
             spdlog::error("{}: capture is damaged: {} (records up to that point were written)", pcap_file,
                           st["read_error"].get<std::string>());
-            return 3;
+            // Lost output (4) wins: "records up to the damage were written" would not hold.
+            return rc == kExitOutputLost ? rc : 3;
         }
         return rc;
     } catch (const detect::ConfigError& e) {

@@ -122,11 +122,12 @@ std::string formatRfc5424(const Json& alert, const SyslogOptions& opts, int pid)
            std::to_string(pid) + " ALERT " + sd + (msg.empty() ? "" : " " + msg);
 }
 
-SyslogSink::SyslogSink(SyslogOptions opts) : opts_(std::move(opts)), pid_(int(getpid())) {
-    worker_ = std::thread([this] { run(); });
-}
+// The sender thread starts with the first alert, not here: the agent drops its capabilities
+// after start-up, and capabilities are per thread (a thread started before would keep them).
+SyslogSink::SyslogSink(SyslogOptions opts) : opts_(std::move(opts)), pid_(int(getpid())) {}
 
 SyslogSink::~SyslogSink() {
+    if (!worker_.joinable()) return;  // no alert ever: nothing queued, no socket
     if (!drain(opts_.retry_ms)) {
         std::lock_guard<std::mutex> g(mu_);
         spdlog::error("syslog: {} alerts not delivered at exit (server unreachable)", queue_.size());
@@ -151,6 +152,7 @@ void SyslogSink::emit(Json&& record) {
         }
         queue_.push_back(std::move(line));
         queued_++;
+        if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
     }
     cv_.notify_one();
 }

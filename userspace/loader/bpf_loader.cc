@@ -62,6 +62,9 @@ BpfLoader::BpfLoader(const LoaderOptions& opts) {
     skel_->rodata->cfg_snaplen = snap;
     skel_->rodata->cfg_socket_all_directions = opts.socket_all_directions ? 1 : 0;
     skel_->rodata->cfg_skb_len_excludes_l2 = opts.test_run_skb_layout ? 1 : 0;
+    skel_->rodata->cfg_bulk_skip = opts.bulk_skip ? 1 : 0;
+    skel_->rodata->cfg_bulk_threshold = opts.bulk_threshold;
+    skel_->rodata->cfg_bulk_prefix = opts.bulk_prefix;
     int err = rpcmon_bpf__load(skel_);
     if (err) {
         rpcmon_bpf__destroy(skel_);
@@ -88,10 +91,23 @@ void BpfLoader::attachXdp(int ifindex) {
                                       ? " (another XDP program is attached; rpcmon never replaces it)"
                                       : ""));
     }
-    links_.push_back(link);
+    links_.emplace_back(ifindex, link);
 }
 
 void BpfLoader::attachSocket(int ifindex) {
+    if (!spare_sockets_.empty()) {
+        int fd = spare_sockets_.back();
+        sockaddr_ll sll = {};
+        sll.sll_family = AF_PACKET;
+        sll.sll_protocol = htons(ETH_P_ALL);
+        sll.sll_ifindex = ifindex;
+        if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
+            throw std::runtime_error("cannot bind AF_PACKET socket to " + ifaceName(ifindex) + ": " +
+                                     errnoText(errno));
+        spare_sockets_.pop_back();
+        sockets_.emplace_back(ifindex, fd);
+        return;
+    }
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (fd < 0) throw std::runtime_error("cannot open AF_PACKET socket: " + errnoText(errno));
     int prog = bpf_program__fd(skel_->progs.rpcmon_socket);
@@ -111,14 +127,47 @@ void BpfLoader::attachSocket(int ifindex) {
         throw std::runtime_error("cannot bind AF_PACKET socket to " + ifaceName(ifindex) + ": " +
                                  errnoText(err));
     }
-    sockets_.push_back(fd);
+    sockets_.emplace_back(ifindex, fd);
 }
 
 void BpfLoader::detachAll() {
-    for (bpf_link* l : links_) bpf_link__destroy(l);
+    // bpf_link__destroy closes the link fd: also fine for a link whose device is gone.
+    for (auto& [idx, l] : links_) bpf_link__destroy(l);
     links_.clear();
-    for (int fd : sockets_) close(fd);
+    for (auto& [idx, fd] : sockets_) close(fd);
     sockets_.clear();
+    for (int fd : spare_sockets_) close(fd);
+    spare_sockets_.clear();
+}
+
+void BpfLoader::detachInterface(int ifindex) noexcept {
+    std::erase_if(links_, [&](const auto& e) {
+        if (e.first != ifindex) return false;
+        bpf_link__destroy(e.second);
+        return true;
+    });
+    std::erase_if(sockets_, [&](const auto& e) {
+        if (e.first != ifindex) return false;
+        // The kernel sets a packet socket's ifindex to -1 when its device is unregistered.
+        sockaddr_ll sll = {};
+        socklen_t len = sizeof sll;
+        bool unbound = getsockname(e.second, reinterpret_cast<sockaddr*>(&sll), &len) == 0 && sll.sll_ifindex != ifindex;
+        if (unbound) spare_sockets_.push_back(e.second);
+        else close(e.second);
+        return true;
+    });
+}
+
+bool BpfLoader::xdpLinkAttached(int ifindex) const {
+    for (const auto& [idx, l] : links_) {
+        if (idx != ifindex) continue;
+        bpf_link_info info = {};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) != 0) return true;  // cannot tell
+        // The kernel clears the XDP link's device when the device is unregistered.
+        return info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex == static_cast<uint32_t>(ifindex);
+    }
+    return true;
 }
 
 bool BpfLoader::addWatched(const rpcmon_endpoint_key& key, const rpcmon_endpoint_value& value) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rpcmon/wire.h"
@@ -23,6 +24,10 @@ struct LoaderOptions {
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;  // clamped to RPCMON_MAX_SNAPLEN
     bool socket_all_directions = false;         // set when XDP is not attached
     bool test_run_skb_layout = false;           // only for BPF_PROG_TEST_RUN fixtures
+    // Kernel-side bulk skipping (include/rpcmon/flow_track.h); false delivers every segment.
+    bool bulk_skip = true;
+    uint32_t bulk_threshold = RPCMON_BULK_THRESHOLD;
+    uint32_t bulk_prefix = RPCMON_BULK_PREFIX;
 };
 
 class BpfLoader {
@@ -37,10 +42,20 @@ public:
     // Attaches the XDP program to ifindex through a BPF link (auto-detached when the link's
     // last fd closes, also on kill -9). Throws on failure.
     void attachXdp(int ifindex);
-    // Opens an AF_PACKET socket bound to ifindex with the socket filter attached. Throws.
+    // Binds an AF_PACKET socket with the socket filter attached to ifindex: a spare one left by
+    // detachInterface() when there is one (bind needs no capability, so this also works after
+    // the agent dropped its capabilities), else a new one. Throws.
     void attachSocket(int ifindex);
     // Detaches everything now (idempotent); the destructor calls it too.
     void detachAll();
+    // Detaches the XDP link and the socket(s) of one interface (idempotent). Never throws, also
+    // when the interface is already gone: the kernel then dropped the XDP link and unbound the
+    // socket itself; the link is released and the socket kept as a spare for attachSocket().
+    // A socket still bound (the interface exists under another name) is closed.
+    void detachInterface(int ifindex) noexcept;
+    // False when the XDP link on ifindex exists but the kernel reports it detached (its device
+    // was unregistered), true otherwise (also when no XDP link was attached there).
+    bool xdpLinkAttached(int ifindex) const;
 
     // Adds/refreshes a watched server endpoint (map entry + port prefilter bit). Returns false
     // if the kernel refused (errno kept).
@@ -64,8 +79,9 @@ private:
     void rebuildPortBitmap();
 
     ::rpcmon_bpf* skel_ = nullptr;
-    std::vector<bpf_link*> links_;
-    std::vector<int> sockets_;
+    std::vector<std::pair<int, bpf_link*>> links_;  // (ifindex, XDP link)
+    std::vector<std::pair<int, int>> sockets_;      // (ifindex, AF_PACKET socket)
+    std::vector<int> spare_sockets_;                // unbound by the kernel, filter still attached
 };
 
 // True when the process can load BPF programs (CAP_BPF or CAP_SYS_ADMIN) and attach them

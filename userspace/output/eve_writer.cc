@@ -1,75 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "output/eve_writer.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 namespace rpcmon {
 
-EveWriter::EveWriter(const std::string& path) : path_(path.empty() ? "-" : path) {
+namespace {
+
+int openAppend(const std::string& path) {
+    return open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+}
+
+}  // namespace
+
+EveWriter::EveWriter(const std::string& path)
+    : path_(path.empty() ? "-" : path), name_(path_ == "-" ? "stdout" : path_) {
     if (path_ == "-") {
-        out_ = stdout;
+        fd_ = STDOUT_FILENO;
         owned_ = false;
     } else {
-        out_ = fopen(path_.c_str(), "a");
-        if (!out_) throw std::runtime_error("cannot open " + path_ + ": " + strerror(errno));
+        fd_ = openAppend(path_);
+        if (fd_ < 0) throw std::runtime_error("cannot open " + path_ + ": " + strerror(errno));
         owned_ = true;
     }
 }
 
 EveWriter::~EveWriter() {
     flush();
-    if (owned_) fclose(out_);
+    if (owned_) close(fd_);
 }
 
 void EveWriter::emit(Json&& record) {
     auto it = record.find("event_type");
     if (it != record.end() && it->is_string()) by_type_[it->get<std::string>()]++;
-    std::string line = record.dump(-1, ' ', false, Json::error_handler_t::replace);
-    line.push_back('\n');
-    if (fwrite(line.data(), 1, line.size(), out_) != line.size()) {
-        noteError();
-        return;
-    }
-    written_++;
-}
-
-void EveWriter::noteError() {
-    write_errors_++;
-    if (!in_error_) spdlog::error("writing {} failed: {} (lost records are counted in stats output.write_errors)", path_, strerror(errno));
-    in_error_ = true;
-    written_at_error_ = written_;
-    clearerr(out_);
+    buf_ += record.dump(-1, ' ', false, Json::error_handler_t::replace);
+    buf_.push_back('\n');
+    buf_lines_++;
+    if (buf_.size() >= kFlushBytes) flush();
 }
 
 void EveWriter::flush() {
-    if (fflush(out_) != 0) {
-        noteError();
+    if (buf_.empty()) return;
+    size_t done = 0;
+    int err = 0;
+    while (done < buf_.size()) {
+        ssize_t n = write(fd_, buf_.data() + done, buf_.size() - done);
+        if (n > 0) {
+            done += size_t(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        err = n < 0 ? errno : EIO;
+        break;
+    }
+    if (!err) {
+        written_ += buf_lines_;
+        buf_.clear();
+        buf_lines_ = 0;
+        if (in_error_)
+            spdlog::info("EVE write to {} resumed ({} failed writes, {} records lost in this outage; "
+                         "{} and {} in total)",
+                         name_, write_errors_ - errors_at_burst_, records_lost_ - lost_at_burst_, write_errors_,
+                         records_lost_);
+        in_error_ = false;
         return;
     }
-    // Only a successful flush proves the destination takes data again (fwrite only buffers).
-    if (in_error_ && written_ > written_at_error_) spdlog::info("writing {} works again ({} write errors so far)", path_, write_errors_);
-    if (written_ > written_at_error_) in_error_ = false;
+    // The lines written in full count as written; a line cut in the middle is removed again
+    // from a regular file (O_APPEND: it is at the end), so readers never see half a record.
+    size_t whole = done ? buf_.rfind('\n', done - 1) : std::string::npos;
+    size_t keep = whole == std::string::npos ? 0 : whole + 1;
+    uint64_t complete = uint64_t(std::count(buf_.begin(), buf_.begin() + long(keep), '\n'));
+    if (done > keep) {
+        struct stat st;
+        if (fstat(fd_, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= off_t(done - keep) &&
+            ftruncate(fd_, st.st_size - off_t(done - keep)) != 0)
+            spdlog::warn("EVE file {}: cannot remove a partly written line: {}", name_, strerror(errno));
+    }
+    written_ += complete;
+    noteError(err, buf_lines_ - complete);
+    buf_.clear();
+    buf_lines_ = 0;
 }
 
-}  // namespace rpcmon
-
-namespace rpcmon {
+void EveWriter::noteError(int err, uint64_t lost) {
+    if (!in_error_) {
+        errors_at_burst_ = write_errors_;
+        lost_at_burst_ = records_lost_;
+        spdlog::error("EVE write to {} failed: {}; records are lost until it works again (counted in "
+                      "stats output.write_errors and output.records_lost)",
+                      name_, strerror(err));
+    }
+    write_errors_++;
+    records_lost_ += lost;
+    in_error_ = true;
+}
 
 void EveWriter::reopen() {
     if (!owned_) return;
     flush();
-    FILE* f = fopen(path_.c_str(), "a");
-    if (!f) {
+    int fd = openAppend(path_);
+    if (fd < 0) {
         reopen_failures_++;
         spdlog::error("reopening {} failed: {} (still writing to the old file)", path_, strerror(errno));
         return;
     }
-    fclose(out_);
-    out_ = f;
+    close(fd_);
+    fd_ = fd;
     reopens_++;
     spdlog::info("reopened {}", path_);
 }

@@ -105,6 +105,9 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
     p.tcp_flags = rec.tcp_flags;
     p.payload = record.subspan(sizeof rec);
     p.payload_len = rec.payload_len;
+    p.skipped_before = rec.skipped_before;
+    p.loss_before = (rec.hdr.flags & RPCMON_RECF_LOSS_BEFORE) != 0;
+    p.kernel_tracked = (rec.hdr.flags & RPCMON_RECF_TRACKED) != 0;
     p.ts = ts;
     const FlowContext& flow = flows_->packet(p);
     if (opts_.packet_records) emitPacketRecord(rec, flow, ts);
@@ -127,6 +130,8 @@ void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowConte
     p["payload_len"] = rec.payload_len;
     p["captured_len"] = rec.captured_len;
     if (rec.hdr.flags & RPCMON_RECF_TRUNCATED) p["truncated"] = true;
+    if (rec.skipped_before) p["skipped_before"] = rec.skipped_before;
+    if (rec.hdr.flags & RPCMON_RECF_LOSS_BEFORE) p["loss_before"] = true;
     sink_.emit(std::move(j));
 }
 

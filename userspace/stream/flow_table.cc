@@ -47,6 +47,9 @@ const FlowContext& FlowTable::packet(const PacketInfo& p) {
         return f.ctx;
     }
     int d = static_cast<int>(p.dir);
+    f.tcp[d]->setKernelTracked(p.kernel_tracked);
+    if (p.skipped_before)
+        f.tcp[d]->skipped(p.tcp_seq - p.skipped_before, p.skipped_before, p.loss_before, p.ts, *f.consumer);
     f.tcp[d]->segment(p.tcp_seq, p.tcp_flags, p.payload, p.payload_len, p.ts, *f.consumer);
     if (p.tcp_flags & 0x10) f.tcp[1 - d]->peerAcked(p.tcp_ack, p.ts, *f.consumer);
     if (!f.closed_at && ((f.tcp[0]->finished() && f.tcp[1]->finished()) || (p.tcp_flags & 0x04)))

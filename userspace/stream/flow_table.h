@@ -35,6 +35,9 @@ struct PacketInfo {
     uint8_t tcp_flags;
     Bytes payload;          // captured prefix
     uint32_t payload_len;   // on the wire
+    uint32_t skipped_before = 0;  // bytes before tcp_seq the kernel did not deliver
+    bool loss_before = false;     // ... some of them lost to a full ring buffer
+    bool kernel_tracked = false;  // the kernel reports every byte it does not deliver
     TimeNs ts;
 };
 

@@ -18,12 +18,14 @@ TcpReassembler::~TcpReassembler() { release(pending_.size() + ooo_bytes_); }
 void TcpReassembler::charge(size_t n) { budget_.used += n; }
 void TcpReassembler::release(size_t n) { budget_.used -= std::min(n, budget_.used); }
 
-void TcpReassembler::gap(uint64_t bytes, StreamConsumer& consumer) {
+void TcpReassembler::gap(uint64_t bytes, StreamConsumer& consumer, bool counted) {
     // Unconsumed bytes the consumer was still waiting on are dropped too: they are part of
     // what it will never see contiguously, so the reported gap includes them.
     uint64_t lost = bytes + pending_.size();
-    anomalies_.count("tcp.gaps");
-    anomalies_.count("tcp.gap_bytes", lost);
+    if (counted) {
+        anomalies_.count("tcp.gaps");
+        anomalies_.count("tcp.gap_bytes", lost);
+    }
     release(pending_.size());
     pending_.clear();
     consumer.onGap(dir_, lost);
@@ -62,6 +64,22 @@ void TcpReassembler::skipTo(uint32_t seq, StreamConsumer& consumer) {
     uint64_t lost = static_cast<uint32_t>(seq - next_seq_);
     next_seq_ = seq;
     gap(lost, consumer);
+}
+
+void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, StreamConsumer& consumer) {
+    if (len == 0) return;
+    if (!synced_) {
+        // First sight of this direction: nothing was expected before the delivered bytes.
+        synced_ = true;
+        next_seq_ = seq + len;
+        return;
+    }
+    anomalies_.count(lost ? "tcp.kernel_loss_bytes" : "tcp.kernel_skipped_bytes", len);
+    // A segment with no captured bytes: it takes the same path as a snap-truncated tail (in
+    // order: a gap now; after a hole: held until the hole fills).
+    tail_ = lost ? Tail::KernelLoss : Tail::KernelSkip;
+    segment(seq, 0, Bytes(), len, ts, consumer);
+    tail_ = Tail::Snap;
 }
 
 void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t wire_len, TimeNs ts,
@@ -106,8 +124,8 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         next_seq_ = seq + wire_len;
         deliver(data, ts, consumer);
         if (missing_tail) {
-            anomalies_.count("tcp.snap_truncated_segments");
-            gap(missing_tail, consumer);
+            if (tail_ == Tail::Snap) anomalies_.count("tcp.snap_truncated_segments");
+            gap(missing_tail, consumer, tail_ != Tail::KernelSkip);
         }
         drainOutOfOrder(ts, consumer);
         return;
@@ -179,6 +197,11 @@ void TcpReassembler::drainOutOfOrder(TimeNs ts, StreamConsumer& consumer) {
 
 void TcpReassembler::peerAcked(uint32_t ack, TimeNs ts, StreamConsumer& consumer) {
     if (!synced_ || !seqBefore(next_seq_, ack)) return;
+    // Bytes the kernel skipped are reported with the next record of this direction, which may
+    // come after the peer's ACK for them: not a loss.
+    // (Held out-of-order data means a real hole: the kernel reports its skips only together
+    // with the next bytes it delivers, so a skip never leaves later bytes waiting.)
+    if (kernel_tracked_ && ooo_.empty()) return;
     if (fin_ && ack == fin_seq_ + 1 && next_seq_ == fin_seq_) return;  // acknowledges our FIN
     // Bytes before `ack` that we do not hold were seen by the peer but not by us.
     uint32_t target = ack;

@@ -44,6 +44,12 @@ public:
     // the payload length on the wire (larger when the snap length cut it: the tail is a gap).
     void segment(uint32_t seq, uint8_t tcp_flags, Bytes data, uint32_t wire_len, TimeNs ts,
                  StreamConsumer& consumer);
+    // The kernel did not deliver `len` bytes starting at `seq` (bulk data skipped on purpose, or
+    // records lost to a full ring when `lost`): they become a gap at their place in the stream.
+    void skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, StreamConsumer& consumer);
+    // Whether the latest segment came from a flow the kernel tracks (RPCMON_RECF_TRACKED): its
+    // undelivered bytes arrive as skipped() ranges, so the peer's ACKs prove no loss.
+    void setKernelTracked(bool tracked) { kernel_tracked_ = tracked; }
     // The peer acknowledged up to `ack`: bytes below it that never arrived were lost by the
     // capture (not by the network), so they become a gap now rather than stalling the stream.
     void peerAcked(uint32_t ack, TimeNs ts, StreamConsumer& consumer);
@@ -55,7 +61,8 @@ public:
 
 private:
     void deliver(Bytes data, TimeNs ts, StreamConsumer& consumer);
-    void gap(uint64_t bytes, StreamConsumer& consumer);
+    // `counted`: a loss (tcp.gaps); false for bytes the kernel skipped on purpose.
+    void gap(uint64_t bytes, StreamConsumer& consumer, bool counted = true);
     void drainOutOfOrder(TimeNs ts, StreamConsumer& consumer);
     void skipTo(uint32_t seq, StreamConsumer& consumer);
     // Stores an out-of-order segment (replacing a shorter copy at the same seq).
@@ -74,6 +81,9 @@ private:
     std::vector<uint8_t> pending_;                  // in order, not yet consumed
     std::map<uint32_t, std::vector<uint8_t>> ooo_;  // seq -> bytes, all after next_seq_
     std::map<uint32_t, uint32_t> ooo_holes_;        // seq -> length of snap-truncated tails
+    // What the next missing tail is: a snap-length cut, or a range the kernel reported.
+    enum class Tail { Snap, KernelSkip, KernelLoss } tail_ = Tail::Snap;
+    bool kernel_tracked_ = false;
     size_t ooo_bytes_ = 0;
 };
 

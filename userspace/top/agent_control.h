@@ -4,6 +4,7 @@
 // pipeline counters, BPF run time while a `top` client is connected) and the control socket.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,10 @@ public:
     // From the agent's loop at any rate: ends periods on time and serves clients.
     void onIdle(TimeNs now, const PacketSource& src, const Pipeline& pipe);
 
+    // What else the agent counts for the health/loss lines, called once per period:
+    // {"detect": <stats line's detect>, "output": {"write_errors": N}}.
+    void setExtraStats(std::function<Json()> f) { extra_ = std::move(f); }
+
     const LiveState& state() const { return state_; }
     bool serving() const { return server_ != nullptr; }
 
@@ -40,6 +45,7 @@ private:
     std::unique_ptr<ControlServer> server_;
     BpfRunStats bpf_;
     std::string bpf_why_;
+    std::function<Json()> extra_;
 };
 
 }  // namespace rpcmon::top

@@ -54,7 +54,12 @@ ControlServer::ControlServer(const ControlServerOptions& opts) : opts_(opts) {
         if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) throw sysError("cannot create " + dir);
         if (chown(dir.c_str(), 0, gid) != 0 && geteuid() == 0) throw sysError("chown " + dir);
         chmod(dir.c_str(), 0750);
+    } else if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        // Anyone could replace the socket with their own and answer `rpcmon top` in our name.
+        throw std::runtime_error("control socket directory " + dir + " is world-writable");
     }
+    // Root only: 0600; with --control-group: 0660 root:GROUP.
+    const mode_t mode = opts_.group.empty() ? 0600 : 0660;
     // A leftover socket from an agent that died is replaced; a live agent or another file is not.
     if (lstat(opts_.path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) throw std::runtime_error(opts_.path + " exists and is not a socket");
@@ -66,8 +71,8 @@ ControlServer::ControlServer(const ControlServerOptions& opts) : opts_(opts) {
     }
     fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw sysError("control socket");
-    // Created 0660 (umask 0117), so there is no moment where others could connect.
-    mode_t old = umask(0117);
+    // Created with its final mode (umask), so there is no moment where others could connect.
+    mode_t old = umask(0777 & ~mode);
     int rc = bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     umask(old);
     if (rc != 0 || listen(fd_, 16) != 0) {
@@ -81,7 +86,7 @@ ControlServer::ControlServer(const ControlServerOptions& opts) : opts_(opts) {
         unlink(opts_.path.c_str());
         throw err;
     }
-    chmod(opts_.path.c_str(), 0660);
+    chmod(opts_.path.c_str(), mode);
     if (stat(opts_.path.c_str(), &st) == 0) dev_ = st.st_dev, ino_ = st.st_ino;
 }
 

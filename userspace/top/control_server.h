@@ -3,8 +3,9 @@
 // `rpcmon top` and `rpcmon stats` ask for the live state. One request line in, one JSON line
 // out, as many times as the client likes. Non-blocking, polled from the agent's own loop (no
 // thread), a bounded number of clients with bounded buffers. Access is by file permissions:
-// the socket is 0660 root:GROUP (GROUP = --control-group, else root), a directory the agent
-// creates for it is 0750 root:GROUP (a directory needs x to reach the socket inside).
+// the socket is 0600 root:root, or 0660 root:GROUP with --control-group; a directory the agent
+// creates for it is 0750 root:GROUP (a directory needs x to reach the socket inside); an
+// existing world-writable directory without the sticky bit is refused.
 #pragma once
 
 #include <functional>

@@ -47,9 +47,23 @@ TEST_F(ControlServerTest, SocketAndNewDirectoryArePrivate) {
     struct stat st;
     ASSERT_EQ(stat(path_.c_str(), &st), 0);
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
-    EXPECT_EQ(st.st_mode & 0777, 0660u);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);  // no --control-group: root only
     ASSERT_EQ(stat((dir_ + "/sub").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0750u);
+}
+
+TEST_F(ControlServerTest, WorldWritableDirectoryIsRefused) {
+    std::string dir = dir_ + "/open";
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
+    ControlServerOptions o;
+    o.path = dir + "/rpcmon.sock";
+    EXPECT_THROW(ControlServer srv(o), std::runtime_error);
+    ASSERT_EQ(chmod(dir.c_str(), 01777), 0);  // sticky (like /tmp): others cannot replace it
+    ControlServer srv(o);
+    struct stat st;
+    ASSERT_EQ(stat(o.path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST_F(ControlServerTest, AnswersEveryLineOnOneConnection) {

@@ -104,6 +104,28 @@ uint64_t sumNumbers(const Json& j) {
 
 }  // namespace
 
+const std::vector<std::string>& lossCounterNames() {
+    static const std::vector<std::string> names = {"ringbuf_drops",        "watched_full",     "endpoint_learn_failures",
+                                                   "bad_record_sizes",     "unknown_record_types", "syslog.dropped",
+                                                   "write_errors"};
+    return names;
+}
+
+bool isLossAnomaly(const std::string& name) {
+    static const char* const kMarks[] = {"limit", "budget", "_full", "evicted", "too_many", "overflow",
+                                         "capture_loss", "bad_", "invalid", "_failed", "malformed"};
+    return std::any_of(std::begin(kMarks), std::end(kMarks),
+                       [&](const char* m) { return name.find(m) != std::string::npos; });
+}
+
+RateCounter& LiveState::lossCounter(const std::string& name) {
+    for (auto& [n, c] : loss_)
+        if (n == name) return c;
+    loss_.emplace_back(name, RateCounter{});
+    RateCounter& c = loss_.back().second;
+    return c;
+}
+
 const char* viewName(View v) {
     switch (v) {
         case View::Hosts: return "hosts";
@@ -264,8 +286,50 @@ void LiveState::observeAlert(const Json& rec, TimeNs ts) {
     }
 }
 
-void LiveState::observeHealth(const Json& capture, const Json& pipeline) {
+void LiveState::observeHealth(const Json& capture, const Json& pipeline, const Json& detect, const Json& output) {
     have_health_ = true;
+    // Loss counters: the fixed ones first (always present, so a script sees them at zero).
+    auto num = [](const Json& j, const char* k) {
+        if (!j.is_object()) return uint64_t(0);
+        auto it = j.find(k);
+        return it != j.end() && it->is_number() ? it->get<uint64_t>() : uint64_t(0);
+    };
+    uint64_t watched_full = 0, ringbuf_drops = 0;
+    auto kernelHook = [&](const Json& h) {
+        ringbuf_drops += num(h, "ringbuf_drops");
+        watched_full += num(h, "watched_full");
+    };
+    if (capture.contains("kernel") && capture["kernel"].is_object())
+        for (const auto& [k, h] : capture["kernel"].items()) kernelHook(h);
+    if (capture.contains("classifier")) kernelHook(capture["classifier"]);
+    lossCounter("ringbuf_drops").set(ringbuf_drops);
+    lossCounter("watched_full").set(watched_full);
+    lossCounter("endpoint_learn_failures").set(num(capture, "endpoint_learn_failures"));
+    lossCounter("bad_record_sizes").set(num(pipeline, "bad_record_sizes"));
+    lossCounter("unknown_record_types").set(num(pipeline, "unknown_record_types"));
+    // Only where the agent has them: a syslog output, an EVE writer.
+    if (detect.is_object() && detect.contains("syslog")) lossCounter("syslog.dropped").set(num(detect["syslog"], "dropped"));
+    if (output.is_object() && output.contains("write_errors")) lossCounter("write_errors").set(num(output, "write_errors"));
+    if (pipeline.contains("anomalies") && pipeline["anomalies"].is_object()) {
+        std::vector<std::string> fresh;
+        for (const auto& [k, v] : pipeline["anomalies"].items()) {
+            if (!isLossAnomaly(k) || !v.is_number()) continue;
+            bool known = std::any_of(loss_.begin(), loss_.end(), [&](const auto& e) { return e.first == k; });
+            lossCounter(k).set(v.get<uint64_t>());
+            if (!known) fresh.push_back(k);
+        }
+        // Keep anomalies after the fixed counters, A-Z (a new one is rare: sort only then).
+        if (!fresh.empty()) {
+            auto fixed = [](const std::string& n) {
+                const auto& f = lossCounterNames();
+                return size_t(std::find(f.begin(), f.end(), n) - f.begin());
+            };
+            std::stable_sort(loss_.begin(), loss_.end(), [&](const auto& a, const auto& b) {
+                size_t fa = fixed(a.first), fb = fixed(b.first);
+                return fa != fb ? fa < fb : a.first < b.first;
+            });
+        }
+    }
     uint64_t pkts = 0, bytes = 0, drops = 0;
     // Live: per-hook kernel counters; offline: the classifier's counters.
     auto addHook = [&](const Json& h) {
@@ -318,6 +382,7 @@ void LiveState::tick(TimeNs now) {
                 for (auto* c : {&e.calls, &e.errors, &e.bytes, &e.alerts}) markAll(*c);
             });
         for (auto& [id, b] : bpf_) markAll(b.run_time_ns), markAll(b.run_cnt);
+        for (auto& [n, c] : loss_) markAll(c);
         return;
     }
     if (now <= period_start_) return;
@@ -331,6 +396,7 @@ void LiveState::tick(TimeNs now) {
         });
     if (decay) last_decay_ = now;
     for (auto& [id, b] : bpf_) b.run_time_ns.roll(secs), b.run_cnt.roll(secs);
+    for (auto& [n, c] : loss_) c.roll(secs);
     last_period_s_ = secs;
     period_start_ = now;
 }
@@ -352,6 +418,8 @@ Json LiveState::snapshot(TimeNs now, const SnapshotOptions& so) const {
     h["flows_active"] = flows_active_;
     h["watched_endpoints"] = watched_endpoints_;
     h["reported"] = have_health_;
+    h["loss"] = Json::object();
+    for (const auto& [n, c] : loss_) h["loss"][n] = rateJson(c);
     Json& b = j["bpf"];
     b["enabled"] = bpf_enabled_;
     if (!bpf_why_.empty()) b["note"] = bpf_why_;

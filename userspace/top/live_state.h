@@ -82,8 +82,10 @@ public:
 
     // One record as the pipeline emitted it (rpc, smb_session, smb_pipe, packet, alert...).
     void observe(const Json& rec);
-    // The capture and pipeline `stats` objects (the same ones stats lines carry).
-    void observeHealth(const Json& capture, const Json& pipeline);
+    // The capture, pipeline, detect and output `stats` objects (the same ones stats lines
+    // carry; the agent passes output as {"write_errors": N}). Also feeds the loss counters.
+    void observeHealth(const Json& capture, const Json& pipeline, const Json& detect = Json::object(),
+                       const Json& output = Json::object());
     // Cumulative run time of each BPF program (empty: stats off); `enabled` says whether the
     // kernel is collecting them (BPF_ENABLE_STATS held).
     void observeBpf(const std::vector<BpfProgRunStats>& progs, bool enabled, const std::string& why = "");
@@ -120,6 +122,9 @@ private:
     uint64_t flows_active_ = 0, watched_endpoints_ = 0;
     Json interfaces_ = Json::array();
     bool have_health_ = false;
+    // Every drop/loss counter by its stats-line name (lossCounterNames order, then anomalies A-Z).
+    std::vector<std::pair<std::string, RateCounter>> loss_;
+    RateCounter& lossCounter(const std::string& name);
     // BPF run time per program id
     struct BpfProg {
         std::string name, type;
@@ -130,6 +135,16 @@ private:
     bool bpf_enabled_ = false;
     std::string bpf_why_;
 };
+
+// The drop/loss counters `rpcmon top` names (snapshot health.loss, the LOSS line), in order:
+// ringbuf_drops and watched_full (kernel, summed over hooks: capture.kernel.<hook>.NAME),
+// endpoint_learn_failures (capture), bad_record_sizes and unknown_record_types (pipeline),
+// syslog.dropped (detect.syslog.dropped: queue overflow), write_errors (output.write_errors);
+// then every pipeline anomaly (pipeline.anomalies.NAME) for which isLossAnomaly() holds.
+const std::vector<std::string>& lossCounterNames();
+// Anomalies that mean lost or unparsed data: a bound hit (flow table full, reassembly budget,
+// pending/out-of-order limits, too many sessions...), capture loss, malformed input.
+bool isLossAnomaly(const std::string& name);
 
 // Human-readable record classification used by the aggregator (exposed for tests).
 // True when the rpc record's reply says the call failed, or when it had no reply.

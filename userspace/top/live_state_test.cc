@@ -197,6 +197,74 @@ TEST(LiveState, HealthFromCaptureAndPipelineStats) {
     EXPECT_EQ(h["interfaces"][0], "veth0");
 }
 
+// Every drop/loss counter under its stats-line name, with total and rate; the names are the
+// ones a stats line carries (capture.kernel.<hook>.ringbuf_drops, pipeline.anomalies.NAME,
+// detect.syslog.dropped, output.write_errors).
+TEST(LiveState, LossCountersKeepTheirStatsLineNames) {
+    LiveState s;
+    Json cap = {{"kernel", {{"xdp", {{"ringbuf_drops", 3}, {"watched_full", 0}}}, {"socket", {{"ringbuf_drops", 1}}}}},
+                {"endpoint_learn_failures", 0}};
+    Json pipe = {{"records", 10},
+                 {"bad_record_sizes", 0},
+                 {"unknown_record_types", 0},
+                 {"anomalies",
+                  {{"tcp.global_budget_exceeded", 2}, {"flow.evicted_table_full", 7}, {"tcp.retransmitted_segments", 9}}}};
+    Json det = {{"syslog", {{"queued", 50}, {"dropped", 4}, {"sent", 46}}}};
+    Json out = {{"write_errors", 0}};
+    s.observeHealth(cap, pipe, det, out);
+    s.tick(kT0);
+    cap["kernel"]["xdp"]["ringbuf_drops"] = 13;
+    pipe["anomalies"]["tcp.pending_limit_exceeded"] = 6;  // a new one mid-run
+    pipe["anomalies"]["tcp.out_of_order_limit_exceeded"] = 1;
+    det["syslog"]["dropped"] = 6;
+    out["write_errors"] = 2;
+    s.observeHealth(cap, pipe, det, out);
+    s.tick(kT0 + 2 * kSec);
+    Json loss = s.snapshot(kT0 + 2 * kSec)["health"]["loss"];
+    EXPECT_EQ(loss["ringbuf_drops"]["total"], 14);
+    EXPECT_DOUBLE_EQ(loss["ringbuf_drops"]["per_s"].get<double>(), 5.0);
+    EXPECT_EQ(loss["watched_full"]["total"], 0);  // fixed counters are there at zero too
+    EXPECT_EQ(loss["endpoint_learn_failures"]["total"], 0);
+    EXPECT_EQ(loss["bad_record_sizes"]["total"], 0);
+    EXPECT_EQ(loss["tcp.global_budget_exceeded"]["total"], 2);
+    EXPECT_DOUBLE_EQ(loss["tcp.global_budget_exceeded"]["per_s"].get<double>(), 0.0);
+    EXPECT_EQ(loss["tcp.pending_limit_exceeded"]["total"], 6);
+    EXPECT_DOUBLE_EQ(loss["tcp.pending_limit_exceeded"]["per_s"].get<double>(), 3.0);
+    EXPECT_EQ(loss["tcp.out_of_order_limit_exceeded"]["total"], 1);
+    EXPECT_EQ(loss["flow.evicted_table_full"]["total"], 7);
+    EXPECT_EQ(loss["syslog.dropped"]["total"], 6);
+    EXPECT_DOUBLE_EQ(loss["syslog.dropped"]["per_s"].get<double>(), 1.0);
+    EXPECT_EQ(loss["write_errors"]["total"], 2);
+    EXPECT_FALSE(loss.contains("tcp.retransmitted_segments"));  // normal TCP life, not a loss
+    // Order: the fixed counters first, then the anomalies A-Z.
+    std::vector<std::string> names;
+    for (const auto& [k, v] : loss.items()) names.push_back(k);
+    std::vector<std::string> want = lossCounterNames();
+    for (const char* a : {"flow.evicted_table_full", "tcp.global_budget_exceeded", "tcp.out_of_order_limit_exceeded",
+                          "tcp.pending_limit_exceeded"})
+        want.push_back(a);
+    EXPECT_EQ(names, want);
+    // Without syslog or an EVE writer (top --pcap) those two are simply absent.
+    LiveState offline;
+    offline.observeHealth({{"classifier", {{"ringbuf_drops", 0}}}}, {{"records", 1}});
+    Json l2 = offline.snapshot(kT0)["health"]["loss"];
+    EXPECT_TRUE(l2.contains("ringbuf_drops"));
+    EXPECT_FALSE(l2.contains("syslog.dropped"));
+    EXPECT_FALSE(l2.contains("write_errors"));
+}
+
+TEST(LiveState, LossAnomaliesAreBoundsCaptureLossAndMalformedInput) {
+    for (const char* n : {"tcp.global_budget_exceeded", "tcp.pending_limit_exceeded", "tcp.out_of_order_limit_exceeded",
+                          "flow.evicted_table_full", "dcerpc.reassembly_limit", "dcerpc.context_table_full",
+                          "smb.too_many_sessions", "onc.pending_evicted", "dcerpc.buffer_overflow",
+                          "tcp.capture_loss_acked", "onc.bad_record_mark", "dcerpc.bind_invalid",
+                          "dcerpc.ndr_decode_failed"})
+        EXPECT_TRUE(isLossAnomaly(n)) << n;
+    for (const char* n : {"tcp.retransmitted_segments", "tcp.out_of_order_segments", "smb.encrypted_messages",
+                          "onc.xid_reused", "tcp.overlapping_segments"})
+        EXPECT_FALSE(isLossAnomaly(n)) << n;
+}
+
 TEST(LiveState, BpfRunTimeBecomesNsPerRunAndCpuShare) {
     LiveState s;
     s.tick(kT0);

@@ -154,6 +154,36 @@ std::string upper(std::string s) {
     return s;
 }
 
+// Line 5: every non-zero drop/loss counter by its stats-line name, total and rate; the ones
+// still growing first (red), then by total. What does not fit is counted ("+N more").
+std::string lossLine(const Json& health, int width) {
+    struct Entry {
+        std::string name;
+        double total, rate;
+    };
+    std::vector<Entry> e;
+    if (health.contains("loss") && health["loss"].is_object())
+        for (const auto& [name, c] : health["loss"].items())
+            if (num(c, "total") > 0) e.push_back({name, num(c, "total"), num(c, "per_s")});
+    if (e.empty()) return fit(" LOSS none", width);
+    std::stable_sort(e.begin(), e.end(), [](const Entry& a, const Entry& b) {
+        if ((a.rate > 0) != (b.rate > 0)) return a.rate > 0;
+        return a.total > b.total;
+    });
+    std::string line = " LOSS";
+    size_t shown = 0;
+    for (const Entry& x : e) {
+        std::string item = " " + x.name + " " + fmtNum(x.total) + (x.rate > 0 ? " +" + fmtNum(x.rate) + "/s" : "");
+        std::string more = shown + 1 < e.size() ? " +" + std::to_string(e.size() - shown - 1) + " more" : "";
+        if (int(line.size() + item.size() + more.size()) > width && shown > 0) break;
+        line += item;
+        shown++;
+    }
+    if (shown < e.size()) line += " +" + std::to_string(e.size() - shown) + " more";
+    bool growing = e.front().rate > 0;
+    return std::string(growing ? kRed : kYellow) + fit(line, width) + kReset;
+}
+
 std::vector<std::string> helpScreen(int width, int height) {
     std::vector<std::string> l = {
         std::string(kReverse) + fit(" rpcmon top - help (any key to go back)", width) + kReset,
@@ -173,6 +203,7 @@ std::vector<std::string> helpScreen(int width, int height) {
         " status, SMB status not success, and calls that got no reply.",
         " Header: packets/s, ring-buffer drops, flows, parse errors (anomalies), and",
         " the BPF programs' own run time (kernel stats, on while top is connected).",
+        " LOSS: non-zero drop/loss counters by their stats-line name, total +rate/s.",
     };
     std::vector<std::string> out;
     for (int i = 0; i < height; i++) out.push_back(i < int(l.size()) ? (i == 0 ? l[0] : fit(l[size_t(i)], width)) : fit("", width));
@@ -306,6 +337,7 @@ std::vector<std::string> renderScreen(const Json& snap, const ViewState& vs, int
         }
     }
     out.push_back(fit(bpf, width));
+    out.push_back(lossLine(health, width));
 
     // The table.
     const char* vname = viewName(vs.view);

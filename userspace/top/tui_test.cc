@@ -55,6 +55,7 @@ TEST(Tui, HostsViewFitsIn80x24WithEveryColumn) {
     EXPECT_NE(s.find("10.0.0.1"), std::string::npos) << s;
     EXPECT_NE(s.find("HOSTS"), std::string::npos);
     EXPECT_NE(s.find("RECENT ALERTS"), std::string::npos);
+    EXPECT_NE(s.find("\n LOSS none  "), std::string::npos) << s;
     // busiest first by default (CALLS/s desc)
     EXPECT_LT(s.find("10.0.0.7"), s.find("10.0.0.1")) << s;
 }
@@ -109,6 +110,55 @@ TEST(Tui, AlertsPaneShowsTimeTechniqueRuleAndHosts) {
     std::string s = screen(st.snapshot(kT0), vs);
     EXPECT_NE(s.find("RECENT ALERTS  1 total"), std::string::npos) << s;
     EXPECT_NE(s.find(" 13:58:42 T1003.006 DCSync from a non-DC  10.0.0.1 -> 10.0.0.2"), std::string::npos) << s;
+}
+
+// The LOSS line: every non-zero loss counter by its stats-line name with total and rate, the
+// growing ones first; "none" when nothing was lost; still 80x24.
+TEST(Tui, LossLineNamesEveryNonZeroCounter) {
+    LiveState st;
+    Json cap = {{"kernel", {{"xdp", {{"ringbuf_drops", 0}}}}}};
+    Json pipe = {{"records", 1}, {"anomalies", {{"tcp.global_budget_exceeded", 3}}}};
+    Json det = {{"syslog", {{"dropped", 0}}}};
+    Json out = {{"write_errors", 0}};
+    st.observeHealth(cap, pipe, det, out);
+    st.tick(kT0);
+    ViewState vs;
+    std::string s0 = screen(st.snapshot(kT0), vs);
+    EXPECT_NE(s0.find("\n LOSS tcp.global_budget_exceeded 3  "), std::string::npos) << s0;
+    cap["kernel"]["xdp"]["ringbuf_drops"] = 1500;
+    det["syslog"]["dropped"] = 7;
+    out["write_errors"] = 2;
+    st.observeHealth(cap, pipe, det, out);
+    st.tick(kT0 + 1000000000ull);
+    auto lossOf = [&](int width) {
+        std::string s = screen(st.snapshot(kT0 + 1000000000ull), vs, width);
+        auto at = s.find(" LOSS ");
+        EXPECT_NE(at, std::string::npos) << s;
+        return at == std::string::npos ? std::string() : s.substr(at, s.find('\n', at) - at);
+    };
+    std::string line = lossOf(120);
+    EXPECT_NE(line.find("ringbuf_drops 1.5k +1.5k/s"), std::string::npos) << line;
+    EXPECT_NE(line.find("syslog.dropped 7 +7/s"), std::string::npos) << line;
+    EXPECT_NE(line.find("write_errors 2 +2/s"), std::string::npos) << line;
+    EXPECT_NE(line.find("tcp.global_budget_exceeded 3"), std::string::npos) << line;
+    EXPECT_LT(line.find("write_errors"), line.find("tcp.global_budget_exceeded")) << line;  // growing first
+    EXPECT_EQ(line.find("watched_full"), std::string::npos) << line;  // zero: not shown
+    EXPECT_EQ(line.find("more"), std::string::npos) << line;
+    // 80 columns: the biggest growing ones, and how many more there are.
+    line = lossOf(80);
+    EXPECT_NE(line.find(" LOSS ringbuf_drops 1.5k +1.5k/s syslog.dropped 7 +7/s +2 more"), std::string::npos) << line;
+    std::string s;
+    // Too many for 80 columns: what is left out is counted.
+    for (const char* a : {"tcp.pending_limit_exceeded", "tcp.out_of_order_limit_exceeded", "flow.evicted_table_full",
+                          "dcerpc.reassembly_limit"})
+        pipe["anomalies"][a] = 11;
+    st.observeHealth(cap, pipe, det, out);
+    s = screen(st.snapshot(kT0 + 1000000000ull), vs);
+    EXPECT_NE(s.find(" more  "), std::string::npos) << s;
+    // Nothing lost.
+    LiveState clean;
+    clean.observeHealth({{"kernel", {{"xdp", {{"ringbuf_drops", 0}}}}}}, {{"records", 1}});
+    EXPECT_NE(screen(clean.snapshot(kT0), vs).find(" LOSS none"), std::string::npos);
 }
 
 TEST(Tui, NarrowAndTinyTerminals) {

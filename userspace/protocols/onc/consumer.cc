@@ -91,6 +91,9 @@ bool OncConsumer::xidPending(Direction reply_dir, uint32_t xid) const {
 size_t OncConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
     Stream& s = streams_[idx(dir)];
     s.last_ts = ts;
+    // A record's time is that of its first segment (SCHEMA: "time of the first packet of the
+    // call"), not of the one completing it: a record in progress keeps its start time.
+    if (s.assembler.idle()) s.record_start_ts = ts;
     auto pending = [this, dir](uint32_t xid) { return xidPending(dir, xid); };
     std::vector<Record> records;
     size_t pos = 0;
@@ -111,13 +114,16 @@ size_t OncConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
             if (!b.found) return pos;
             s.resync = false;
             s.assembler.reset();
+            s.record_start_ts = ts;
         }
         s.fresh = false;
         records.clear();
         RecordAssembler::FeedResult fr = s.assembler.feed(data.subspan(pos), records);
         pos += fr.consumed;
         for (Record& rec : records) {
-            if (!handleMessage(dir, rec.bytes, !rec.prefix_only(), ts)) {
+            TimeNs rec_ts = s.record_start_ts ? s.record_start_ts : ts;
+            s.record_start_ts = ts;  // later records of this batch started in this data
+            if (!handleMessage(dir, rec.bytes, !rec.prefix_only(), rec_ts)) {
                 // A well-framed record that is not a valid rpc_msg: the framing we followed
                 // is suspect, so look for the next plausible record from here on.
                 s.resync = true;
@@ -142,7 +148,7 @@ void OncConsumer::onGap(Direction dir, uint64_t bytes) {
         // length) keeps the framing: the record is reported from its kept prefix.
         std::vector<Record> done;
         if (s.assembler.skipGap(bytes, done)) {
-            for (Record& rec : done) handleMessage(dir, rec.bytes, false, s.last_ts);
+            for (Record& rec : done) handleMessage(dir, rec.bytes, false, s.record_start_ts ? s.record_start_ts : s.last_ts);
             return;
         }
     }
@@ -154,7 +160,7 @@ void OncConsumer::handlePartial(Direction dir, Stream& s, const char* anomaly) {
     Record partial;
     if (!s.assembler.takePartial(partial)) return;
     anomalies_.count(anomaly);
-    handleMessage(dir, partial.bytes, false, s.last_ts);
+    handleMessage(dir, partial.bytes, false, s.record_start_ts ? s.record_start_ts : s.last_ts);
 }
 
 void OncConsumer::onDatagram(Direction dir, Bytes data, TimeNs ts) {

@@ -62,7 +62,8 @@ private:
         RecordAssembler assembler;
         bool resync = true;  // start of capture may be mid-record
         bool fresh = true;   // no byte of this direction seen yet
-        TimeNs last_ts = 0;  // time of the newest bytes, for records a gap or close completes
+        TimeNs last_ts = 0;  // time of the newest bytes
+        TimeNs record_start_ts = 0;  // time of the first bytes of the record being assembled
         explicit Stream(size_t max_kept) : assembler(max_kept) {}
     };
 

@@ -40,9 +40,30 @@ SmbConsumer::~SmbConsumer() = default;
 // ---------------------------------------------------------------------------------------------
 // Framing
 
+namespace {
+// The kernel's bulk test (include/rpcmon/flow_track.h, rpcmon_track_smb_bulk) on the start of a
+// frame (NBSS header first): an SMB2 READ response or WRITE request whose data does not start
+// with a DCE/RPC header, or an encrypted message. Such a frame is file data, not a pipe's.
+bool isFileDataFrame(Bytes frame) {
+    if (frame.size() < kNbssHeaderSize + 64 + 4) return false;
+    Bytes m = frame.subspan(kNbssHeaderSize);
+    if (magicOf(m) == Magic::Transform) return true;
+    if (magicOf(m) != Magic::Smb2) return false;
+    uint16_t cmd = static_cast<uint16_t>(m[12] | (m[13] << 8));
+    bool response = m[16] & 1;
+    size_t data_off;
+    if (cmd == 8 && response) data_off = m[64 + 2];
+    else if (cmd == 9 && !response) data_off = static_cast<size_t>(m[64 + 2] | (m[64 + 3] << 8));
+    else return false;
+    if (data_off < 64 || data_off > 1024 || m.size() < data_off + 4) return false;
+    return !(m[data_off] == 5 && m[data_off + 1] <= 1 && m[data_off + 2] <= 19);
+}
+}  // namespace
+
 size_t SmbConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
     DirState& d = dirs_[idx(dir)];
     d.partial_total = 0;
+    d.partial_file_data = false;
     size_t pos = 0;
     while (pos < data.size()) {
         Bytes rest = data.subspan(pos);
@@ -98,6 +119,7 @@ size_t SmbConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
         if (h.length > kMaxBufferedMessage) {
             if (rest.size() < kNbssHeaderSize + kLargeMessagePrefix) {
                 d.partial_total = total;
+                d.partial_file_data = isFileDataFrame(rest);
                 break;
             }
             handleMessage(dir, rest.subspan(kNbssHeaderSize), h.length, ts, true);
@@ -106,6 +128,7 @@ size_t SmbConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
             continue;
         }
         d.partial_total = total;
+        d.partial_file_data = isFileDataFrame(rest);
         break;  // wait for the rest of a message we buffer whole
     }
     return pos;
@@ -118,16 +141,24 @@ void SmbConsumer::onGap(Direction dir, uint64_t bytes) {
         d.skip -= bytes;
         return;
     }
-    count("smb.gap");
-    for (auto& [id, p] : pipes_)
-        if (p.stream) p.stream->onGap(dir);
     // The hole starts where we stopped consuming. If that was the start of a frame whose
     // length we know and the hole ends inside it, skip the rest of that frame and stay in sync.
     if (!d.desync && d.partial_total > 0 && bytes <= d.partial_total) {
         d.skip = d.partial_total - bytes;
         d.partial_total = 0;
+        if (d.partial_file_data) {
+            // File data (typically skipped by the kernel on purpose): no pipe lost anything.
+            count("smb.file_data_cut");
+            return;
+        }
+        count("smb.gap");
+        for (auto& [id, p] : pipes_)
+            if (p.stream) p.stream->onGap(dir);
         return;
     }
+    count("smb.gap");
+    for (auto& [id, p] : pipes_)
+        if (p.stream) p.stream->onGap(dir);
     d.skip = 0;
     d.partial_total = 0;
     d.desync = true;

@@ -42,7 +42,7 @@ inline constexpr TimeNs kPendingTimeout = 300ull * 1000000000ull;
 inline constexpr size_t kMaxBufferedMessage = 128 * 1024;
 // Prefix of a large message parsed before skipping: SMB2 header + READ/WRITE fixed part, or an
 // SMB1 header with a short AndX chain, fit well within it.
-inline constexpr size_t kLargeMessagePrefix = 4096;
+inline constexpr size_t kLargeMessagePrefix = 512;
 
 class SmbConsumer : public StreamConsumer {
 public:
@@ -123,6 +123,9 @@ private:
         // Length (header included) of the frame whose start was left unconsumed, 0 if none: a
         // gap inside it can be skipped without losing the framing.
         uint64_t partial_total = 0;
+        // That frame is SMB2 file data (READ response / WRITE request whose data is not a
+        // DCE/RPC PDU): a gap inside it concerns no named pipe.
+        bool partial_file_data = false;
     };
 
     void handleMessage(Direction dir, Bytes msg, uint32_t declared, TimeNs ts, bool truncated);

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel-side bulk skipping (include/rpcmon/flow_track.h): scenario tests run on the real XDP
+// and socket-filter programs through BPF_PROG_TEST_RUN and on the offline twin, plus a
+// frame-by-frame comparison of kernel and offline on the lab's bulk captures.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/offline_classifier.h"
+#include "loader/bpf_loader.h"
+#include "capture/packet_source.h"
+#include "support/packet_builder.h"
+
+using namespace rpcmon;
+using rpcmon::test::PacketBuilder;
+
+namespace {
+
+constexpr uint32_t kSnaplen = 1536;
+constexpr size_t kMss = 1448;
+
+using Frame = std::vector<uint8_t>;
+
+struct Rec {
+    std::vector<uint8_t> payload;
+    rpcmon_packet_record hdr;  // last: its payload[] member has no size
+};
+
+class Runner {
+public:
+    virtual ~Runner() = default;
+    virtual std::vector<Rec> run(const Frame& frame) = 0;
+    virtual KernelCounters counters() = 0;
+    virtual const char* name() const = 0;
+};
+
+Rec toRec(const uint8_t* b, size_t size) {
+    Rec r;
+    EXPECT_GE(size, sizeof r.hdr);
+    std::memcpy(&r.hdr, b, sizeof r.hdr);
+    EXPECT_LE(r.hdr.hdr.size, size);
+    r.payload.assign(b + sizeof r.hdr, b + r.hdr.hdr.size);
+    EXPECT_EQ(r.payload.size(), r.hdr.captured_len);
+    return r;
+}
+
+class BpfRunner : public Runner {
+public:
+    explicit BpfRunner(bool xdp) : xdp_(xdp) {
+        LoaderOptions o;
+        o.snaplen = kSnaplen;
+        o.socket_all_directions = true;
+        o.test_run_skb_layout = true;
+        loader_ = std::make_unique<BpfLoader>(o);
+        rb_ = ring_buffer__new(loader_->ringbufFd(), &BpfRunner::onRecord, this, nullptr);
+    }
+    ~BpfRunner() override { ring_buffer__free(rb_); }
+    std::vector<Rec> run(const Frame& frame) override {
+        got_.clear();
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = (__u32)frame.size(), .repeat = 1);
+        int err = bpf_prog_test_run_opts(xdp_ ? loader_->xdpProgFd() : loader_->socketProgFd(), &opts);
+        EXPECT_EQ(err, 0) << strerror(-err);
+        ring_buffer__consume(rb_);
+        return got_;
+    }
+    KernelCounters counters() override { return loader_->readCounters(xdp_ ? 0 : 1); }
+    const char* name() const override { return xdp_ ? "xdp" : "socket"; }
+
+private:
+    static int onRecord(void* ctx, void* data, size_t size) {
+        static_cast<BpfRunner*>(ctx)->got_.push_back(toRec(static_cast<uint8_t*>(data), size));
+        return 0;
+    }
+    bool xdp_;
+    std::unique_ptr<BpfLoader> loader_;
+    ring_buffer* rb_ = nullptr;
+    std::vector<Rec> got_;
+};
+
+class OfflineRunner : public Runner {
+public:
+    OfflineRunner() : cls_(kSnaplen, true) {}
+    std::vector<Rec> run(const Frame& frame) override {
+        std::vector<uint8_t> out;
+        if (!cls_.classify(frame, 1, out)) return {};
+        return {toRec(out.data(), out.size())};
+    }
+    KernelCounters counters() override { return cls_.counters(); }
+    const char* name() const override { return "offline"; }
+
+private:
+    OfflineClassifier cls_;
+};
+
+std::vector<std::unique_ptr<Runner>> runners() {
+    std::vector<std::unique_ptr<Runner>> r;
+    r.push_back(std::make_unique<OfflineRunner>());
+    std::string why;
+    if (haveBpfPrivileges(&why)) {
+        r.push_back(std::make_unique<BpfRunner>(true));
+        r.push_back(std::make_unique<BpfRunner>(false));
+    } else {
+        std::printf("flow_track_test: kernel programs not run: %s\n", why.c_str());
+    }
+    return r;
+}
+
+void put32(std::vector<uint8_t>& v, uint32_t x) {
+    v.push_back(x >> 24); v.push_back(x >> 16); v.push_back(x >> 8); v.push_back(x);
+}
+
+// An ONC RPC call record (last fragment) of `total` bytes, header included.
+std::vector<uint8_t> oncRecord(uint32_t xid, size_t total, uint8_t fill = 0x5a) {
+    std::vector<uint8_t> v;
+    put32(v, 0x80000000u | static_cast<uint32_t>(total - 4));
+    for (uint32_t w : {xid, 0u, 2u, 100003u, 3u, 7u, 0u, 0u, 0u, 0u}) put32(v, w);
+    v.resize(total, fill);
+    return v;
+}
+
+// NBSS + SMB2 WRITE request of `total` bytes whose data (at DataOffset 0x70) is `data_fill`,
+// or a DCE/RPC request header when dce is set.
+std::vector<uint8_t> smbWrite(size_t total, bool dce) {
+    std::vector<uint8_t> v(total, 0xaa);
+    uint32_t len = static_cast<uint32_t>(total - 4);
+    v[0] = 0; v[1] = len >> 16; v[2] = len >> 8; v[3] = len;
+    uint8_t* m = v.data() + 4;
+    std::memset(m, 0, 64 + 48);
+    m[0] = 0xfe; m[1] = 'S'; m[2] = 'M'; m[3] = 'B';
+    m[4] = 64;        // StructureSize
+    m[12] = 9;        // WRITE
+    m[64] = 49;       // WRITE StructureSize
+    m[66] = 0x70;     // DataOffset
+    if (dce) { m[0x70] = 5; m[0x71] = 0; m[0x72] = 0; m[0x73] = 3; }
+    return v;
+}
+
+struct Flow {
+    std::string cli = "10.9.0.1", srv = "10.9.0.2";
+    uint16_t cport = 40000, sport;
+    uint32_t seq = 1000;  // next client sequence number
+};
+
+Frame syn(const Flow& f) {
+    return PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq - 1, 0x02).build();
+}
+Frame segment(const Flow& f, uint32_t seq, const uint8_t* data, size_t n, uint8_t flags = 0x18) {
+    return PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, seq, flags).payload(std::vector<uint8_t>(data, data + n)).build();
+}
+// The client's stream cut into segments of at most `mss` bytes.
+std::vector<Frame> segments(Flow& f, const std::vector<uint8_t>& stream, size_t mss = kMss) {
+    std::vector<Frame> out;
+    for (size_t off = 0; off < stream.size(); off += mss) {
+        size_t n = std::min(mss, stream.size() - off);
+        out.push_back(segment(f, f.seq, stream.data() + off, n));
+        f.seq += static_cast<uint32_t>(n);
+    }
+    return out;
+}
+
+std::vector<uint8_t> concat(std::vector<std::vector<uint8_t>> parts) {
+    std::vector<uint8_t> v;
+    for (auto& p : parts) v.insert(v.end(), p.begin(), p.end());
+    return v;
+}
+
+uint64_t delta(Runner& r, const KernelCounters& before, int id) { return r.counters()[id] - before[id]; }
+
+TEST(FlowTrack, OncBulkRecordOnlyPrefixDelivered) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        ASSERT_EQ(r->run(syn(f)).size(), 1u);
+        // A 100000-byte WRITE-like record, then a small call starting inside a segment.
+        auto stream = concat({oncRecord(1, 100000), oncRecord(2, 120)});
+        uint32_t second_at = f.seq + 100000;
+        std::vector<Rec> got;
+        for (auto& fr : segments(f, stream))
+            for (auto& rec : r->run(fr)) got.push_back(rec);
+        ASSERT_GE(got.size(), 2u);
+        // First segment whole (the header and the start of the data).
+        EXPECT_EQ(got[0].hdr.tcp_seq, 1000u);
+        EXPECT_EQ(got[0].hdr.payload_len, kMss);
+        EXPECT_EQ(got[0].hdr.skipped_before, 0u);
+        EXPECT_TRUE(got[0].hdr.hdr.flags & RPCMON_RECF_TRACKED);
+        // Last record: starts at the small call, reports the skipped tail of the big one.
+        const Rec& last = got.back();
+        EXPECT_EQ(last.hdr.tcp_seq, second_at);
+        EXPECT_EQ(last.hdr.skipped_before, second_at - (1000u + static_cast<uint32_t>(kMss)));
+        EXPECT_FALSE(last.hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
+        ASSERT_GE(last.payload.size(), 8u);
+        EXPECT_EQ(last.payload[0], 0x80);
+        EXPECT_EQ(last.payload[7], 2u);  // xid 2
+        EXPECT_EQ(got.size(), 2u);       // nothing in between
+        EXPECT_GE(delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 65u);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
+        uint64_t delivered = delta(*r, c0, RPCMON_CNT_BYTES_DELIVERED);
+        EXPECT_LT(delivered * 20, delta(*r, c0, RPCMON_CNT_BYTES_CLASSIFIED)) << "delivered " << delivered;
+    }
+}
+
+TEST(FlowTrack, SegmentEndingABulkMessageIsReportedEmpty) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        r->run(syn(f));
+        // The record ends exactly at a segment end: that segment comes as an empty record so
+        // user space completes the call before its reply.
+        auto stream = oncRecord(1, 40 * kMss);
+        std::vector<Rec> got;
+        for (auto& fr : segments(f, stream))
+            for (auto& rec : r->run(fr)) got.push_back(rec);
+        ASSERT_EQ(got.size(), 2u);
+        EXPECT_EQ(got[1].hdr.payload_len, 0u);
+        EXPECT_EQ(got[1].hdr.tcp_seq, f.seq);
+        EXPECT_EQ(got[1].hdr.skipped_before, f.seq - (1000u + static_cast<uint32_t>(kMss)));
+    }
+}
+
+TEST(FlowTrack, HeaderCutBySegmentEndKeepsSync) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        r->run(syn(f));
+        // Record A ends 2 bytes before a segment end: B's record mark is split 2 + 2.
+        size_t a_len = 20 * kMss - 2;
+        auto stream = concat({oncRecord(1, a_len), oncRecord(2, 100), oncRecord(3, 30000)});
+        std::vector<Rec> got;
+        for (auto& fr : segments(f, stream))
+            for (auto& rec : r->run(fr)) got.push_back(rec);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
+        // B is delivered: its first two bytes at the end of one segment, the rest in the next.
+        uint32_t b_at = 1000u + static_cast<uint32_t>(a_len);
+        bool saw_b = false, saw_c_skip = false;
+        for (auto& g : got) {
+            if (g.hdr.tcp_seq == b_at) {
+                saw_b = true;
+                EXPECT_EQ(g.payload.size(), 2u);
+                EXPECT_EQ(g.payload[0], 0x80);
+            }
+        }
+        EXPECT_TRUE(saw_b);
+        // C (30000 bytes) is bulk again: skipping resumed after the split header.
+        saw_c_skip = delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED) >= 2 * 17 + 1;
+        EXPECT_TRUE(saw_c_skip) << delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED);
+    }
+}
+
+TEST(FlowTrack, HostileRecordLengthFallsBackToEverything) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        r->run(syn(f));
+        std::vector<uint8_t> stream = oncRecord(1, 60 * kMss);
+        // Claim 1 GiB: beyond RPCMON_BULK_MAX_MESSAGE, so not trusted for skipping.
+        stream[0] = 0xc0; stream[1] = 0; stream[2] = 0; stream[3] = 0;
+        size_t n = 0;
+        for (auto& fr : segments(f, stream)) n += r->run(fr).size();
+        EXPECT_EQ(n, 60u) << "every segment delivered";
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 1u);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
+    }
+}
+
+TEST(FlowTrack, HoleIsReportedAsLoss) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        r->run(syn(f));
+        std::vector<uint8_t> stream;
+        for (uint32_t x = 1; x <= 12; x++) {
+            auto rec = oncRecord(x, 500);
+            stream.insert(stream.end(), rec.begin(), rec.end());
+        }
+        auto segs = segments(f, stream, 1000);  // 6 segments, each starting at a record
+        std::vector<Rec> got;
+        for (size_t i = 0; i < segs.size(); i++) {
+            if (i == 2) continue;  // never seen
+            for (auto& rec : r->run(segs[i])) got.push_back(rec);
+        }
+        ASSERT_EQ(got.size(), 5u);
+        EXPECT_EQ(got[2].hdr.tcp_seq, 4000u);
+        EXPECT_EQ(got[2].hdr.skipped_before, 1000u);
+        EXPECT_TRUE(got[2].hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
+        EXPECT_FALSE(got[3].hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
+    }
+}
+
+TEST(FlowTrack, SmbPipeDataIsNeverSkippedFileDataIs) {
+    for (bool dce : {true, false}) {
+        for (auto& r : runners()) {
+            SCOPED_TRACE(std::string(r->name()) + (dce ? " pipe" : " file"));
+            Flow f{.sport = 445};
+            KernelCounters c0 = r->counters();
+            r->run(syn(f));
+            size_t n = 0;
+            for (auto& fr : segments(f, smbWrite(30000, dce))) n += r->run(fr).size();
+            if (dce) {
+                EXPECT_EQ(n, 21u);
+                EXPECT_EQ(delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
+            } else {
+                EXPECT_EQ(n, 2u);  // the first segment and the empty one ending the message
+                EXPECT_EQ(delta(*r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 19u);
+            }
+        }
+    }
+}
+
+TEST(FlowTrack, BareAcksSuppressedFinDelivered) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        r->run(syn(f));
+        auto ack = PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq, 0x10).build();
+        EXPECT_TRUE(r->run(ack).empty());
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_ACKS_SUPPRESSED), 1u);
+        auto fin = PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq, 0x11).build();
+        EXPECT_EQ(r->run(fin).size(), 1u);
+    }
+}
+
+TEST(FlowTrack, TooManyMessagesInOneSegmentFallsBack) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        r->run(syn(f));
+        std::vector<uint8_t> stream;
+        for (uint32_t x = 1; x <= 40; x++) {  // more than RPCMON_TRACK_MAX_MSGS (32)
+            auto rec = oncRecord(x, 44);
+            stream.insert(stream.end(), rec.begin(), rec.end());
+        }
+        auto segs = segments(f, stream, stream.size());
+        auto got = r->run(segs[0]);
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0].hdr.payload_len, stream.size());
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 1u);
+    }
+}
+
+TEST(FlowTrack, PicksUpMidStreamAtACallHeader) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        // No SYN: the agent started while this connection was open.
+        size_t n = 0;
+        for (auto& fr : segments(f, oncRecord(9, 30 * kMss))) n += r->run(fr).size();
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_FLOWS_TRACKED), 1u);
+        EXPECT_EQ(n, 2u);
+    }
+}
+
+// --- kernel and offline agree frame by frame on real captures --------------------------------
+
+std::vector<Frame> readPcap(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<uint8_t> all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<Frame> frames;
+    if (all.size() < 24) return frames;
+    uint32_t magic;
+    std::memcpy(&magic, all.data(), 4);
+    EXPECT_TRUE(magic == 0xa1b2c3d4 || magic == 0xa1b23c4d) << path << ": not a little-endian classic pcap";
+    for (size_t off = 24; off + 16 <= all.size();) {
+        uint32_t incl;
+        std::memcpy(&incl, all.data() + off + 8, 4);
+        off += 16;
+        if (off + incl > all.size()) break;
+        frames.emplace_back(all.begin() + static_cast<long>(off), all.begin() + static_cast<long>(off + incl));
+        off += incl;
+    }
+    return frames;
+}
+
+TEST(FlowTrack, KernelMatchesOfflineOnLabBulkCaptures) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    for (const char* name : {"onc-nfs-bulk.pcap", "smb-bulk.pcap"}) {
+        SCOPED_TRACE(name);
+        auto frames = readPcap(std::string(RPCMON_SOURCE_DIR) + "/tests/data/lab/" + name);
+        ASSERT_GT(frames.size(), 100u);
+        OfflineRunner off;
+        BpfRunner xdp(true);
+        size_t records = 0;
+        for (size_t i = 0; i < frames.size(); i++) {
+            auto a = off.run(frames[i]);
+            auto b = xdp.run(frames[i]);
+            ASSERT_EQ(a.size(), b.size()) << "frame " << i + 1;
+            for (size_t k = 0; k < a.size(); k++) {
+                rpcmon_packet_record x = a[k].hdr, y = b[k].hdr;
+                x.hdr.timestamp_ns = y.hdr.timestamp_ns = 0;
+                x.hook = y.hook = 0;
+                x.ifindex = y.ifindex = 0;
+                EXPECT_EQ(0, std::memcmp(&x, &y, sizeof x)) << "frame " << i + 1;
+                EXPECT_EQ(a[k].payload, b[k].payload) << "frame " << i + 1;
+                records++;
+            }
+        }
+        KernelCounters ck = xdp.counters(), co = off.counters();
+        for (int id : {RPCMON_CNT_BYTES_DELIVERED, RPCMON_CNT_BULK_BYTES_SKIPPED, RPCMON_CNT_BULK_PACKETS_SKIPPED,
+                       RPCMON_CNT_ACKS_SUPPRESSED, RPCMON_CNT_FLOWS_TRACKED, RPCMON_CNT_TRACK_LOST_SYNC})
+            EXPECT_EQ(ck[id], co[id]) << counterName(id);
+        EXPECT_GT(ck[RPCMON_CNT_BULK_PACKETS_SKIPPED], 100u);
+        EXPECT_LT(records, frames.size() / 2);
+    }
+}
+
+}  // namespace
