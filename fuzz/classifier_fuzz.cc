@@ -3,7 +3,8 @@
 // frames, with the watched map changing in between: signature learning from the frames
 // themselves, and entries added/removed by the script.
 //
-// Input: [snaplen selector u8] then stream-script records (fuzz_util.h); each record's bytes
+// Input: [snaplen selector u8: low 7 bits snap length, top bit = kernel bulk skipping on
+// (include/rpcmon/flow_track.h)] then stream-script records (fuzz_util.h); each record's bytes
 // are one Ethernet frame. Record kinds: data/datagram = classify the frame; gap = add the
 // endpoint key in the first 20 bytes of the following frame to the watched map; tick = remove it.
 #include <cstring>
@@ -16,8 +17,9 @@ using namespace rpcmon;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Input in(data, size);
     static constexpr uint32_t kSnaplens[] = {RPCMON_OFFLINE_MAX_SNAPLEN, 1536, 4096, 128, 64, 1, 0};
-    uint32_t snaplen = kSnaplens[in.u8() % (sizeof kSnaplens / sizeof kSnaplens[0])];
-    OfflineClassifier c(snaplen);
+    uint8_t selector = in.u8();
+    uint32_t snaplen = kSnaplens[(selector & 0x7f) % (sizeof kSnaplens / sizeof kSnaplens[0])];
+    OfflineClassifier c(snaplen, (selector & 0x80) != 0);
     std::vector<uint8_t> out;
     uint64_t ts = fuzz::kT0;
     int pending_watch = 0;  // 1 add, -1 remove: applied to the next frame's first 20 bytes
@@ -61,6 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         FUZZ_CHECK(rec.captured_len == out.size() - sizeof rec);
         FUZZ_CHECK(rec.captured_len <= snaplen || snaplen > RPCMON_OFFLINE_MAX_SNAPLEN);
         FUZZ_CHECK(rec.captured_len <= rec.payload_len);
+        FUZZ_CHECK(rec.skipped_before < (1u << 30));
+        FUZZ_CHECK(rec.skipped_before == 0 || rec.flow.l4proto == 6);
         FUZZ_CHECK(rec.captured_len <= op.bytes.size());
         FUZZ_CHECK(rec.app != RPCMON_APP_NONE);
         FUZZ_CHECK(rec.match != RPCMON_MATCH_NONE);

@@ -163,6 +163,8 @@ RPCMON_INLINE void rpcmon_track_start(struct rpcmon_flow_track *t, __u32 seq)
 	t->delivered_end = seq;
 	t->hdr_have = 0;
 	t->loss = 0;
+	t->prev_bulk_lo = seq;
+	t->prev_bulk_hi = seq;
 }
 
 /*
@@ -265,6 +267,10 @@ RPCMON_INLINE long rpcmon_track_step(struct rpcmon_pkt *pkt, struct rpcmon_track
 		o += 4;
 	}
 	t->hdr_have = 0;
+	if (t->keep_end != t->msg_end) {
+		t->prev_bulk_lo = t->keep_end;
+		t->prev_bulk_hi = t->msg_end;
+	}
 	total = rpcmon_track_msg_total(io->app, h);
 	if (total == 0 || total > io->cfg.max_message)
 		goto lost;
@@ -318,12 +324,30 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 			return RPCMON_TRACK_SKIP_ACK;
 		return RPCMON_TRACK_ALL;
 	}
+	/* Segments reordered (or lost) inside the skipped tail of a bulk message change nothing:
+	 * those bytes are not delivered either way, and where the next header starts is known. */
+	if (t->state == RPCMON_TRACK_SYNCED && seq != t->next_seq && t->hdr_have == 0 &&
+	    !rpcmon_seq_before(seq, t->keep_end) && !rpcmon_seq_before(t->msg_end, seq + len) &&
+	    !rpcmon_seq_before(t->next_seq, t->keep_end)) {
+		/* wholly inside [keep_end, msg_end): an early or a late segment of bulk data */
+		if (rpcmon_seq_before(t->next_seq, seq + len))
+			t->next_seq = seq + len;
+		return RPCMON_TRACK_SKIP;
+	}
+	if (t->state == RPCMON_TRACK_SYNCED && rpcmon_seq_before(t->next_seq, seq) && t->hdr_have == 0 &&
+	    !rpcmon_seq_before(t->next_seq, t->keep_end) && !rpcmon_seq_before(t->msg_end, seq))
+		t->next_seq = seq; /* the hole is bulk data; this segment reaches the next header */
 	if (t->state != RPCMON_TRACK_SYNCED || seq != t->next_seq) {
 		int hole = 0;
 		if (t->state == RPCMON_TRACK_SYNCED) {
-			/* Wholly old data (a retransmission): deliver, keep the framing. */
-			if (!rpcmon_seq_before(t->next_seq, seq + len))
+			/* Wholly old data (late or retransmitted): skipped if it is bulk data of the
+			 * previous message, else delivered; the framing stays. */
+			if (!rpcmon_seq_before(t->next_seq, seq + len)) {
+				if (!rpcmon_seq_before(seq, t->prev_bulk_lo) &&
+				    !rpcmon_seq_before(t->prev_bulk_hi, seq + len) && t->prev_bulk_lo != t->prev_bulk_hi)
+					return RPCMON_TRACK_SKIP;
 				return RPCMON_TRACK_ALL;
+			}
 			t->state = RPCMON_TRACK_LOST;
 			io->events |= RPCMON_TRACK_EV_LOST;
 			/* Bytes between the last segment and this one never passed here: report them as

@@ -177,6 +177,10 @@ struct rpcmon_flow_track {
 	__u8 loss;           /* a record of this flow was lost to a full ring since the last one */
 	__u8 pad;
 	__u8 hdr[4];
+	/* The skipped tail of the previous bulk message: late or retransmitted segments inside it
+	 * are skipped too. */
+	__u32 prev_bulk_lo;
+	__u32 prev_bulk_hi;
 };
 
 #define RPCMON_TRACK_MAX_ENTRIES 65536
@@ -210,7 +214,7 @@ static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "p
 static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-static_assert(sizeof(struct rpcmon_flow_track) == 24, "flow track layout");
+static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
 #else
 _Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
 _Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
@@ -218,7 +222,7 @@ _Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout"
 _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 _Static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-_Static_assert(sizeof(struct rpcmon_flow_track) == 24, "flow track layout");
+_Static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
 #endif
 
 #endif /* RPCMON_WIRE_H */

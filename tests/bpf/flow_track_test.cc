@@ -296,6 +296,27 @@ TEST(FlowTrack, HoleIsReportedAsLoss) {
     }
 }
 
+TEST(FlowTrack, ReorderedBulkSegmentsKeepSync) {
+    for (auto& r : runners()) {
+        SCOPED_TRACE(r->name());
+        Flow f{.sport = 2049};
+        KernelCounters c0 = r->counters();
+        r->run(syn(f));
+        auto segs = segments(f, concat({oncRecord(1, 30 * kMss + 100), oncRecord(2, 100)}));
+        // Swap two bulk segments, and the last bulk one with the segment holding the next header.
+        std::swap(segs[5], segs[6]);
+        std::swap(segs[29], segs[30]);
+        std::vector<Rec> got;
+        for (auto& fr : segs)
+            for (auto& rec : r->run(fr)) got.push_back(rec);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
+        ASSERT_EQ(got.size(), 2u);
+        EXPECT_EQ(got[1].hdr.tcp_seq, 1000u + 30 * kMss + 100);
+        EXPECT_EQ(got[1].hdr.skipped_before, 29 * kMss + 100);
+        EXPECT_FALSE(got[1].hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
+    }
+}
+
 TEST(FlowTrack, SmbPipeDataIsNeverSkippedFileDataIs) {
     for (bool dce : {true, false}) {
         for (auto& r : runners()) {

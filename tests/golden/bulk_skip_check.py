@@ -3,7 +3,7 @@
 """Kernel-side bulk skipping must never change what rpcmon reports.
 
 For every capture (the lab captures, the attack captures and the shared corpus) runs
-`rpcmon analyze` twice - as is, and with --bulk-skip (the kernel's flow tracking emulated
+`rpcmon analyze` twice - with --no-bulk-skip, and as is (the kernel's flow tracking emulated
 offline, include/rpcmon/flow_track.h) - at the agent's snap length and with whole frames, and
 requires the same records, line for line, and no new anomaly other than the skip's own
 counters. On the lab's bulk captures the skipping must actually happen (bytes skipped, fewer
@@ -41,11 +41,11 @@ def main():
     failures = []
     for pcap in pcaps:
         for snap in ([], ["--snaplen", "1536"]):
-            rc_a, rec_a, st_a = analyze(rpcmon, pcap, snap)
-            rc_b, rec_b, st_b = analyze(rpcmon, pcap, snap + ["--bulk-skip"])
+            rc_a, rec_a, st_a = analyze(rpcmon, pcap, snap + ["--no-bulk-skip"])
+            rc_b, rec_b, st_b = analyze(rpcmon, pcap, snap)
             name = os.path.relpath(pcap, REPO) + (" --snaplen 1536" if snap else "")
             if rc_a != rc_b:
-                failures.append(f"{name}: exit {rc_a} without, {rc_b} with --bulk-skip")
+                failures.append(f"{name}: exit {rc_a} without, {rc_b} with bulk skipping")
                 continue
             if rec_a != rec_b:
                 diff = next(i for i, (x, y) in enumerate(zip(rec_a + [""], rec_b + [""])) if x != y)
@@ -59,11 +59,11 @@ def main():
             an_b = st_b["pipeline"]["anomalies"]
             worse = {k: v for k, v in an_b.items() if k not in SKIP_ONLY and v > an_a.get(k, 0)}
             if worse:
-                failures.append(f"{name}: more anomalies with --bulk-skip: {worse}\n  without: {an_a}\n  with:    {an_b}")
+                failures.append(f"{name}: more anomalies with bulk skipping: {worse}\n  without: {an_a}\n  with:    {an_b}")
     for rel in BULK:
-        _, _, st = analyze(rpcmon, os.path.join(REPO, rel), ["--bulk-skip", "--snaplen", "1536"])
+        _, _, st = analyze(rpcmon, os.path.join(REPO, rel), ["--snaplen", "1536"])
         c = st["capture"]["classifier"]
-        _, _, plain = analyze(rpcmon, os.path.join(REPO, rel), ["--snaplen", "1536"])
+        _, _, plain = analyze(rpcmon, os.path.join(REPO, rel), ["--snaplen", "1536", "--no-bulk-skip"])
         p = plain["capture"]["classifier"]
         print(f"{rel}: wire {c['bytes_classified']} B, delivered {c['bytes_delivered']} B "
               f"({100.0 * c['bytes_delivered'] / c['bytes_classified']:.2f} %; without skipping "

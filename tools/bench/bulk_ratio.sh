@@ -4,7 +4,7 @@
 # Bulk-data ratio benchmark (run as root): how much of a bulk file copy the kernel hands to user
 # space. Figures are printed, nothing is asserted.
 #
-# Usage: tools/bench/bulk_ratio.sh
+# Usage: [RATIO_MB=100] [RATIO_MODES="skip noskip"] [RATIO_COPIES="nfs smb"] tools/bench/bulk_ratio.sh
 #
 # Lab "bratio<PID>" (tools/lab/netns.sh, offloads off unless LAB_OFFLOAD=on) with rpcbind +
 # nfs-ganesha and smbd (`server smb encrypt = off`); the agent on the server veth as in
@@ -107,8 +107,8 @@ workload() {
 }
 
 : >"$WORK/results"
-for mode in skip noskip; do
-    for w in nfs smb; do
+for mode in ${RATIO_MODES:-skip noskip}; do
+    for w in ${RATIO_COPIES:-nfs smb}; do
         if [[ $mode == noskip && $HAVE_NOSKIP == 0 ]]; then
             echo "$mode $w n/a" >>"$WORK/results"
             continue
@@ -123,7 +123,7 @@ for mode in skip noskip; do
         t1=$(date +%s.%N)
         sleep 1   # last ACKs
         lab_stop_pidfile "$LAB_STATE/bench-agent.pid" 10
-        /usr/bin/python3 - "$eve" "$mode" "$w" "$t0" "$t1" >>"$WORK/results" <<'PY'
+        /usr/bin/python3 - "$eve" "$mode" "$w" "$t0" "$t1" >>"$WORK/results" 2> >(sed 's/^/bulk_ratio: /' >&2) <<'PY'
 import json, sys
 eve, mode, w, t0, t1 = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
 stats, fallback = None, 0
@@ -145,6 +145,9 @@ if delivered is None:
 na = lambda v: "n/a" if v is None else str(v)
 print(mode, w, wire, delivered, src, na(total("bulk_bytes_skipped")), na(total("bulk_packets_skipped")),
       total("ringbuf_drops"), total("packets_classified"), f"{t1 - t0:.2f}")
+# Flow tracking per hook, for the record (lost sync makes a flow deliver everything).
+print("# track", mode, w, json.dumps({hook: {k: h.get(k) for k in ("flows_tracked", "track_lost_sync", "track_resync",
+      "acks_suppressed", "bytes_delivered")} for hook, h in kernel.items()}), file=sys.stderr)
 PY
         tail -1 "$WORK/results" | sed 's/^/bulk_ratio: /'
     done

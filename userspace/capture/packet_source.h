@@ -49,7 +49,7 @@ void watchedEntry(const LearnedEndpoint& ep, rpcmon_endpoint_key& key, rpcmon_en
 struct PcapOptions {
     std::string path;
     uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;  // set lower to see what the agent would
-    bool bulk_skip = false;  // run the kernel's bulk skipping too (what the agent delivers)
+    bool bulk_skip = true;  // run the kernel's bulk skipping too (what the agent delivers)
 };
 // Throws std::runtime_error("cannot read FILE: reason") for a missing or corrupt file.
 std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);

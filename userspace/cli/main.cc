@@ -193,8 +193,8 @@ int main(int argc, char** argv) {
     analyze->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     uint32_t analyze_snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;
     analyze->add_option("--snaplen", analyze_snaplen, "payload bytes used per packet (default: all; 1536 shows what the agent sees)")->check(CLI::Range(0u, unsigned(RPCMON_OFFLINE_MAX_SNAPLEN)));
-    bool analyze_bulk_skip = false;
-    analyze->add_flag("--bulk-skip", analyze_bulk_skip, "skip bulk file data as the agent's kernel side does");
+    bool analyze_no_bulk_skip = false;
+    analyze->add_flag("--no-bulk-skip", analyze_no_bulk_skip, "parse NFS/SMB file data too (default: skipped as the agent's kernel side does)");
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
     addDetectOptions(analyze);
@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
         PcapOptions po;
         po.path = pcap_file;
         po.snaplen = analyze_snaplen;
-        po.bulk_skip = analyze_bulk_skip;
+        po.bulk_skip = !analyze_no_bulk_skip;
         auto src = makePcapSource(po);
         int rc = runSession(*src, eve, popts, analyze_stats, dcli);
         Json st = src->stats();
