@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "capture/offline_classifier.h"
+#include "cli/limits.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
 #include "support/packet_builder.h"
@@ -64,7 +65,7 @@ std::vector<uint8_t> be32s(std::initializer_list<uint32_t> words) {
 
 // Drives frames through classifier + pipeline as `rpcmon analyze` does.
 struct Harness {
-    explicit Harness(PipelineOptions o = {}) : pipe(o, sink, learner, makeDissectors()) {}
+    explicit Harness(PipelineOptions o = {}) : pipe(o, sink, learner, makeDissectors(o.dissectors)) {}
     void frame(const std::vector<uint8_t>& f) {
         ts += 1000;  // 1 us apart
         if (cls.classify(f, ts, rec)) pipe.onRecord(rec, ts);
@@ -179,6 +180,99 @@ TEST(HostileTraffic, DceBindFloodAndEndlessFragmentsAreBounded) {
     EXPECT_GT(named, 0u) << h.pipe.stats()["anomalies"].dump();
     EXPECT_LT(maxRssKb() - rss0, kRssBudgetKb) << "20 MB of fragments must not be held";
     EXPECT_TRUE(h.legitimateCallReported(803, 0x1234));
+}
+
+// The memory cap: above limits.memory_mb every tick ends the least recently seen half of the
+// flows (pending calls reported), one warning and one memory.cap_exceeded per episode.
+TEST(HostileTraffic, MemoryCapShedsTheLeastRecentlySeenHalfOfTheFlows) {
+    uint64_t rss = 10 * 1024;  // below the cap while the flows are set up
+    PipelineOptions o;
+    o.memory_limit_kb = 64 * 1024;
+    o.rss_kb_probe = [&] { return rss; };
+    Harness h(o);
+    // 1000 flows with an unanswered call each, one after the other (the first is the least recent).
+    for (uint32_t i = 0; i < 1000; i++) {
+        std::string src = "10.7." + std::to_string(i >> 8) + "." + std::to_string(i & 255);
+        h.frame(PacketBuilder().ipv4(src, "10.9.0.2").tcp(2000, 2049, 1, 0x02).build());
+        h.frame(PacketBuilder().ipv4(src, "10.9.0.2").tcp(2000, 2049, 2, 0x18).payload(test::oncCallTcp(i, 100003, 3, 0)).build());
+    }
+    ASSERT_EQ(h.pipe.stats()["flows"]["active"], 1000u);
+    EXPECT_EQ(h.anomaly("memory.cap_exceeded"), 0u);
+    h.sink.rpc.clear();
+    rss = 100 * 1024;
+    h.ts += 2 * kSec;
+    h.pipe.onIdle(h.ts);  // above the cap: episode 1, half the flows end
+    EXPECT_EQ(h.anomaly("memory.cap_exceeded"), 1u);
+    EXPECT_EQ(h.anomaly("memory.flows_shed"), 500u);
+    EXPECT_EQ(h.pipe.stats()["flows"]["active"], 500u);
+    std::set<uint64_t> shed;
+    for (const Json& r : h.sink.rpc) {
+        EXPECT_TRUE(r["rpc"]["reply"].is_null());
+        shed.insert(r["rpc"]["xid"].get<uint64_t>());
+    }
+    ASSERT_EQ(shed.size(), 500u) << "the pending call of every shed flow is reported";
+    EXPECT_EQ(*shed.rbegin(), 499u) << "the least recently seen flows are the ones shed";
+    h.ts += 2 * kSec;
+    h.pipe.onIdle(h.ts);  // still above: same episode, shed again
+    EXPECT_EQ(h.anomaly("memory.cap_exceeded"), 1u);
+    EXPECT_EQ(h.anomaly("memory.flows_shed"), 750u);
+    rss = 10 * 1024;
+    h.ts += 2 * kSec;
+    h.pipe.onIdle(h.ts);  // below: episode over, nothing shed
+    EXPECT_EQ(h.anomaly("memory.flows_shed"), 750u);
+    EXPECT_TRUE(h.legitimateCallReported(700, 0xabc));
+    rss = 100 * 1024;
+    h.ts += 2 * kSec;
+    h.pipe.onIdle(h.ts);  // a second episode
+    EXPECT_EQ(h.anomaly("memory.cap_exceeded"), 2u);
+    Json m = h.pipe.stats()["memory"];
+    EXPECT_EQ(m["limit_kb"], 64u * 1024);
+    EXPECT_GT(m["rss_kb"].get<uint64_t>(), 0u);
+    EXPECT_GE(m["max_rss_kb"].get<uint64_t>(), 1u);
+}
+
+TEST(HostileTraffic, NoMemoryCapWhenZero) {
+    PipelineOptions o;
+    o.memory_limit_kb = 0;
+    o.rss_kb_probe = [] { return uint64_t(1) << 40; };
+    Harness h(o);
+    h.frame(PacketBuilder().ipv4("10.7.0.1", "10.9.0.2").tcp(2000, 2049, 1, 0x02).build());
+    h.ts += 2 * kSec;
+    h.pipe.onIdle(h.ts);
+    EXPECT_EQ(h.anomaly("memory.cap_exceeded"), 0u);
+    EXPECT_EQ(h.pipe.stats()["flows"]["active"], 1u);
+}
+
+// The shipped example documents the built-in defaults: applying it changes nothing.
+TEST(HostileTraffic, ExampleLimitsAreTheDefaults) {
+    PipelineOptions d, o;
+    applyLimits(detect::loadConfig(std::string(RPCMON_SOURCE_DIR) + "/config/rules.example.yaml").runtime, o);
+    EXPECT_EQ(o.memory_limit_kb, d.memory_limit_kb);
+    EXPECT_EQ(o.flows.max_flows, d.flows.max_flows);
+    EXPECT_EQ(o.flows.tcp_idle_ns, d.flows.tcp_idle_ns);
+    EXPECT_EQ(o.flows.udp_idle_ns, d.flows.udp_idle_ns);
+    EXPECT_EQ(o.flows.reassembly.max_pending, d.flows.reassembly.max_pending);
+    EXPECT_EQ(o.flows.reassembly.max_out_of_order, d.flows.reassembly.max_out_of_order);
+    EXPECT_EQ(o.flows.reassembly.max_out_of_order_segments, d.flows.reassembly.max_out_of_order_segments);
+    EXPECT_EQ(o.flows.reassembly_budget, d.flows.reassembly_budget);
+    EXPECT_EQ(o.dissectors.onc_pending_calls, d.dissectors.onc_pending_calls);
+    EXPECT_EQ(o.dissectors.dcerpc_pending_calls, d.dissectors.dcerpc_pending_calls);
+    EXPECT_EQ(o.dissectors.dcerpc_contexts, d.dissectors.dcerpc_contexts);
+}
+
+// limits.protocols reach the protocol layers.
+TEST(HostileTraffic, OncPendingCallsLimitIsConfigurable) {
+    PipelineOptions o;
+    o.dissectors.onc_pending_calls = 10;
+    Harness h(o);
+    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, 1, 0x02).build());
+    uint32_t seq = 2;
+    for (uint32_t xid = 0; xid < 100; xid++) {
+        auto call = test::oncCallTcp(xid, 100003, 3, 0);
+        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, seq, 0x18).payload(call).build());
+        seq += uint32_t(call.size());
+    }
+    EXPECT_EQ(h.anomaly("onc.pending_evicted"), 90u);
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "output/eve_writer.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
+#include "cli/limits.h"  // rules file `limits:` -> PipelineOptions
 #include "top/agent_control.h"  // rpcmon top: live state + control socket in the agent
 #include "top/top_cli.h"        // rpcmon top / rpcmon stats
 
@@ -112,7 +113,7 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     std::unique_ptr<detect::DetectingSink> det;
     if (!dcli.disabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog);
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
-    Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors());
+    Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors(popts.dissectors));
     Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
     // rpcmon top's loss line: the same counters (and names) as the stats line's detect/output.
     if (ctl) ctl->setExtraStats([&] { return Json{{"detect", det ? det->stats() : Json::object()}, {"output", {{"write_errors", out.writeErrors()}}}}; });
@@ -240,6 +241,8 @@ int main(int argc, char** argv) {
     PipelineOptions popts;
     popts.packet_records = packets;
     try {
+        // The rules file's `limits:` bound the pipeline's tables (also with --no-detect).
+        if (!dcli.opts.rules_file.empty()) applyLimits(detect::loadConfig(dcli.opts.rules_file).runtime, popts);
         if (agent->parsed()) {
             std::string why;
             if (!haveBpfPrivileges(&why)) {

@@ -308,6 +308,41 @@ public:
                 });
     }
 
+    void limits(const YAML::Node& n, DetectConfig& cfg) const {
+        RuntimeLimits& l = cfg.runtime;
+        constexpr int64_t kDay = 86400, kGiB = 1ll << 30;
+        forEach(n, "limits", {"max_tracked_keys", "summary_min_count", "memory_mb", "flows", "reassembly", "protocols"},
+                [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
+                    if (k == "max_tracked_keys") cfg.max_tracked_keys = uint32_t(integer(x, p, 100, 100000000));
+                    else if (k == "summary_min_count") cfg.summary_min_count = uint32_t(integer(x, p, 2, 100000000));
+                    else if (k == "memory_mb") l.memory_mb = uint64_t(integer(x, p, 0, 1 << 20));
+                    else if (k == "flows")
+                        forEach(x, p, {"max", "tcp_idle", "udp_idle"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
+                                    if (a == "max") l.max_flows = uint64_t(integer(y, ap, 1, 100000000));
+                                    else if (a == "tcp_idle") l.tcp_idle = uint64_t(integer(y, ap, 1, 7 * kDay));
+                                    else l.udp_idle = uint64_t(integer(y, ap, 1, 7 * kDay));
+                                });
+                    else if (k == "reassembly")
+                        forEach(x, p, {"max_pending", "max_out_of_order", "max_out_of_order_segments", "budget"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
+                                    if (a == "max_pending") l.max_pending = uint64_t(integer(y, ap, 4096, kGiB));
+                                    else if (a == "max_out_of_order") l.max_out_of_order = uint64_t(integer(y, ap, 0, kGiB));
+                                    else if (a == "max_out_of_order_segments")
+                                        l.max_out_of_order_segments = uint64_t(integer(y, ap, 0, 1000000));
+                                    else l.reassembly_budget = uint64_t(integer(y, ap, 65536, 64 * kGiB));
+                                });
+                    else if (k == "protocols")
+                        forEach(x, p, {"onc_pending_calls", "dcerpc_pending_calls", "dcerpc_contexts"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
+                                    if (a == "onc_pending_calls") l.onc_pending_calls = uint64_t(integer(y, ap, 1, 1000000));
+                                    else if (a == "dcerpc_pending_calls")
+                                        l.dcerpc_pending_calls = uint64_t(integer(y, ap, 1, 1000000));
+                                    else l.dcerpc_contexts = uint64_t(integer(y, ap, 1, 65536));
+                                });
+                });
+    }
+
 private:
     std::string file_;
 };
@@ -360,13 +395,7 @@ DetectConfig parseConfig(const std::string& text, const std::string& file) {
                   } else if (k == "baseline") {
                       p.baseline(v, cfg.baseline);
                   } else if (k == "limits") {
-                      p.forEach(v, path, {"max_tracked_keys", "summary_min_count"},
-                                [&](const std::string& a, const std::string& ap, const YAML::Node&,
-                                    const YAML::Node& x) {
-                                    if (a == "max_tracked_keys")
-                                        cfg.max_tracked_keys = uint32_t(p.integer(x, ap, 100, 100000000));
-                                    else cfg.summary_min_count = uint32_t(p.integer(x, ap, 2, 100000000));
-                                });
+                      p.limits(v, cfg);
                   }
               });
     return cfg;

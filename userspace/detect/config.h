@@ -80,6 +80,22 @@ struct BaselineConfig {
     uint32_t suppress = 3600;
 };
 
+// `limits:` bounds of the user-space tables hostile traffic can grow (flows, TCP reassembly,
+// per-connection protocol state) and the agent's memory cap. Unset = the table's built-in default
+// (documented in config/rules.example.yaml); applied to PipelineOptions by the command line.
+struct RuntimeLimits {
+    std::optional<uint64_t> memory_mb;                   // RSS cap; 0 = none
+    std::optional<uint64_t> max_flows;                   // flows.max
+    std::optional<uint64_t> tcp_idle, udp_idle;          // flows.*_idle, seconds
+    std::optional<uint64_t> max_pending;                 // reassembly.max_pending, bytes per direction
+    std::optional<uint64_t> max_out_of_order;            // reassembly.max_out_of_order, bytes per direction
+    std::optional<uint64_t> max_out_of_order_segments;   // reassembly.max_out_of_order_segments
+    std::optional<uint64_t> reassembly_budget;           // reassembly.budget, bytes for all flows
+    std::optional<uint64_t> onc_pending_calls;           // protocols.onc_pending_calls
+    std::optional<uint64_t> dcerpc_pending_calls;        // protocols.dcerpc_pending_calls
+    std::optional<uint64_t> dcerpc_contexts;             // protocols.dcerpc_contexts
+};
+
 struct DetectConfig {
     std::string file;  // empty: built-in defaults only
     CidrList domain_controllers, admin_hosts, nfs_root_clients;
@@ -89,6 +105,7 @@ struct DetectConfig {
     BaselineConfig baseline;
     uint32_t max_tracked_keys = 200000;  // aggregation + suppression entries, oldest evicted
     uint32_t summary_min_count = 2;      // emit an end-of-window summary when count >= this
+    RuntimeLimits runtime;               // the rest of `limits:` (pipeline tables, memory cap)
 };
 
 std::vector<std::string> defaultSensitiveFiles();

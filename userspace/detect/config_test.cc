@@ -99,6 +99,72 @@ TEST(Config, ShippedExampleLoadsAndDocumentsEverySignature) {
     Detector d(o, sink);  // every rule in the example compiles
 }
 
+TEST(Limits, AbsentKeysKeepTheBuiltInDefaults) {
+    DetectConfig c = parseConfig("limits:\n  max_tracked_keys: 1000\n", "x.yaml");
+    EXPECT_EQ(c.max_tracked_keys, 1000u);
+    EXPECT_FALSE(c.runtime.memory_mb);
+    EXPECT_FALSE(c.runtime.max_flows);
+    EXPECT_FALSE(c.runtime.reassembly_budget);
+    EXPECT_FALSE(c.runtime.onc_pending_calls);
+}
+
+TEST(Limits, ValidValues) {
+    DetectConfig c = parseConfig(R"(
+limits:
+  max_tracked_keys: 5000
+  summary_min_count: 3
+  memory_mb: 64
+  flows: {max: 2000, tcp_idle: 30, udp_idle: 10}
+  reassembly:
+    max_pending: 0x10000
+    max_out_of_order: 0
+    max_out_of_order_segments: 16
+    budget: 1048576
+  protocols:
+    onc_pending_calls: 256
+    dcerpc_pending_calls: 32
+    dcerpc_contexts: 128
+)", "x.yaml");
+    const RuntimeLimits& l = c.runtime;
+    EXPECT_EQ(c.max_tracked_keys, 5000u);
+    EXPECT_EQ(c.summary_min_count, 3u);
+    EXPECT_EQ(l.memory_mb, 64u);
+    EXPECT_EQ(l.max_flows, 2000u);
+    EXPECT_EQ(l.tcp_idle, 30u);
+    EXPECT_EQ(l.udp_idle, 10u);
+    EXPECT_EQ(l.max_pending, 65536u);
+    EXPECT_EQ(l.max_out_of_order, 0u);  // set (no out-of-order holding), not absent
+    EXPECT_EQ(l.max_out_of_order_segments, 16u);
+    EXPECT_EQ(l.reassembly_budget, 1048576u);
+    EXPECT_EQ(l.onc_pending_calls, 256u);
+    EXPECT_EQ(l.dcerpc_pending_calls, 32u);
+    EXPECT_EQ(l.dcerpc_contexts, 128u);
+    EXPECT_EQ(parseConfig("limits: {memory_mb: 0}\n", "x.yaml").runtime.memory_mb, 0u);  // 0 = no cap
+}
+
+TEST(Limits, UnknownKeysNameFileLineKey) {
+    EXPECT_EQ(errorOf("version: 1\nlimits:\n  memory: 64\n"), "rules.yaml:3: key 'limits.memory': unknown key");
+    EXPECT_EQ(errorOf("limits:\n  flows:\n    max: 10\n    maxx: 3\n"), "rules.yaml:4: key 'limits.flows.maxx': unknown key");
+    EXPECT_EQ(errorOf("limits:\n  reassembly:\n    budget_mb: 3\n"),
+              "rules.yaml:3: key 'limits.reassembly.budget_mb': unknown key");
+    EXPECT_EQ(errorOf("limits:\n  protocols:\n    smb_sessions: 3\n"),
+              "rules.yaml:3: key 'limits.protocols.smb_sessions': unknown key");
+}
+
+TEST(Limits, BadValues) {
+    EXPECT_EQ(errorOf("limits:\n  memory_mb: lots\n"), "rules.yaml:2: key 'limits.memory_mb': expected an integer, got 'lots'");
+    EXPECT_EQ(errorOf("limits:\n  memory_mb: -1\n"), "rules.yaml:2: key 'limits.memory_mb': value -1 out of range [0, 1048576]");
+    EXPECT_EQ(errorOf("limits:\n  flows:\n    max: 0\n"), "rules.yaml:3: key 'limits.flows.max': value 0 out of range [1, 100000000]");
+    EXPECT_EQ(errorOf("limits:\n  flows:\n    tcp_idle: 1.5\n"), "rules.yaml:3: key 'limits.flows.tcp_idle': expected an integer, got '1.5'");
+    EXPECT_EQ(errorOf("limits:\n  flows: 2000\n"), "rules.yaml:2: key 'limits.flows': expected a mapping");
+    EXPECT_EQ(errorOf("limits:\n  reassembly:\n    budget: 1000\n"),
+              "rules.yaml:3: key 'limits.reassembly.budget': value 1000 out of range [65536, 68719476736]");
+    EXPECT_EQ(errorOf("limits:\n  reassembly:\n    max_pending: [1]\n"),
+              "rules.yaml:3: key 'limits.reassembly.max_pending': expected an integer");
+    EXPECT_EQ(errorOf("limits:\n  protocols:\n    dcerpc_contexts: 70000\n"),
+              "rules.yaml:3: key 'limits.protocols.dcerpc_contexts': value 70000 out of range [1, 65536]");
+}
+
 TEST(UserRules, FireOnMatchingRecord) {
     const std::string yaml = R"(
 rules:

@@ -9,6 +9,7 @@ namespace rpcmon {
 
 // ONC RPC (portmapper, NFS, MOUNT, NLM, ...), DCE/RPC over TCP/UDP, SMB/NetBIOS with named
 // pipes handed to DCE/RPC. Returns nullptr for flows no layer handles (counted by the table).
-ConsumerMaker makeDissectors();
+// `limits` bounds the per-connection state of the protocol layers (rules file `limits.protocols`).
+ConsumerMaker makeDissectors(const DissectorLimits& limits = {});
 
 }  // namespace rpcmon

@@ -1,10 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.h"
 
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace rpcmon {
 namespace {
+
+// Resident set size of this process in KiB (/proc/self/statm, second field), 0 if unreadable.
+uint64_t currentRssKb() {
+    FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long size = 0, resident = 0;
+    int n = std::fscanf(f, "%llu %llu", &size, &resident);
+    std::fclose(f);
+    if (n != 2) return 0;
+    return resident * uint64_t(sysconf(_SC_PAGESIZE)) / 1024;
+}
+
+// Peak resident set size in KiB: VmHWM of /proc/self/status. Not getrusage's ru_maxrss, which
+// Linux carries over execve from the parent (a large parent that forks rpcmon would show).
+uint64_t peakRssKb() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmHWM: %llu kB", &kb) == 1) break;
+    std::fclose(f);
+    return kb;
+}
 
 const char* appName(uint8_t app) {
     switch (app) {
@@ -139,6 +170,30 @@ void Pipeline::onIdle(TimeNs now) {
     if (now < last_tick_ + opts_.tick_interval_ns) return;
     last_tick_ = now;
     flows_->tick(now);
+    checkMemory(now);
+}
+
+void Pipeline::checkMemory(TimeNs now) {
+    if (!opts_.memory_limit_kb) return;
+    uint64_t rss = opts_.rss_kb_probe ? opts_.rss_kb_probe() : currentRssKb();
+    if (!rss || rss <= opts_.memory_limit_kb) {
+        over_memory_cap_ = false;  // the episode (if any) is over
+        return;
+    }
+    size_t half = (flows_->size() + 1) / 2;
+    if (!over_memory_cap_) {
+        over_memory_cap_ = true;
+        count("memory.cap_exceeded");
+        spdlog::warn("memory: resident set {} KiB is above limits.memory_mb ({} KiB): ending the least recently "
+                     "seen half of the flows ({} of {}) on every tick until it is below (memory.flows_shed)",
+                     rss, opts_.memory_limit_kb, half, flows_->size());
+    }
+    if (size_t shed = flows_->shed(half, now)) {
+        count("memory.flows_shed", shed);
+#if defined(__GLIBC__)
+        malloc_trim(0);  // hand the freed pages back so the resident set can actually fall
+#endif
+    }
 }
 
 void Pipeline::finish(TimeNs now) { flows_->closeAll(now); }
@@ -153,6 +208,9 @@ Json Pipeline::stats() const {
     j["flows"]["created"] = flows_->created();
     j["flows"]["evicted"] = flows_->evicted();
     j["flows"]["reassembly_buffered_bytes"] = flows_->bufferedBytes();
+    j["memory"]["rss_kb"] = currentRssKb();
+    j["memory"]["max_rss_kb"] = peakRssKb();
+    j["memory"]["limit_kb"] = opts_.memory_limit_kb;
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
     return j;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,10 +17,24 @@
 
 namespace rpcmon {
 
+// Per-connection protocol state bounds handed to the protocol layers (makeDissectors); the
+// defaults are the layers' own (checked in dissectors.cc).
+struct DissectorLimits {
+    size_t onc_pending_calls = 4096;    // ONC calls awaiting a reply, per flow and direction
+    size_t dcerpc_pending_calls = 256;  // DCE/RPC calls awaiting a response, per connection
+    size_t dcerpc_contexts = 256;       // DCE/RPC presentation contexts, per connection
+};
+
 struct PipelineOptions {
     bool packet_records = false;  // also emit one `event_type: "packet"` line per packet
     FlowLimits flows;
+    DissectorLimits dissectors;  // for makeDissectors(): the Pipeline uses the maker it is given
     TimeNs tick_interval_ns = 1000000000ull;  // how often flows expire and calls time out
+    // Memory cap (resident set, KiB; 0 = none), checked once per tick: above it the least
+    // recently seen half of the flows end (memory.cap_exceeded per episode, memory.flows_shed).
+    uint64_t memory_limit_kb = 256 * 1024;
+    // Tests: replaces reading /proc/self/statm for the cap check.
+    std::function<uint64_t()> rss_kb_probe;
 };
 
 // Creates the application consumer for a new flow (the protocol layers); see dissectors.h.
@@ -44,6 +59,8 @@ private:
     using Handler = void (Pipeline::*)(Bytes record, TimeNs ts);
     void onPacketRecord(Bytes record, TimeNs ts);
     void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
+    // The memory cap: sheds flows while the resident set is above opts_.memory_limit_kb.
+    void checkMemory(TimeNs now);
 
     PipelineOptions opts_;
     RecordSink& sink_;
@@ -55,6 +72,7 @@ private:
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
     TimeNs last_tick_ = 0;
+    bool over_memory_cap_ = false;  // inside an episode above the cap (warned once)
 };
 
 }  // namespace rpcmon

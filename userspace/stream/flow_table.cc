@@ -90,4 +90,10 @@ void FlowTable::closeAll(TimeNs now) {
     while (!flows_.empty()) end(flows_.begin(), now);
 }
 
+size_t FlowTable::shed(size_t n, TimeNs now) {
+    size_t ended = 0;
+    for (; ended < n && !lru_.empty(); ended++) end(flows_.find(lru_.back()), now);
+    return ended;
+}
+
 }  // namespace rpcmon

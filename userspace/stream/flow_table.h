@@ -52,6 +52,9 @@ public:
     void tick(TimeNs now);
     // Ends every flow (end of capture, shutdown).
     void closeAll(TimeNs now);
+    // Ends the `n` least recently seen flows (their pending calls are reported, as on eviction);
+    // returns how many ended. The memory cap's way of shedding state (Pipeline).
+    size_t shed(size_t n, TimeNs now);
 
     size_t size() const { return flows_.size(); }
     uint64_t created() const { return created_; }

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rules file's `limits:` section (flows, reassembly, protocol tables, memory cap) applied to
+// the pipeline of `rpcmon agent` and `rpcmon analyze`; unset keys keep the built-in defaults.
+#pragma once
+
+#include "detect/config.h"
+#include "pipeline/pipeline.h"
+
+namespace rpcmon {
+
+inline void applyLimits(const detect::RuntimeLimits& l, PipelineOptions& p) {
+    constexpr TimeNs kSec = 1000000000ull;
+    if (l.memory_mb) p.memory_limit_kb = *l.memory_mb * 1024;
+    if (l.max_flows) p.flows.max_flows = size_t(*l.max_flows);
+    if (l.tcp_idle) p.flows.tcp_idle_ns = *l.tcp_idle * kSec;
+    if (l.udp_idle) p.flows.udp_idle_ns = *l.udp_idle * kSec;
+    if (l.max_pending) p.flows.reassembly.max_pending = size_t(*l.max_pending);
+    if (l.max_out_of_order) p.flows.reassembly.max_out_of_order = size_t(*l.max_out_of_order);
+    if (l.max_out_of_order_segments) p.flows.reassembly.max_out_of_order_segments = size_t(*l.max_out_of_order_segments);
+    if (l.reassembly_budget) p.flows.reassembly_budget = size_t(*l.reassembly_budget);
+    if (l.onc_pending_calls) p.dissectors.onc_pending_calls = size_t(*l.onc_pending_calls);
+    if (l.dcerpc_pending_calls) p.dissectors.dcerpc_pending_calls = size_t(*l.dcerpc_pending_calls);
+    if (l.dcerpc_contexts) p.dissectors.dcerpc_contexts = size_t(*l.dcerpc_contexts);
+}
+
+}  // namespace rpcmon
