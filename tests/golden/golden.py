@@ -8,7 +8,7 @@ path relative to the repository or to ../shared, extra rpcmon arguments).
   golden.py update RPCMON [NAME...]   regenerate expected files (review the diff before committing)
 
 Each expected file starts with a '#' header naming the command that regenerates it. The stats
-line's absolute file path and the process's resident set (pipeline.memory.rss_kb,
+line's absolute file path and the process's resident set (pipeline.memory.rss_kb, anon_rss_kb,
 max_rss_kb) are masked; everything else (timestamps are capture time) is exact.
 """
 import json
@@ -47,7 +47,7 @@ def normalize(line):
     if rec.get("event_type") == "stats":
         rec.get("stats", {}).get("capture", {}).pop("file", None)
         # The process's own resident set differs from run to run (the limit does not).
-        for k in ("rss_kb", "max_rss_kb"):
+        for k in ("rss_kb", "anon_rss_kb", "max_rss_kb"):
             rec.get("stats", {}).get("pipeline", {}).get("memory", {}).pop(k, None)
     return rec
 

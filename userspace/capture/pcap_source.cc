@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Offline input: libpcap reads pcap/pcapng, each frame is turned into an Ethernet frame (the
 // classifier's input format) and classified by the kernel's own classifier code.
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -58,34 +62,28 @@ public:
             throw std::runtime_error("cannot read " + o.path + ": unsupported link type " +
                                      std::to_string(linktype_));
         }
+        mapClassicPcap(o.path);
     }
-    ~PcapSource() override { pcap_close(pcap_); }
+    ~PcapSource() override {
+        if (map_) munmap(const_cast<uint8_t*>(map_), map_size_);
+        pcap_close(pcap_);
+    }
 
     void run(RecordHandler& h, const std::atomic<bool>& stop) override {
-        pcap_pkthdr* hdr;
-        const u_char* data;
-        std::vector<uint8_t> rec;
-        int rc;
-        while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(pcap_, &hdr, &data)) == 1) {
-            now_ = uint64_t(hdr->ts.tv_sec) * 1000000000ull + uint64_t(hdr->ts.tv_usec);  // ns precision
-            frames_++;
-            Bytes frame = toEthernet(Bytes(data, hdr->caplen));
-            if (frame.empty()) {
-                unsupported_frames_++;
-                continue;
+        if (map_) {
+            runMapped(h, stop);
+        } else {
+            pcap_pkthdr* hdr;
+            const u_char* data;
+            int rc;
+            while (!stop.load(std::memory_order_relaxed) && (rc = pcap_next_ex(pcap_, &hdr, &data)) == 1)
+                frame(h, uint64_t(hdr->ts.tv_sec) * 1000000000ull + uint64_t(hdr->ts.tv_usec),  // ns precision
+                      Bytes(data, hdr->caplen));
+            if (rc == -1) {
+                // A truncated or corrupt file: what was read stays reported; the error is counted
+                // and shown, not fatal.
+                read_error_ = pcap_geterr(pcap_);
             }
-            if (cls_.classify(frame, now_, rec)) h.onRecord(rec, now_);
-            // Expire state on capture time, as often as a live agent would (every 64 frames).
-            if ((frames_ & 63) == 0) h.onIdle(now_);
-            if (now_ >= next_expiry_) {
-                expired_ += cls_.expireWatched(now_);
-                next_expiry_ = now_ + 1000000000ull;
-            }
-        }
-        if (rc == -1) {
-            // A truncated or corrupt file: what was read stays reported; the error is counted
-            // and shown, not fatal.
-            read_error_ = pcap_geterr(pcap_);
         }
         h.onIdle(now_);
     }
@@ -107,6 +105,85 @@ public:
     TimeNs now() const override { return now_; }
 
 private:
+    void frame(RecordHandler& h, TimeNs ts, Bytes data) {
+        now_ = ts;
+        frames_++;
+        Bytes eth = toEthernet(data);
+        if (eth.empty()) {
+            unsupported_frames_++;
+            return;
+        }
+        if (cls_.classify(eth, now_, rec_)) h.onRecord(rec_, now_);
+        // Expire state on capture time, as often as a live agent would (every 64 frames).
+        if ((frames_ & 63) == 0) h.onIdle(now_);
+        if (now_ >= next_expiry_) {
+            expired_ += cls_.expireWatched(now_);
+            next_expiry_ = now_ + 1000000000ull;
+        }
+    }
+
+    // Classic pcap (not pcapng) is read straight from a read-only mapping: no copy of each
+    // frame into libpcap's buffer, which was most of the cost of reading a bulk capture.
+    // libpcap has validated the file header; anything else keeps the libpcap path.
+    void mapClassicPcap(const std::string& path) {
+        int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return;
+        struct stat st;
+        uint32_t magic = 0;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 24 && pread(fd, &magic, 4, 0) == 4) {
+            swapped_ = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+            nanos_ = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+            if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || swapped_) {
+                void* m = mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+                if (m != MAP_FAILED) {
+                    madvise(m, size_t(st.st_size), MADV_SEQUENTIAL);
+                    map_ = static_cast<const uint8_t*>(m);
+                    map_size_ = size_t(st.st_size);
+                }
+            }
+        }
+        close(fd);
+    }
+
+    uint32_t field(size_t off) const {
+        uint32_t v;
+        std::memcpy(&v, map_ + off, 4);
+        return swapped_ ? __builtin_bswap32(v) : v;
+    }
+
+    void runMapped(RecordHandler& h, const std::atomic<bool>& stop) {
+        size_t off = 24;
+        while (off < map_size_ && !stop.load(std::memory_order_relaxed)) {
+            if (map_size_ - off < 16) {
+                read_error_ = "truncated dump file; tried to read 16 header bytes, only got " +
+                              std::to_string(map_size_ - off);
+                return;
+            }
+            uint32_t sec = field(off), frac = field(off + 4), caplen = field(off + 8);
+            if (caplen > RPCMON_OFFLINE_MAX_SNAPLEN) {
+                read_error_ = "invalid packet capture length " + std::to_string(caplen) +
+                              ", bigger than maximum of " + std::to_string(RPCMON_OFFLINE_MAX_SNAPLEN);
+                return;
+            }
+            off += 16;
+            if (map_size_ - off < caplen) {
+                read_error_ = "truncated dump file; tried to read " + std::to_string(caplen) +
+                              " captured bytes, only got " + std::to_string(map_size_ - off);
+                return;
+            }
+            frame(h, uint64_t(sec) * 1000000000ull + (nanos_ ? frac : uint64_t(frac) * 1000), Bytes(map_ + off, caplen));
+            off += caplen;
+            // Hand back the pages already read: the resident set stays small however large
+            // the capture is (nothing points into them any more: records are copies).
+            if (off - released_ >= kReleaseStep) {
+                size_t end = off & ~(kReleaseStep - 1);
+                madvise(const_cast<uint8_t*>(map_) + released_, end - released_, MADV_DONTNEED);
+                released_ = end;
+            }
+        }
+    }
+    static constexpr size_t kReleaseStep = 8u << 20;  // a multiple of the page size
+
     // Rewrites a frame of another link type as Ethernet so the one classifier serves all.
     Bytes toEthernet(Bytes f) {
         if (linktype_ == kLinkEthernet) return f;
@@ -153,6 +230,10 @@ private:
     uint64_t frames_ = 0, unsupported_frames_ = 0;
     std::string read_error_;
     std::vector<uint8_t> buf_;
+    std::vector<uint8_t> rec_;
+    const uint8_t* map_ = nullptr;  // classic pcap mapped read-only, or null (libpcap reads)
+    size_t map_size_ = 0, released_ = 0;
+    bool swapped_ = false, nanos_ = false;
 };
 
 }  // namespace

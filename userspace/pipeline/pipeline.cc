@@ -13,14 +13,17 @@
 namespace rpcmon {
 namespace {
 
-// Resident set size of this process in KiB (/proc/self/statm, second field), 0 if unreadable.
-uint64_t currentRssKb() {
+// Resident set size of this process in KiB (/proc/self/statm, second field), 0 if unreadable;
+// with `anonymous`, without file-backed and shared pages (statm's third field): the memory the
+// process's own state takes - a capture file mapped for reading is not state.
+uint64_t currentRssKb(bool anonymous = false) {
     FILE* f = std::fopen("/proc/self/statm", "r");
     if (!f) return 0;
-    unsigned long long size = 0, resident = 0;
-    int n = std::fscanf(f, "%llu %llu", &size, &resident);
+    unsigned long long size = 0, resident = 0, shared = 0;
+    int n = std::fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
     std::fclose(f);
-    if (n != 2) return 0;
+    if (n != 3) return 0;
+    if (anonymous) resident = resident > shared ? resident - shared : 0;
     return resident * uint64_t(sysconf(_SC_PAGESIZE)) / 1024;
 }
 
@@ -175,7 +178,7 @@ void Pipeline::onIdle(TimeNs now) {
 
 void Pipeline::checkMemory(TimeNs now) {
     if (!opts_.memory_limit_kb) return;
-    uint64_t rss = opts_.rss_kb_probe ? opts_.rss_kb_probe() : currentRssKb();
+    uint64_t rss = opts_.rss_kb_probe ? opts_.rss_kb_probe() : currentRssKb(true);
     if (!rss || rss <= opts_.memory_limit_kb) {
         over_memory_cap_ = false;  // the episode (if any) is over
         return;
@@ -184,7 +187,7 @@ void Pipeline::checkMemory(TimeNs now) {
     if (!over_memory_cap_) {
         over_memory_cap_ = true;
         count("memory.cap_exceeded");
-        spdlog::warn("memory: resident set {} KiB is above limits.memory_mb ({} KiB): ending the least recently "
+        spdlog::warn("memory: anonymous resident set {} KiB is above limits.memory_mb ({} KiB): ending the least recently "
                      "seen half of the flows ({} of {}) on every tick until it is below (memory.flows_shed)",
                      rss, opts_.memory_limit_kb, half, flows_->size());
     }
@@ -209,6 +212,7 @@ Json Pipeline::stats() const {
     j["flows"]["evicted"] = flows_->evicted();
     j["flows"]["reassembly_buffered_bytes"] = flows_->bufferedBytes();
     j["memory"]["rss_kb"] = currentRssKb();
+    j["memory"]["anon_rss_kb"] = currentRssKb(true);
     j["memory"]["max_rss_kb"] = peakRssKb();
     j["memory"]["limit_kb"] = opts_.memory_limit_kb;
     j["anomalies"] = Json::object();
