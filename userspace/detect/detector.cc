@@ -246,8 +246,17 @@ void Detector::onRecord(const Json& rec, TimeNs ts) {
         k.program = fieldInt(rec, "rpc.program").value_or(-1);
         k.procedure = fieldInt(rec, "rpc.procedure").value_or(-1);
     }
-    for (auto& s : sigs_)
-        if (s.enabled && selects(s.def, k)) evaluateSignature(s, rec, ts);
+    std::string key = k.et + '\x1f' + k.pipe + '\x1f' + k.uuid + '\x1f' + std::to_string(k.opnum) + '\x1f' +
+                      std::to_string(k.program) + '\x1f' + std::to_string(k.procedure);
+    auto sel = selected_.find(key);
+    if (sel == selected_.end()) {
+        if (selected_.size() >= kMaxSelectedKeys) selected_.clear();
+        std::vector<uint32_t> idx;
+        for (uint32_t i = 0; i < sigs_.size(); i++)
+            if (sigs_[i].enabled && selects(sigs_[i].def, k)) idx.push_back(i);
+        sel = selected_.emplace(std::move(key), std::move(idx)).first;
+    }
+    for (uint32_t i : sel->second) evaluateSignature(sigs_[i], rec, ts);
 
     for (const auto& r : cfg_.rules) {
         if (!r.enabled || (!r.event_type.empty() && r.event_type != et)) continue;

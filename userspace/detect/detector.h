@@ -112,6 +112,11 @@ private:
     RecordSink& sink_;
     DetectConfig cfg_;
     std::vector<ActiveSig> sigs_;
+    // Which enabled signatures select a record with given keys: the same few keys recur for
+    // every call, and scanning all signature selectors per record dominated detection time.
+    // Bounded: cleared when full.
+    std::unordered_map<std::string, std::vector<uint32_t>> selected_;
+    static constexpr size_t kMaxSelectedKeys = 4096;
     std::unordered_map<uint32_t, size_t> sig_by_sid_;
     Baselines baselines_;
 
