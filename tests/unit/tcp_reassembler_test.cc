@@ -113,6 +113,38 @@ TEST_F(Fixture, SnapTruncatedSegmentTailIsAGap) {
     EXPECT_EQ(anomalies.c["tcp.snap_truncated_segments"], 1u);
 }
 
+TEST_F(Fixture, KernelSkippedBytesAreAGapButNoLoss) {
+    seg(1000, "a\n");
+    r->skipped(1002, 50, false, 0, c);  // bulk data the kernel did not deliver
+    seg(1052, "b\n");
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 50>", "b"}));
+    EXPECT_EQ(anomalies.c["tcp.kernel_skipped_bytes"], 50u);
+    EXPECT_EQ(anomalies.c["tcp.gaps"], 0u) << "a deliberate skip is not a loss";
+    EXPECT_EQ(anomalies.c["tcp.snap_truncated_segments"], 0u);
+    // Reported as lost (full ring): a gap that counts as one.
+    r->skipped(1054, 10, true, 0, c);
+    seg(1064, "c\n");
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 50>", "b", "<gap 10>", "c"}));
+    EXPECT_EQ(anomalies.c["tcp.kernel_loss_bytes"], 10u);
+    EXPECT_EQ(anomalies.c["tcp.gaps"], 1u);
+}
+
+TEST_F(Fixture, KernelTrackedFlowIgnoresAcksUnlessAHoleIsHeld) {
+    r->setKernelTracked(true);
+    seg(1000, "a\n");
+    // The peer acknowledges bytes whose skip report has not arrived yet: no loss inferred.
+    r->peerAcked(1100, 0, c);
+    EXPECT_EQ(anomalies.c["tcp.capture_loss_acked"], 0u);
+    r->skipped(1002, 98, false, 0, c);
+    seg(1100, "b\n");
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 98>", "b"}));
+    // Later bytes held behind a hole: that hole is real, the ACK resolves it.
+    seg(1200, "d\n");
+    r->peerAcked(1300, 0, c);
+    EXPECT_EQ(anomalies.c["tcp.capture_loss_acked"], 1u);
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 98>", "b", "<gap 98>", "d"}));
+}
+
 TEST_F(Fixture, OutOfOrderLimitDeclaresTheHoleLost) {
     limits.max_out_of_order_segments = 2;
     SetUp();
