@@ -321,9 +321,10 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
         SigContext ctx{d.threshold, &cfg_.sensitive_files, &anonymous_set_};
         if (!d.pred(rec, ctx)) return;
     }
-    Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
-          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
-          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
+    // The Hit (strings, technique lists) is built only when the signature fires: most
+    // evaluations of aggregating signatures end below their threshold.
+    uint64_t weight = 1;
+    Json extra = Json::object();
     const TimeNs window = TimeNs(d.window_s) * kSec;
     // Records reach us in completion order, not call order (a call is reported when its reply
     // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
@@ -342,9 +343,9 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
                 a.fired = false;
                 return;
             }
-            h.weight = a.fired ? 1 : d.threshold;
+            weight = a.fired ? 1 : d.threshold;
             a.fired = true;
-            h.extra = {{"threshold", d.threshold}, {"window_s", d.window_s}};
+            extra = {{"threshold", d.threshold}, {"window_s", d.window_s}};
             break;
         }
         case Agg::Distinct: {
@@ -367,7 +368,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
                 a.values.erase(oldest);
             }
             if (a.values.size() < d.threshold || !fresh) return;
-            h.weight = a.fired ? 1 : a.values.size();
+            weight = a.fired ? 1 : a.values.size();
             a.fired = true;
             Json sample = Json::array();
             for (const auto& [val, t] : a.values) {
@@ -375,13 +376,13 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
                 sample.push_back(val);
             }
             std::sort(sample.begin(), sample.end());
-            h.extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
+            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
                        {"distinct_field", distinctName(d.distinct)}, {"distinct_count", a.values.size()},
                        {"distinct_values", sample}};
             break;
         }
         case Agg::Replay:
-            if (!replayCheck(rec, ts, h.extra)) return;
+            if (!replayCheck(rec, ts, extra)) return;
             break;
     }
     if (agg_.size() > cfg_.max_tracked_keys) {
@@ -389,6 +390,9 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
         while (agg_.size() > cfg_.max_tracked_keys) agg_.erase(agg_.begin()), agg_evicted_++;
     }
     s.hits++;
+    Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
+          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
     raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
 }
 
