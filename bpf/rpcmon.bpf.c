@@ -278,20 +278,9 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	rec->hdr.flags = 0;
 	rec->skipped_before = 0;
 	if (cfg_bulk_skip && rec->flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec->app)) {
-		struct rpcmon_track_io *io;
-		int tv;
+		struct rpcmon_track_io *io = &s->io;
 
-		io = &s->io;
-		io->seq = rec->tcp_seq;
-		io->payload_off = payload_off;
-		io->len = rec->payload_len;
-		io->app = rec->app;
-		io->tcp_flags = rec->tcp_flags;
-		io->cfg.threshold = cfg_bulk_threshold;
-		io->cfg.prefix = cfg_bulk_prefix;
-		io->cfg.max_message = cfg_bulk_max_message;
-		io->first = 0;
-		io->events = 0;
+		rpcmon_track_io_init(io, rec, payload_off, cfg_bulk_threshold, cfg_bulk_prefix, cfg_bulk_max_message);
 		__builtin_memcpy(&s->track_key.flow, &rec->flow, sizeof(rec->flow));
 		s->track_key.ifindex = ifindex;
 		t = bpf_map_lookup_elem(&track, &s->track_key);
@@ -302,39 +291,11 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 				t = bpf_map_lookup_elem(&track, &s->track_key);
 		}
 		if (t) {
-			tv = rpcmon_track_segment(pkt, t, io);
-			if (io->events & RPCMON_TRACK_EV_STARTED)
-				cnt->c[RPCMON_CNT_FLOWS_TRACKED]++;
-			if (io->events & RPCMON_TRACK_EV_LOST)
-				cnt->c[RPCMON_CNT_TRACK_LOST_SYNC]++;
-			if (io->events & RPCMON_TRACK_EV_RESYNC)
-				cnt->c[RPCMON_CNT_TRACK_RESYNC]++;
-			if (tv == RPCMON_TRACK_SKIP) {
-				cnt->c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
-				cnt->c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;
-				return;
-			}
-			if (tv == RPCMON_TRACK_SKIP_ACK) {
-				cnt->c[RPCMON_CNT_ACKS_SUPPRESSED]++;
-				return;
-			}
-			if (tv == RPCMON_TRACK_DELIVER && io->first <= rec->payload_len) {
-				__u32 first = io->first;
-				__u32 at = rec->tcp_seq + first;
-				__u32 skipped = at - t->delivered_end;
+			int deliver = rpcmon_track_apply(t, io, rpcmon_track_segment(pkt, t, io), rec, &payload_off, cnt->c);
 
-				/* Only forward distances are gaps; anything else is not reported. */
-				rec->skipped_before = skipped < (1u << 30) ? skipped : 0;
-				if (t->loss)
-					rec->hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
-				if (t->state == RPCMON_TRACK_SYNCED)
-					rec->hdr.flags |= RPCMON_RECF_TRACKED;
-				cnt->c[RPCMON_CNT_BULK_BYTES_SKIPPED] += first;
-				rec->tcp_seq = at;
-				payload_off += first;
-				rec->payload_len -= first;
-				tracked = 1;
-			}
+			if (!deliver)
+				return;
+			tracked = deliver == 2;
 		}
 	}
 

@@ -398,4 +398,65 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 	return RPCMON_TRACK_DELIVER;
 }
 
+/* The io block for a classified TCP segment (rec as rpcmon_classify filled it). */
+RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct rpcmon_packet_record *rec,
+					__u32 payload_off, __u32 threshold, __u32 prefix, __u32 max_message)
+{
+	io->seq = rec->tcp_seq;
+	io->payload_off = payload_off;
+	io->len = rec->payload_len;
+	io->app = rec->app;
+	io->tcp_flags = rec->tcp_flags;
+	io->cfg.threshold = threshold;
+	io->cfg.prefix = prefix;
+	io->cfg.max_message = max_message;
+	io->first = 0;
+	io->events = 0;
+}
+
+/*
+ * Acts on rpcmon_track_segment's verdict, the same way in the kernel and offline: counts into
+ * c (a hook's counter array) and, for DELIVER, moves the record's start to the first needed
+ * byte and fills skipped_before and the flags. Returns 0 when nothing is to be delivered, 1 to
+ * deliver the record as it is now, 2 to deliver it as a tracked record - the caller then sets
+ * t->delivered_end and clears t->loss once the record is out (or sets t->loss if it is lost).
+ */
+RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, const struct rpcmon_track_io *io, int verdict,
+				     struct rpcmon_packet_record *rec, __u32 *payload_off, __u64 *c)
+{
+	if (io->events & RPCMON_TRACK_EV_STARTED)
+		c[RPCMON_CNT_FLOWS_TRACKED]++;
+	if (io->events & RPCMON_TRACK_EV_LOST)
+		c[RPCMON_CNT_TRACK_LOST_SYNC]++;
+	if (io->events & RPCMON_TRACK_EV_RESYNC)
+		c[RPCMON_CNT_TRACK_RESYNC]++;
+	if (verdict == RPCMON_TRACK_SKIP) {
+		c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
+		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;
+		return 0;
+	}
+	if (verdict == RPCMON_TRACK_SKIP_ACK) {
+		c[RPCMON_CNT_ACKS_SUPPRESSED]++;
+		return 0;
+	}
+	if (verdict == RPCMON_TRACK_DELIVER && io->first <= rec->payload_len) {
+		__u32 first = io->first;
+		__u32 at = rec->tcp_seq + first;
+		__u32 skipped = at - t->delivered_end;
+
+		/* Only forward distances are gaps; anything else is not reported. */
+		rec->skipped_before = skipped < (1u << 30) ? skipped : 0;
+		if (t->loss)
+			rec->hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
+		if (t->state == RPCMON_TRACK_SYNCED)
+			rec->hdr.flags |= RPCMON_RECF_TRACKED;
+		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += first;
+		rec->tcp_seq = at;
+		*payload_off += first;
+		rec->payload_len -= first;
+		return 2;
+	}
+	return 1;
+}
+
 #endif /* RPCMON_FLOW_TRACK_H */

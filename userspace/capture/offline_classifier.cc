@@ -92,41 +92,15 @@ bool OfflineClassifier::track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec,
         it = track_.emplace(key, rpcmon_flow_track{}).first;
     }
     rpcmon_flow_track& t = it->second;
-    rpcmon_track_io io{};
-    io.seq = rec.tcp_seq;
-    io.payload_off = payload_off;
-    io.len = rec.payload_len;
-    io.app = rec.app;
-    io.tcp_flags = rec.tcp_flags;
-    io.cfg = {RPCMON_BULK_THRESHOLD, RPCMON_BULK_PREFIX, RPCMON_BULK_MAX_MESSAGE};
-    int verdict = rpcmon_track_segment(pkt, &t, &io);
-    if (io.events & RPCMON_TRACK_EV_STARTED) counters_[RPCMON_CNT_FLOWS_TRACKED]++;
-    if (io.events & RPCMON_TRACK_EV_LOST) counters_[RPCMON_CNT_TRACK_LOST_SYNC]++;
-    if (io.events & RPCMON_TRACK_EV_RESYNC) counters_[RPCMON_CNT_TRACK_RESYNC]++;
-    if (verdict == RPCMON_TRACK_SKIP) {
-        counters_[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
-        counters_[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec.payload_len;
-        return false;
-    }
-    if (verdict == RPCMON_TRACK_SKIP_ACK) {
-        counters_[RPCMON_CNT_ACKS_SUPPRESSED]++;
-        return false;
-    }
-    if (verdict == RPCMON_TRACK_DELIVER && io.first <= rec.payload_len) {
-        uint32_t at = rec.tcp_seq + io.first;
-        uint32_t skipped = at - t.delivered_end;
-        rec.skipped_before = skipped < (1u << 30) ? skipped : 0;
-        if (t.loss) rec.hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
-        if (t.state == RPCMON_TRACK_SYNCED) rec.hdr.flags |= RPCMON_RECF_TRACKED;
-        counters_[RPCMON_CNT_BULK_BYTES_SKIPPED] += io.first;
-        rec.tcp_seq = at;
-        payload_off += io.first;
-        rec.payload_len -= io.first;
+    rpcmon_track_io io;
+    rpcmon_track_io_init(&io, &rec, payload_off, RPCMON_BULK_THRESHOLD, RPCMON_BULK_PREFIX, RPCMON_BULK_MAX_MESSAGE);
+    int deliver = rpcmon_track_apply(&t, &io, rpcmon_track_segment(pkt, &t, &io), &rec, &payload_off, counters_.data());
+    if (deliver == 2) {
         // Offline there is no ring to overflow: every record is delivered.
-        t.delivered_end = at + rec.payload_len;
+        t.delivered_end = rec.tcp_seq + rec.payload_len;
         t.loss = 0;
     }
-    return true;
+    return deliver != 0;
 }
 
 size_t OfflineClassifier::KeyHash::operator()(const rpcmon_endpoint_key& k) const {

@@ -18,7 +18,7 @@ struct bpf_link;
 
 namespace rpcmon {
 
-using KernelCounters = std::array<uint64_t, RPCMON_CNT_MAX>;
+using KernelCounters = std::array<__u64, RPCMON_CNT_MAX>;  // __u64: the BPF counters' own type
 
 struct LoaderOptions {
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;  // clamped to RPCMON_MAX_SNAPLEN
