@@ -5,6 +5,8 @@
 #                            on exit with $OUT); sets LAB_* (netns.sh), STATE and OUT
 #   start_agent EVEFILE [AGENT ARGS...]   the agent on the server veth; prints its PID once the
 #                            programs are attached (fails the test otherwise)
+#   wait_log PATTERN [SECONDS]   until the agent's log ($OUT/agent.log) has a matching line
+#   agent_alive PID WHAT     fail, showing the agent's log, if the agent has died
 # Exit code 77 means "skipped" to CTest (SKIP_RETURN_CODE).
 LIVE_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=tools/lab/netns.sh
@@ -38,6 +40,15 @@ start_agent() {
     grep -q "monitoring" "$OUT/agent.log" || { cat "$OUT/agent.log" >&2; fail "agent did not start"; }
     echo "$pid"
 }
+
+wait_log() {
+    local i
+    for i in $(seq $((${2:-5} * 10))); do grep -qE "$1" "$OUT/agent.log" && return 0; sleep 0.1; done
+    cat "$OUT/agent.log" >&2
+    fail "no log line matching '$1' within ${2:-5} s"
+}
+
+agent_alive() { kill -0 "$1" 2>/dev/null || { cat "$OUT/agent.log" >&2; fail "agent died ($2)"; }; }
 
 # stop_agent PID: SIGTERM and wait (the agent flushes and writes its last stats line).
 stop_agent() {

@@ -31,13 +31,6 @@ EVE=$DISK/eve.json
 nsenter -t "$(lab_holder_pid "$LAB_SRV_NS")" -m -u -n --wd="$PWD" -- \
     "$RPCMON" agent -i "$LAB_SRV_IF" --eve "$EVE" --stats-interval 1 </dev/null >"$LOG" 2>&1 &
 PID=$!
-wait_log() {
-    local i
-    for i in $(seq $((${2:-5} * 10))); do grep -qE "$1" "$LOG" && return 0; sleep 0.1; done
-    cat "$LOG" >&2
-    fail "no log line matching '$1' within ${2:-5} s"
-}
-alive() { kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; fail "agent died ($*)"; }; }
 wait_log "monitoring"
 rpc() { lab_exec "$LAB_CLI_NS" rpcinfo "$@" >/dev/null || fail "rpcinfo $* failed"; }
 
@@ -47,9 +40,9 @@ sleep 1.2
 in_srv dd if=/dev/zero of="$DISK/filler" bs=4k >/dev/null 2>&1 || true
 for _ in $(seq 10); do rpc -p "$LAB_SRV_IP"; sleep 0.3; done
 wait_log "EVE write to $EVE failed: No space left on device" 10
-alive "disk full"
+agent_alive "$PID" "disk full"
 sleep 1.5  # more stats lines fail
-alive "disk full"
+agent_alive "$PID" "disk full"
 [[ $(grep -c "EVE write to $EVE failed" "$LOG") -eq 1 ]] || { cat "$LOG"; fail "failure logged more than once in one outage"; }
 
 # Space again.

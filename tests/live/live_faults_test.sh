@@ -41,14 +41,6 @@ lab_spawn "$LAB_SRV_NS" "$STATE/rpcbind.pid" "$OUT/rpcbind.log" rpcbind -f -w >/
 for _ in $(seq 50); do lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null 2>&1 && break; sleep 0.1; done
 
 LOG=$OUT/agent.log
-# wait_log PATTERN [SECONDS]: until the agent's log has a line matching PATTERN.
-wait_log() {
-    local i
-    for i in $(seq $((${2:-5} * 10))); do grep -qE "$1" "$LOG" && return 0; sleep 0.1; done
-    cat "$LOG" >&2
-    fail "no log line matching '$1' within ${2:-5} s"
-}
-alive() { kill -0 "$PID" 2>/dev/null || { cat "$LOG" >&2; fail "agent died ($*)"; }; }
 # rpc CMD...: rpcinfo from the client namespace, retried while a link comes up (ARP, carrier).
 rpc() {
     local i
@@ -66,7 +58,7 @@ rpc -p "$IP2"
 # 1. Down and up again.
 ip -n "$LAB_SRV_NS" link set "$IF1" down
 wait_log "interface $IF1 went down"
-alive "interface down"
+agent_alive "$PID" "interface down"
 ip -n "$LAB_SRV_NS" link set "$IF1" up
 wait_log "interface $IF1 is up again"
 T1=$(now)
@@ -76,7 +68,7 @@ rpc -u "$LAB_SRV_IP" 100000 2
 # 2. The lab veth pair is deleted (from the client side: the agent's end goes with it).
 ip -n "$LAB_CLI_NS" link del "$LAB_CLI_IF"
 wait_log "interface $IF1 removed"
-alive "interface removed"
+agent_alive "$PID" "interface removed"
 T2=$(now)
 rpc -p "$IP2"
 rpc -u "$IP2" 100000 2
@@ -95,7 +87,7 @@ ip -n "$LAB_CLI_NS" link del "$LAB_CLI_IF"
 ip -n "$LAB_CLI_NS" link del "$IF2_CLI"
 wait_log "no monitored interface left"
 sleep 2.2
-alive "all interfaces removed"
+agent_alive "$PID" "all interfaces removed"
 [[ $(grep -c "no monitored interface left" "$LOG") -eq 1 ]] || { cat "$LOG"; fail "'no monitored interface left' logged more than once"; }
 stop_agent "$PID"
 grep -q "stopped; programs detached" "$LOG" || { cat "$LOG"; fail "no clean stop after the interfaces were removed"; }

@@ -75,6 +75,16 @@ struct Harness {
         Json a = pipe.stats()["anomalies"];
         return a.contains(name) ? a[name].get<uint64_t>() : 0;
     }
+    // `calls` NFSv3 NULL calls without replies on one connection from client port 801.
+    void xidFlood(uint32_t calls) {
+        frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, 1, 0x02).build());
+        uint32_t seq = 2;
+        for (uint32_t xid = 0; xid < calls; xid++) {
+            auto call = test::oncCallTcp(xid, 100003, 3, 0);
+            frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, seq, 0x18).payload(call).build());
+            seq += uint32_t(call.size());
+        }
+    }
     // A legitimate NFSv3 NULL call + reply on a fresh connection: must be reported.
     bool legitimateCallReported(uint16_t client_port, uint32_t xid) {
         auto call = test::oncCallTcp(xid, 100003, 3, 0);
@@ -134,13 +144,7 @@ TEST(HostileTraffic, HugeRecordMarkIsCountedAndTheFlowRecovers) {
 TEST(HostileTraffic, XidFloodWithoutRepliesIsBounded) {
     Harness h;
     long rss0 = maxRssKb();
-    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, 1, 0x02).build());
-    uint32_t seq = 2;
-    for (uint32_t xid = 0; xid < 50000; xid++) {
-        auto call = test::oncCallTcp(xid, 100003, 3, 0);
-        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, seq, 0x18).payload(call).build());
-        seq += uint32_t(call.size());
-    }
+    h.xidFlood(50000);
     EXPECT_GT(h.anomaly("onc.pending_evicted"), 40000u) << "pending calls must be bounded (oldest reported)";
     EXPECT_GT(h.sink.total, 40000u) << "evicted calls are reported with reply null, not dropped";
     EXPECT_TRUE(h.legitimateCallReported(802, 0xdef));
@@ -265,13 +269,7 @@ TEST(HostileTraffic, OncPendingCallsLimitIsConfigurable) {
     PipelineOptions o;
     o.dissectors.onc_pending_calls = 10;
     Harness h(o);
-    h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, 1, 0x02).build());
-    uint32_t seq = 2;
-    for (uint32_t xid = 0; xid < 100; xid++) {
-        auto call = test::oncCallTcp(xid, 100003, 3, 0);
-        h.frame(PacketBuilder().ipv4("10.9.0.1", "10.9.0.2").tcp(801, 2049, seq, 0x18).payload(call).build());
-        seq += uint32_t(call.size());
-    }
+    h.xidFlood(100);
     EXPECT_EQ(h.anomaly("onc.pending_evicted"), 90u);
 }
 
