@@ -241,8 +241,12 @@ int main(int argc, char** argv) {
     PipelineOptions popts;
     popts.packet_records = packets;
     try {
-        // The rules file's `limits:` bound the pipeline's tables (also with --no-detect).
-        if (!dcli.opts.rules_file.empty()) applyLimits(detect::loadConfig(dcli.opts.rules_file).runtime, popts);
+        // The rules file is read once, here: its `limits:` bound the pipeline's tables (also with
+        // --no-detect) and the detector gets the same parsed file.
+        if (!dcli.opts.rules_file.empty()) {
+            dcli.opts.config = std::make_shared<const detect::DetectConfig>(detect::loadConfig(dcli.opts.rules_file));
+            applyLimits(dcli.opts.config->runtime, popts);
+        }
         if (agent->parsed()) {
             std::string why;
             if (!haveBpfPrivileges(&why)) {

@@ -120,7 +120,8 @@ bool atomicWrite(const std::string& path, const std::string& data, std::string& 
 
 Detector::Detector(const DetectorOptions& opts, RecordSink& alerts)
     : opts_(opts), sink_(alerts),
-      cfg_(!opts.rules_text.empty() ? parseConfig(opts.rules_text, "<inline>")
+      cfg_(opts.config                ? *opts.config
+           : !opts.rules_text.empty() ? parseConfig(opts.rules_text, "<inline>")
            : !opts.rules_file.empty() ? loadConfig(opts.rules_file)
                                       : parseConfig("", "")),
       baselines_(cfg_.baseline) {

@@ -22,6 +22,9 @@ namespace rpcmon::detect {
 struct DetectorOptions {
     std::string rules_file;   // YAML (config/rules.example.yaml); empty = built-in defaults
     std::string rules_text;   // inline YAML instead of rules_file (tests); named "<inline>"
+    // The rules file already loaded by the caller (it also bounds the pipeline: limits:), used
+    // instead of reading rules_file again.
+    std::shared_ptr<const DetectConfig> config;
     std::string state_file;   // baselines; empty = not persisted
     uint32_t state_save_interval = 300;  // seconds between automatic saves from onTick; 0 = never
 };
