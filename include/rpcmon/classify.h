@@ -51,7 +51,7 @@ enum rpcmon_verdict {
 	RPCMON_V_CLASSIFIED = 1,
 	RPCMON_V_TRUNCATED = 2, /* headers claim more than the packet holds */
 	RPCMON_V_NON_IP = 3,
-	RPCMON_V_FRAGMENT = 4,  /* non-first IPv4/IPv6 fragment */
+	RPCMON_V_FRAGMENT = 4,  /* an IPv4/IPv6 fragment (first or later): reassembled in user space */
 };
 
 RPCMON_INLINE __u16 rpcmon_be16(const __u8 *b)
@@ -201,9 +201,15 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 			return RPCMON_V_TRUNCATED;
 		ihl = (__u32)(h[0] & 0x0f) * 4;
 		tot = rpcmon_be16(h + 2);
+		/* Total length 0: a TSO/LSO frame captured before segmentation (the NIC fills in
+		 * each segment's length); as Wireshark does, the frame length stands in for it. */
+		if (tot == 0 && pkt_len > off)
+			tot = pkt_len - off > 0xffffffu ? 0xffffffu : pkt_len - off;
 		if ((h[0] >> 4) != 4 || ihl < 20 || tot < ihl)
 			return RPCMON_V_TRUNCATED;
-		if (rpcmon_be16(h + 6) & 0x1fff)
+		/* Any fragment, the first one too (MF set, offset 0): its L4 payload is only part of
+		 * the datagram, so it goes whole to user space for reassembly, never into a stream. */
+		if (rpcmon_be16(h + 6) & 0x3fff)
 			return RPCMON_V_FRAGMENT;
 		family = 4;
 		l4proto = h[9];
@@ -227,8 +233,10 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 			h = rpcmon_pkt_ptr(pkt, off, 8, tmp);
 			if (!h)
 				return RPCMON_V_TRUNCATED;
-			if (l4proto == 44) { /* fragment header: only the first fragment has ports */
-				if (rpcmon_be16(h + 2) & 0xfff8)
+			if (l4proto == 44) {
+				/* Any fragment goes to reassembly; an atomic fragment (offset 0, M clear,
+				 * RFC 6946) is a whole datagram and classified here. */
+				if (rpcmon_be16(h + 2) & 0xfff9)
 					return RPCMON_V_FRAGMENT;
 				l4proto = h[0];
 				off += 8;

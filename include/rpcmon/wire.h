@@ -28,6 +28,9 @@
  * through one table and counts unknown types instead of dropping them silently. */
 enum rpcmon_record_type {
 	RPCMON_REC_PACKET = 1, /* struct rpcmon_packet_record + payload bytes */
+	/* An IP fragment, whole frame from the MAC header (struct rpcmon_frame_record + bytes):
+	 * user space reassembles the datagram and classifies it like a pcap frame. */
+	RPCMON_REC_IP_FRAGMENT = 2,
 };
 
 /* rpcmon_record_header.flags */
@@ -39,6 +42,9 @@ enum rpcmon_record_flags {
 	 * reported in skipped_before, so user space need not infer losses from the peer's ACKs
 	 * (bare ACKs of such flows are not delivered at all). */
 	RPCMON_RECF_TRACKED = 1 << 2,
+	/* More records of the same packet follow (a GSO/GRO super-packet is delivered as several
+	 * records, each a contiguous piece of its payload; the last one carries FIN/RST). */
+	RPCMON_RECF_MORE = 1 << 3,
 };
 
 /* Where a packet was seen. */
@@ -93,6 +99,12 @@ enum rpcmon_counter {
 	RPCMON_CNT_FLOWS_TRACKED,      /* flow directions the kernel started tracking */
 	RPCMON_CNT_TRACK_LOST_SYNC,    /* tracked flow lost message framing: delivers everything */
 	RPCMON_CNT_TRACK_RESYNC,       /* framing found again at a segment start (or picked up) */
+	RPCMON_CNT_SUPER_PACKETS,      /* packets delivered as several records (GSO/GRO, jumbo) */
+	RPCMON_CNT_EXTRA_RECORDS,      /* records beyond the first of such packets */
+	RPCMON_CNT_CUT_PACKETS,        /* packets whose needed payload was cut (cap or record bound) */
+	RPCMON_CNT_CUT_BYTES,          /* needed payload bytes not delivered: user space sees a gap */
+	RPCMON_CNT_FRAGMENTS_DELIVERED, /* IP fragments handed to user space for reassembly */
+	RPCMON_CNT_FRAGMENT_BUDGET_DROPS, /* fragments over their source's budget: not delivered */
 	RPCMON_CNT_MAX,
 };
 
@@ -137,6 +149,25 @@ struct rpcmon_packet_record {
 	__u32 skipped_before;
 	__u8 payload[];
 };
+
+/* One IP fragment (RPCMON_REC_IP_FRAGMENT), followed by captured_len bytes of the frame from
+ * its MAC header (Ethernet, as classify.h reads it). */
+struct rpcmon_frame_record {
+	struct rpcmon_record_header hdr;
+	__u32 ifindex;
+	__u8 hook;   /* enum rpcmon_hook */
+	__u8 pad[3];
+	__u32 frame_len;    /* bytes of the frame on the wire */
+	__u32 captured_len; /* bytes that follow (less than frame_len: cut, counted in user space) */
+	__u8 frame[];
+};
+
+/* Largest fragment frame delivered whole (a 9000-byte jumbo MTU plus headers). Power of two. */
+#define RPCMON_MAX_FRAGMENT_CAPTURE 16384
+/* Per source address and second, fragment bytes delivered to user space; a flood beyond it
+ * from one source is counted (fragment_budget_drops) and cannot starve the ring for others. */
+#define RPCMON_FRAGMENT_BUDGET_BYTES (1u << 20)
+#define RPCMON_FRAGMENT_BUDGET_ENTRIES 4096
 
 /* Key of the watched-endpoint map: an RPC server endpoint learned at run time (portmapper and
  * endpoint-mapper replies, or a signature match). */
@@ -215,6 +246,7 @@ static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
 static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
+static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
 #else
 _Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
 _Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
@@ -223,6 +255,7 @@ _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 _Static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
 _Static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
+_Static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
 #endif
 
 #endif /* RPCMON_WIRE_H */

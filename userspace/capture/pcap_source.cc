@@ -243,7 +243,8 @@ const char* counterName(int id) {
         "packets_seen", "bytes_seen", "packets_classified", "bytes_classified", "ringbuf_drops",
         "truncated_headers", "non_ip", "ip_fragments", "signature_learned", "watched_full",
         "bytes_delivered", "bulk_bytes_skipped", "bulk_packets_skipped", "acks_suppressed",
-        "flows_tracked", "track_lost_sync", "track_resync",
+        "flows_tracked", "track_lost_sync", "track_resync", "super_packets", "extra_records",
+        "cut_packets", "cut_bytes", "fragments_delivered", "fragment_budget_drops",
     };
     return id >= 0 && id < RPCMON_CNT_MAX ? names[id] : "unknown";
 }
