@@ -90,7 +90,6 @@ int main(int argc, char** argv) {
     LoaderOptions xo;
     BpfLoader xdp_loader(xo);  // XDP as deployed
     LoaderOptions so;
-    so.socket_all_directions = true;
     so.test_run_skb_layout = true;
     BpfLoader sock_loader(so);
     empty_bpf* empty = empty_bpf__open_and_load();
@@ -116,8 +115,8 @@ int main(int argc, char** argv) {
     ring_buffer__free(g_rb);
     g_rb = ring_buffer__new(sock_loader.ringbufFd(), drain, nullptr, nullptr);
     double se = measure(bpf_program__fd(empty->progs.empty_socket), non_rpc, total, batch);
-    double sn = measure(sock_loader.socketProgFd(), non_rpc, total, batch);
-    double sr = measure(sock_loader.socketProgFd(), rpc, total, batch);
+    double sn = measure(sock_loader.socketAllProgFd(), non_rpc, total, batch);
+    double sr = measure(sock_loader.socketAllProgFd(), rpc, total, batch);
     ring_buffer__free(g_rb);
     KernelCounters kx = xdp_loader.readCounters(0), ks = sock_loader.readCounters(1);
 

@@ -3,6 +3,8 @@
  * rpcmon kernel side: an XDP program (ingress) and a socket filter on an AF_PACKET socket
  * (egress) run the shared classifier (include/rpcmon/classify.h) and send each classified
  * packet's headers plus a bounded payload prefix to user space through one ring buffer.
+ * A packet whose needed payload does not fit one record (GSO/GRO super-packets, jumbo frames)
+ * becomes several records; IP fragments go whole to user space for reassembly.
  * Monitor only: XDP always returns XDP_PASS; the socket filter returns 0, which only means
  * "queue nothing to this socket" - the packet itself goes on untouched.
  */
@@ -16,8 +18,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load (frozen .rodata: the verifier treats them as constants). */
 const volatile __u32 cfg_snaplen = RPCMON_DEFAULT_SNAPLEN;
-/* 1 when no XDP program is attached: the socket filter then reports both directions. */
-const volatile __u8 cfg_socket_all_directions = 0;
 /* 1 only under BPF_PROG_TEST_RUN, whose socket-filter skbs start at the network header, so
  * skb->len lacks the L2 header that a real AF_PACKET skb includes. */
 const volatile __u8 cfg_skb_len_excludes_l2 = 0;
@@ -195,12 +195,31 @@ static long rpcmon_walk_skb(__u32 i, void *ctx)
 	return rpcmon_track_step(&p, w);
 }
 
+struct rpcmon_scratch;
+
+/* A packet delivered as several records (super-packet, jumbo frame, several needed ranges):
+ * numbers of the bpf_loop that emits one record per step. They live in scratch (map memory,
+ * where the verifier tracks no exact values, so the loop is verified once instead of once per
+ * possible byte count); pointers stay in the stack context (map memory would lose their type). */
+struct rpcmon_emit {
+	__u32 payload_off; /* frame offset of record-relative payload offset 0 */
+	__u32 records;     /* records submitted */
+	__u32 delivered;   /* record-relative end of the last record submitted */
+	__u8 failed;       /* the ring was full */
+	__u8 cut;          /* the snap length cut needed bytes */
+	__u8 pad[2];
+	struct rpcmon_split sp;
+};
+
 struct rpcmon_scratch {
 	__u8 head[RPCMON_SKB_HEAD];
 	/* Flow tracking's working set: the program stack (512 bytes) has no room left for it. */
 	struct rpcmon_track_key track_key;
 	struct rpcmon_flow_track fresh;
 	struct rpcmon_track_io io;
+	struct rpcmon_emit emit;
+	/* Fragment budget lookup key: the source address. */
+	__u8 frag_src[16];
 	/* Built here, copied into the ring reservation (last: its payload[] has no size). */
 	struct rpcmon_packet_record rec;
 };
@@ -211,6 +230,112 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rpcmon_scratch);
 } scratch SEC(".maps");
+
+/* Fragment bytes delivered per source address in the current second (see wire.h). */
+struct rpcmon_frag_budget {
+	__u64 window_start_ns;
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RPCMON_FRAGMENT_BUDGET_ENTRIES);
+	__type(key, __u8[16]);
+	__type(value, struct rpcmon_frag_budget);
+} frag_budget SEC(".maps");
+
+/*
+ * An IP fragment: no stream can use it before the datagram is whole, so the frame goes to user
+ * space (which reassembles as the host does and classifies the datagram). Fragments are rare
+ * in normal traffic, and an attacker's favourite: all are delivered, within a per-source
+ * budget so a flood from one source cannot starve the ring for everyone else.
+ */
+static __always_inline void rpcmon_fragment(struct rpcmon_pkt *pkt, struct rpcmon_scratch *s,
+					    struct rpcmon_counters *cnt, __u32 len, int len_excludes_l2,
+					    __u8 hook, __u32 ifindex)
+{
+	struct rpcmon_frame_record *r;
+	struct rpcmon_frag_budget *b, fresh = {};
+	__u8 tmp[4];
+	const __u8 *h;
+	__u32 l3 = 14, n;
+	__u16 proto;
+	__u64 now;
+	long err;
+
+	cnt->c[RPCMON_CNT_IP_FRAGMENTS]++;
+	h = rpcmon_pkt_ptr(pkt, 12, 2, tmp);
+	if (!h)
+		return;
+	proto = rpcmon_be16(h);
+	if (proto == RPCMON_ETH_P_8021Q || proto == RPCMON_ETH_P_8021AD) {
+		h = rpcmon_pkt_ptr(pkt, 16, 2, tmp);
+		if (!h)
+			return;
+		proto = rpcmon_be16(h);
+		l3 = 18;
+	}
+	if (len_excludes_l2)
+		len += l3;
+	if (rpcmon_copy_addr(pkt, proto == RPCMON_ETH_P_IPV6 ? 6 : 4, l3, 0, s->frag_src))
+		return;
+	now = bpf_ktime_get_ns();
+	b = bpf_map_lookup_elem(&frag_budget, s->frag_src);
+	if (!b) {
+		fresh.window_start_ns = now;
+		bpf_map_update_elem(&frag_budget, s->frag_src, &fresh, BPF_ANY);
+		b = bpf_map_lookup_elem(&frag_budget, s->frag_src);
+		if (!b)
+			return;
+	}
+	if (now - b->window_start_ns > 1000000000ull) {
+		b->window_start_ns = now;
+		b->bytes = 0;
+	}
+	if (b->bytes + len > RPCMON_FRAGMENT_BUDGET_BYTES) {
+		cnt->c[RPCMON_CNT_FRAGMENT_BUDGET_DROPS]++;
+		return;
+	}
+	b->bytes += len;
+
+	n = len < RPCMON_MAX_FRAGMENT_CAPTURE ? len : RPCMON_MAX_FRAGMENT_CAPTURE;
+	if (n == 0)
+		return;
+	if (n <= 2048) {
+		n = ((n - 1) & 2047) + 1;
+		r = bpf_ringbuf_reserve(&events, sizeof(*r) + 2048, 0);
+	} else {
+		n = ((n - 1) & (RPCMON_MAX_FRAGMENT_CAPTURE - 1)) + 1;
+		r = bpf_ringbuf_reserve(&events, sizeof(*r) + RPCMON_MAX_FRAGMENT_CAPTURE, 0);
+	}
+	if (!r) {
+		cnt->c[RPCMON_CNT_RINGBUF_DROPS]++;
+		return;
+	}
+	if (pkt->skb) {
+		err = bpf_skb_load_bytes_relative(pkt->skb, 0, r->frame, n, BPF_HDR_START_MAC);
+		if (err)
+			err = bpf_skb_load_bytes(pkt->skb, 0, r->frame, n);
+	} else {
+		err = bpf_xdp_load_bytes(pkt->xdp, 0, r->frame, n);
+	}
+	if (err) {
+		bpf_ringbuf_discard(r, 0);
+		return;
+	}
+	r->hdr.type = RPCMON_REC_IP_FRAGMENT;
+	r->hdr.flags = n < len ? RPCMON_RECF_TRUNCATED : 0;
+	r->hdr.size = sizeof(*r) + n;
+	r->hdr.timestamp_ns = now;
+	r->ifindex = ifindex;
+	r->hook = hook;
+	r->pad[0] = r->pad[1] = r->pad[2] = 0;
+	r->frame_len = len;
+	r->captured_len = n;
+	bpf_ringbuf_submit(r, 0);
+	cnt->c[RPCMON_CNT_FRAGMENTS_DELIVERED]++;
+	cnt->c[RPCMON_CNT_BYTES_DELIVERED] += sizeof(*r) + n;
+}
 
 /* Copies n payload bytes (n in [1, size], size a power of two known at the call site) into the
  * reserved record; returns the bytes copied (0 if the packet could not be read). */
@@ -232,6 +357,104 @@ struct {
 		__err ? 0 : __n;                                                                  \
 	})
 
+/* Reserves a record for caplen payload bytes in place (no second copy), in one of three size
+ * classes (payload <= 256, <= 2048, <= 4096): the verifier needs a constant size, and one class
+ * for all would waste ring space on small packets. Copies the payload; *r is NULL when the
+ * ring is full. The record's own hdr.size says how much of the reservation is used. */
+#define RPCMON_RESERVE_COPY(pkt, r, off, caplen)                                                  \
+	do {                                                                                      \
+		if ((caplen) <= 256) {                                                            \
+			r = bpf_ringbuf_reserve(&events, sizeof(*r) + 256, 0);                    \
+			if (r)                                                                    \
+				caplen = caplen ? RPCMON_COPY_PAYLOAD(pkt, r, off, caplen, 256) : 0; \
+		} else if ((caplen) <= 2048) {                                                    \
+			r = bpf_ringbuf_reserve(&events, sizeof(*r) + 2048, 0);                   \
+			if (r)                                                                    \
+				caplen = RPCMON_COPY_PAYLOAD(pkt, r, off, caplen, 2048);          \
+		} else {                                                                          \
+			r = bpf_ringbuf_reserve(&events, sizeof(*r) + RPCMON_RECORD_MAX_PAYLOAD, 0); \
+			if (r)                                                                    \
+				caplen = RPCMON_COPY_PAYLOAD(pkt, r, off, caplen,                 \
+							     RPCMON_RECORD_MAX_PAYLOAD);          \
+		}                                                                                 \
+	} while (0)
+
+/* bpf_loop's context (on the stack, as bpf_loop requires). */
+struct rpcmon_emit_ctx {
+	void *prog_ctx;
+	struct rpcmon_scratch *s; /* s->rec is the template, s->io the ranges, s->emit the state */
+	struct rpcmon_counters *cnt;
+};
+
+static __always_inline long rpcmon_emit_step(struct rpcmon_pkt *pkt, struct rpcmon_emit_ctx *c)
+{
+	struct rpcmon_scratch *s = c->s;
+	struct rpcmon_packet_record *tmpl, *r;
+	struct rpcmon_emit *e;
+	struct rpcmon_piece pc;
+	__u32 caplen;
+
+	if (!s || !c->cnt)
+		return 1;
+	tmpl = &s->rec;
+	e = &s->emit;
+	if (!rpcmon_split_next(&s->io, &e->sp, &pc))
+		return 1;
+	caplen = pc.len;
+	RPCMON_RESERVE_COPY(pkt, r, e->payload_off + pc.off, caplen);
+	if (!r) {
+		e->failed = 1;
+		c->cnt->c[RPCMON_CNT_RINGBUF_DROPS]++;
+		return 1;
+	}
+	__builtin_memcpy(r, tmpl, sizeof(*tmpl));
+	r->tcp_seq = tmpl->tcp_seq + pc.off;
+	r->payload_len = pc.wire_len;
+	r->captured_len = caplen;
+	r->hdr.size = sizeof(*r) + caplen;
+	if (e->records) {
+		/* Only the first record reports loss before the packet; SYN belongs to the first,
+		 * FIN/RST to the last. */
+		r->skipped_before = pc.skipped_before;
+		r->hdr.flags &= ~RPCMON_RECF_LOSS_BEFORE;
+		r->tcp_flags &= ~RPCMON_TCP_SYN;
+	} else {
+		r->skipped_before = tmpl->skipped_before + pc.skipped_before;
+	}
+	if (!pc.last) {
+		r->hdr.flags |= RPCMON_RECF_MORE;
+		r->tcp_flags &= ~(RPCMON_TCP_FIN | RPCMON_TCP_RST);
+	}
+	if (pc.cut || caplen < pc.len) {
+		r->hdr.flags |= RPCMON_RECF_TRUNCATED;
+		e->cut = 1;
+		c->cnt->c[RPCMON_CNT_CUT_BYTES] += pc.wire_len - caplen;
+	}
+	bpf_ringbuf_submit(r, 0);
+	c->cnt->c[RPCMON_CNT_BYTES_DELIVERED] += sizeof(*r) + caplen;
+	e->records++;
+	e->delivered = pc.off + pc.wire_len;
+	return pc.last;
+}
+
+static long rpcmon_emit_xdp(__u32 i, void *ctx)
+{
+	struct rpcmon_emit_ctx *c = ctx;
+	struct rpcmon_pkt p = { .xdp = c->prog_ctx, .skb = 0 };
+
+	return rpcmon_emit_step(&p, c);
+}
+
+static long rpcmon_emit_skb(__u32 i, void *ctx)
+{
+	struct rpcmon_emit_ctx *c = ctx;
+	struct rpcmon_pkt p = { .skb = c->prog_ctx };
+
+	if (!p.skb)
+		return 1;
+	return rpcmon_emit_step(&p, c);
+}
+
 static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int len_excludes_l2,
 					  __u8 hook, __u32 ifindex, __u32 slot)
 {
@@ -239,7 +462,8 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	struct rpcmon_packet_record *rec, *r;
 	struct rpcmon_scratch *s;
 	struct rpcmon_flow_track *t = 0;
-	__u32 payload_off = 0, caplen;
+	struct rpcmon_track_io *io;
+	__u32 payload_off = 0, caplen, budget;
 	int verdict, tracked = 0;
 
 	if (!cnt)
@@ -253,6 +477,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	if (!s)
 		return;
 	rec = &s->rec;
+	io = &s->io;
 	if (pkt->skb) {
 		/* Same value for n in [1, HEAD]; the mask lets the verifier see the range. */
 		__u32 n = len < RPCMON_SKB_HEAD ? len : RPCMON_SKB_HEAD;
@@ -269,7 +494,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		else if (verdict == RPCMON_V_NON_IP)
 			cnt->c[RPCMON_CNT_NON_IP]++;
 		else if (verdict == RPCMON_V_FRAGMENT)
-			cnt->c[RPCMON_CNT_IP_FRAGMENTS]++;
+			rpcmon_fragment(pkt, s, cnt, len, len_excludes_l2, hook, ifindex);
 		return;
 	}
 	cnt->c[RPCMON_CNT_PACKETS_CLASSIFIED]++;
@@ -277,9 +502,10 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 
 	rec->hdr.flags = 0;
 	rec->skipped_before = 0;
+	io->nr = 1;
+	io->r_lo[0] = 0;
+	io->r_hi[0] = rec->payload_len;
 	if (cfg_bulk_skip && rec->flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec->app)) {
-		struct rpcmon_track_io *io = &s->io;
-
 		rpcmon_track_io_init(io, rec, payload_off, cfg_bulk_threshold, cfg_bulk_prefix, cfg_bulk_max_message);
 		__builtin_memcpy(&s->track_key.flow, &rec->flow, sizeof(rec->flow));
 		s->track_key.ifindex = ifindex;
@@ -304,39 +530,60 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	rec->ifindex = ifindex;
 	rec->hook = hook;
 	rec->pad[0] = rec->pad[1] = rec->pad[2] = 0;
-	caplen = rec->payload_len;
-	if (caplen > cfg_snaplen) {
-		caplen = cfg_snaplen;
-		rec->hdr.flags |= RPCMON_RECF_TRUNCATED;
+	/* Framed flows deliver every needed byte; the snap length caps the rest. */
+	budget = (rec->hdr.flags & RPCMON_RECF_TRACKED) ? RPCMON_MAX_SNAPLEN : cfg_snaplen;
+
+	if (io->nr == 1 && io->r_hi[0] <= RPCMON_RECORD_MAX_PAYLOAD && io->r_hi[0] <= budget) {
+		/* Fast path: one record (every MTU-sized packet). */
+		caplen = io->r_hi[0];
+		rec->payload_len = caplen;
+		RPCMON_RESERVE_COPY(pkt, r, payload_off, caplen);
+		if (!r)
+			goto drop;
+		if (caplen < io->r_hi[0]) {
+			rec->hdr.flags |= RPCMON_RECF_TRUNCATED;
+			cnt->c[RPCMON_CNT_CUT_PACKETS]++;
+			cnt->c[RPCMON_CNT_CUT_BYTES] += io->r_hi[0] - caplen;
+		}
+		rec->captured_len = caplen;
+		rec->hdr.size = sizeof(*rec) + caplen;
+		__builtin_memcpy(r, rec, sizeof(*rec));
+		bpf_ringbuf_submit(r, 0);
+		cnt->c[RPCMON_CNT_BYTES_DELIVERED] += rec->hdr.size;
+		if (tracked) {
+			t->delivered_end = rec->tcp_seq + rec->payload_len;
+			t->loss = 0;
+		}
+		return;
 	}
 
-	/* Reserve in place (no second copy) in one of three size classes (payload <= 256, <= 2048, <= 4096): the verifier needs a
-	 * constant size, and one class for all would waste ring space on small packets. The
-	 * record's own hdr.size says how much of the reservation is used. */
-	if (caplen <= 256) {
-		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + 256, 0);
-		if (!r)
-			goto drop;
-		caplen = caplen ? RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 256) : 0;
-	} else if (caplen <= 2048) {
-		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + 2048, 0);
-		if (!r)
-			goto drop;
-		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, 2048);
-	} else {
-		r = bpf_ringbuf_reserve(&events, sizeof(*rec) + RPCMON_MAX_SNAPLEN, 0);
-		if (!r)
-			goto drop;
-		caplen = RPCMON_COPY_PAYLOAD(pkt, r, payload_off, caplen, RPCMON_MAX_SNAPLEN);
-	}
-	rec->captured_len = caplen;
-	rec->hdr.size = sizeof(*rec) + caplen;
-	__builtin_memcpy(r, rec, sizeof(*rec));
-	bpf_ringbuf_submit(r, 0);
-	cnt->c[RPCMON_CNT_BYTES_DELIVERED] += rec->hdr.size;
-	if (tracked) {
-		t->delivered_end = rec->tcp_seq + rec->payload_len;
-		t->loss = 0;
+	/* Several records. */
+	{
+		struct rpcmon_emit *e = &s->emit;
+		struct rpcmon_emit_ctx c = { rpcmon_pkt_prog_ctx(pkt), s, cnt };
+
+		e->payload_off = payload_off;
+		e->records = 0;
+		e->delivered = 0;
+		e->failed = 0;
+		e->cut = 0;
+		rpcmon_split_init(&e->sp, budget);
+		if (pkt->skb)
+			bpf_loop(RPCMON_MAX_RECORDS_PER_PACKET, rpcmon_emit_skb, &c, 0);
+		else
+			bpf_loop(RPCMON_MAX_RECORDS_PER_PACKET, rpcmon_emit_xdp, &c, 0);
+		if (e->records > 1) {
+			cnt->c[RPCMON_CNT_SUPER_PACKETS]++;
+			cnt->c[RPCMON_CNT_EXTRA_RECORDS] += e->records - 1;
+		}
+		if (e->cut)
+			cnt->c[RPCMON_CNT_CUT_PACKETS]++;
+		if (tracked) {
+			/* Up to what was submitted; a full ring makes the next record report the rest
+			 * as lost. */
+			t->delivered_end = rec->tcp_seq + e->delivered;
+			t->loss = e->failed || e->sp.ri < io->nr;
+		}
 	}
 	return;
 drop:
@@ -346,7 +593,9 @@ drop:
 		t->loss = 1;
 }
 
-SEC("xdp")
+/* xdp.frags: multi-buffer frames (jumbo MTU, LRO / hardware GRO) are accepted; headers are read
+ * from the linear part, payload through bpf_xdp_load_bytes, which follows the fragments. */
+SEC("xdp.frags")
 int rpcmon_xdp(struct xdp_md *ctx)
 {
 	struct rpcmon_pkt pkt = {
@@ -356,18 +605,29 @@ int rpcmon_xdp(struct xdp_md *ctx)
 		.skb = 0,
 	};
 
-	rpcmon_handle(&pkt, (__u32)(pkt.data_end - pkt.data), 0, RPCMON_HOOK_XDP, ctx->ingress_ifindex, 0);
+	rpcmon_handle(&pkt, (__u32)bpf_xdp_get_buff_len(ctx), 0, RPCMON_HOOK_XDP, ctx->ingress_ifindex, 0);
 	return XDP_PASS;
 }
 
+/* Egress only: ingress is XDP's. */
 SEC("socket")
 int rpcmon_socket(struct __sk_buff *skb)
 {
 	struct rpcmon_pkt pkt = { .skb = skb };
 
-	/* Ingress belongs to XDP: report it here only when XDP is not attached. */
-	if (skb->pkt_type != PACKET_OUTGOING && !cfg_socket_all_directions)
+	if (skb->pkt_type != PACKET_OUTGOING)
 		return 0;
+	rpcmon_handle(&pkt, skb->len, cfg_skb_len_excludes_l2, RPCMON_HOOK_SOCKET, skb->ifindex, 1);
+	return 0;
+}
+
+/* Both directions: on an interface where no XDP program could be attached (--xdp-mode off, or
+ * auto when neither native nor generic XDP attaches). Chosen per interface at attach time. */
+SEC("socket")
+int rpcmon_socket_all(struct __sk_buff *skb)
+{
+	struct rpcmon_pkt pkt = { .skb = skb };
+
 	rpcmon_handle(&pkt, skb->len, cfg_skb_len_excludes_l2,
 		      skb->pkt_type == PACKET_OUTGOING ? RPCMON_HOOK_SOCKET : RPCMON_HOOK_SOCKET_INGRESS,
 		      skb->ifindex, 1);

@@ -56,28 +56,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         if (!ok) continue;
         FUZZ_CHECK(out.size() >= sizeof(rpcmon_packet_record));
-        rpcmon_packet_record rec;
-        std::memcpy(&rec, out.data(), sizeof rec);
-        FUZZ_CHECK(rec.hdr.type == RPCMON_REC_PACKET);
-        FUZZ_CHECK(rec.hdr.size == out.size());
-        FUZZ_CHECK(rec.captured_len == out.size() - sizeof rec);
-        FUZZ_CHECK(rec.captured_len <= snaplen || snaplen > RPCMON_OFFLINE_MAX_SNAPLEN);
-        FUZZ_CHECK(rec.captured_len <= rec.payload_len);
-        FUZZ_CHECK(rec.skipped_before < (1u << 30));
-        FUZZ_CHECK(rec.skipped_before == 0 || rec.flow.l4proto == 6);
-        FUZZ_CHECK(rec.captured_len <= op.bytes.size());
-        FUZZ_CHECK(rec.app != RPCMON_APP_NONE);
-        FUZZ_CHECK(rec.match != RPCMON_MATCH_NONE);
-        FUZZ_CHECK(rec.flow.l4proto == 6 || rec.flow.l4proto == 17);
-        // The payload prefix is a copy of the frame's last bytes before any Ethernet padding:
-        // it must occur in the frame (checked on small frames: the scan is quadratic).
-        if (rec.captured_len > 0 && op.bytes.size() <= 2048) {
-            const uint8_t* p = out.data() + sizeof rec;
-            bool found = false;
-            for (size_t off = 0; !found && off + rec.captured_len <= op.bytes.size(); off++)
-                found = std::memcmp(op.bytes.data() + off, p, rec.captured_len) == 0;
-            FUZZ_CHECK(found);
-        }
+        size_t records = 0, total = 0;
+        OfflineClassifier::forEachRecord(out, [&](std::span<const uint8_t> r) {
+            records++;
+            total += r.size();
+            rpcmon_packet_record rec;
+            FUZZ_CHECK(r.size() >= sizeof rec);
+            std::memcpy(&rec, r.data(), sizeof rec);
+            FUZZ_CHECK(rec.hdr.type == RPCMON_REC_PACKET);
+            FUZZ_CHECK(rec.hdr.size == r.size());
+            FUZZ_CHECK(rec.captured_len == r.size() - sizeof rec);
+            FUZZ_CHECK(rec.captured_len <= RPCMON_RECORD_MAX_PAYLOAD);
+            FUZZ_CHECK(rec.captured_len <= rec.payload_len);
+            FUZZ_CHECK(rec.skipped_before < (1u << 30));
+            FUZZ_CHECK(rec.skipped_before == 0 || rec.flow.l4proto == 6);
+            FUZZ_CHECK(rec.captured_len <= op.bytes.size());
+            FUZZ_CHECK(rec.app != RPCMON_APP_NONE);
+            FUZZ_CHECK(rec.match != RPCMON_MATCH_NONE);
+            FUZZ_CHECK(rec.flow.l4proto == 6 || rec.flow.l4proto == 17);
+            // The payload is a copy of frame bytes before any Ethernet padding: it must occur
+            // in the frame (checked on small frames: the scan is quadratic).
+            if (rec.captured_len > 0 && op.bytes.size() <= 2048) {
+                const uint8_t* p = r.data() + sizeof rec;
+                bool found = false;
+                for (size_t off = 0; !found && off + rec.captured_len <= op.bytes.size(); off++)
+                    found = std::memcmp(op.bytes.data() + off, p, rec.captured_len) == 0;
+                FUZZ_CHECK(found);
+            }
+        });
+        // Every byte of `out` belongs to a record; a packet becomes a bounded number of them.
+        FUZZ_CHECK(total == out.size());
+        FUZZ_CHECK(records >= 1 && records <= RPCMON_MAX_RECORDS_PER_PACKET);
+        // Unframed payload stays within the snap length across all records of the packet.
+        (void)snaplen;
     }
     const auto& k = c.counters();
     FUZZ_CHECK(k[RPCMON_CNT_PACKETS_CLASSIFIED] <= k[RPCMON_CNT_PACKETS_SEEN]);

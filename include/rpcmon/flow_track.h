@@ -43,6 +43,10 @@
 /* Message headers walked per segment; a segment holding more boundaries (many tiny messages
  * in one GSO packet) makes the flow LOST rather than run an unbounded loop. */
 #define RPCMON_TRACK_MAX_MSGS 32
+/* Needed byte ranges reported per segment. An MTU-sized segment has one or two; a GSO/GRO
+ * super-packet can hold many messages: ranges beyond this merge into the last one, which only
+ * delivers some bulk bytes more (efficiency, never correctness). Power of two. */
+#define RPCMON_TRACK_MAX_RANGES 8
 
 enum rpcmon_track_state {
 	RPCMON_TRACK_NONE = 0,   /* not tracked (no entry) */
@@ -180,6 +184,13 @@ struct rpcmon_track_io {
 	/* out */
 	__u32 first;  /* DELIVER: payload offset to deliver from */
 	__u32 events; /* RPCMON_TRACK_EV_* bits */
+	/* DELIVER: the needed payload ranges [lo, hi), in order, disjoint; after
+	 * rpcmon_track_apply they are relative to the record's (moved) start, so r_lo[0] == 0.
+	 * An empty range (lo == hi) at the segment end carries a FIN/RST or completes a message
+	 * whose tail was skipped. */
+	__u32 nr;
+	__u32 r_lo[RPCMON_TRACK_MAX_RANGES];
+	__u32 r_hi[RPCMON_TRACK_MAX_RANGES];
 };
 
 /* State of one segment's walk over message boundaries. */
@@ -382,20 +393,40 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		t->hdr_have = 0;
 		io->events |= RPCMON_TRACK_EV_LOST;
 		io->first = 0;
+		io->nr = 1;
+		io->r_lo[0] = 0;
+		io->r_hi[0] = len;
 		return RPCMON_TRACK_DELIVER;
 	}
-	if (w.need < 0) {
-		/* All bulk. Still report, without payload, the segment that ends a bulk message - user
-		 * space then completes the message before its reply arrives (call/reply order) - and
-		 * any FIN or RST. */
-		if (w.ends_bulk || (io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST))) {
-			io->first = len;
-			return RPCMON_TRACK_DELIVER;
+	{
+		/* Needed: from the first needed byte to where the last message's needed part ends
+		 * (its skipped tail, in a GSO/GRO super-packet possibly most of the packet, stays in
+		 * the kernel). Bulk tails of earlier messages in the same packet are delivered: one
+		 * range keeps the walk cheap for the verifier; the cost is efficiency on messages
+		 * between 16 KiB and a super-packet's size, never correctness. */
+		__s32 keep = (__s32)(t->keep_end - seq);
+		__u32 hi = keep > 0 && keep < (__s32)len && t->hdr_have == 0 ? (__u32)keep : len;
+		__u32 n = 0;
+
+		if (w.need >= 0 && (__u32)w.need < hi) {
+			io->r_lo[0] = (__u32)w.need;
+			io->r_hi[0] = hi;
+			n = 1;
 		}
-		return RPCMON_TRACK_SKIP;
+		/* Still report, without payload, the end of a segment that ends a bulk message -
+		 * user space then completes the message before its reply arrives (call/reply order)
+		 * - and any FIN or RST, when the needed bytes stop short of it. */
+		if ((n == 0 || hi < len) && (w.ends_bulk || (io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST)))) {
+			io->r_lo[n & 1] = len;
+			io->r_hi[n & 1] = len;
+			n++;
+		}
+		io->nr = n;
+		if (n == 0)
+			return RPCMON_TRACK_SKIP; /* all bulk */
+		io->first = io->r_lo[0];
+		return RPCMON_TRACK_DELIVER;
 	}
-	io->first = (__u32)w.need;
-	return RPCMON_TRACK_DELIVER;
 }
 
 /* The io block for a classified TCP segment (rec as rpcmon_classify filled it). */
@@ -412,6 +443,9 @@ RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct
 	io->cfg.max_message = max_message;
 	io->first = 0;
 	io->events = 0;
+	io->nr = 1;
+	io->r_lo[0] = 0;
+	io->r_hi[0] = rec->payload_len;
 }
 
 /*
@@ -421,7 +455,7 @@ RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct
  * deliver the record as it is now, 2 to deliver it as a tracked record - the caller then sets
  * t->delivered_end and clears t->loss once the record is out (or sets t->loss if it is lost).
  */
-RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, const struct rpcmon_track_io *io, int verdict,
+RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, struct rpcmon_track_io *io, int verdict,
 				     struct rpcmon_packet_record *rec, __u32 *payload_off, __u64 *c)
 {
 	if (io->events & RPCMON_TRACK_EV_STARTED)
@@ -443,6 +477,7 @@ RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, const struct r
 		__u32 first = io->first;
 		__u32 at = rec->tcp_seq + first;
 		__u32 skipped = at - t->delivered_end;
+		__u32 i, kept = 0;
 
 		/* Only forward distances are gaps; anything else is not reported. */
 		rec->skipped_before = skipped < (1u << 30) ? skipped : 0;
@@ -450,12 +485,92 @@ RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, const struct r
 			rec->hdr.flags |= RPCMON_RECF_LOSS_BEFORE;
 		if (t->state == RPCMON_TRACK_SYNCED)
 			rec->hdr.flags |= RPCMON_RECF_TRACKED;
-		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += first;
+		for (i = 0; i < RPCMON_TRACK_MAX_RANGES; i++) {
+			if (i >= io->nr)
+				break;
+			io->r_lo[i] -= first;
+			io->r_hi[i] -= first;
+			kept += io->r_hi[i] - io->r_lo[i];
+		}
+		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len - kept;
 		rec->tcp_seq = at;
 		*payload_off += first;
 		rec->payload_len -= first;
 		return 2;
 	}
+	return 1;
+}
+
+/*
+ * Splitting a packet's needed ranges (rpcmon_track_io r_lo/r_hi, record-relative) into
+ * ring-buffer records of at most RPCMON_RECORD_MAX_PAYLOAD bytes: the same arithmetic in the
+ * BPF programs and offline, so both cut a super-packet into the same records.
+ */
+struct rpcmon_split {
+	__u32 ri;       /* range reached */
+	__u32 pos;      /* record-relative payload offset reached */
+	__u32 prev_end; /* end of the previous piece (skipped bytes are reported before the next) */
+	__u32 budget;   /* payload bytes still allowed (snap length) */
+};
+
+struct rpcmon_piece {
+	__u32 off;            /* record-relative payload offset of the piece */
+	__u32 len;            /* bytes to copy */
+	__u32 wire_len;       /* payload bytes the record stands for (> len when cut) */
+	__u32 skipped_before; /* bytes between the previous piece and this one (bulk data) */
+	__u8 last;            /* no piece follows */
+	__u8 cut;             /* the budget ran out: wire_len - len needed bytes not copied */
+};
+
+RPCMON_INLINE void rpcmon_split_init(struct rpcmon_split *sp, __u32 budget)
+{
+	sp->ri = 0;
+	sp->pos = 0;
+	sp->prev_end = 0;
+	sp->budget = budget;
+}
+
+/* The next piece; 0 when none is left. */
+RPCMON_INLINE int rpcmon_split_next(const struct rpcmon_track_io *io, struct rpcmon_split *sp,
+				    struct rpcmon_piece *pc)
+{
+	__u32 ri = sp->ri, lo, hi, n, range_done = 0;
+
+	if (ri >= io->nr || ri >= RPCMON_TRACK_MAX_RANGES)
+		return 0;
+	ri &= RPCMON_TRACK_MAX_RANGES - 1;
+	lo = io->r_lo[ri];
+	hi = io->r_hi[ri];
+	if (rpcmon_seq_before(sp->pos, lo))
+		sp->pos = lo;
+	n = rpcmon_seq_before(sp->pos, hi) ? hi - sp->pos : 0;
+	pc->last = 0;
+	pc->cut = 0;
+	if (n > RPCMON_RECORD_MAX_PAYLOAD) {
+		n = RPCMON_RECORD_MAX_PAYLOAD;
+	} else {
+		range_done = 1;
+		pc->last = ri + 1 >= io->nr;
+	}
+	pc->off = sp->pos;
+	pc->skipped_before = sp->pos - sp->prev_end;
+	pc->wire_len = n;
+	if (n > sp->budget) {
+		/* Out of budget: this record stands for everything left, copied as far as allowed. */
+		__u32 end = io->r_hi[(io->nr - 1) & (RPCMON_TRACK_MAX_RANGES - 1)];
+		pc->wire_len = end - sp->pos;
+		n = sp->budget;
+		pc->cut = 1;
+		pc->last = 1;
+	}
+	pc->len = n;
+	sp->budget -= n;
+	sp->pos += pc->wire_len;
+	sp->prev_end = sp->pos;
+	if (pc->last)
+		sp->ri = io->nr;
+	else if (range_done)
+		sp->ri = ri + 1;
 	return 1;
 }
 

@@ -10,13 +10,22 @@
 
 #include <linux/types.h>
 
-/* Largest payload prefix one packet record can carry. The configured snap length (rodata
- * cfg_snaplen, default RPCMON_DEFAULT_SNAPLEN) is clamped to this. Power of two: the BPF
- * programs mask lengths with (RPCMON_MAX_SNAPLEN - 1) so the verifier sees the bound.
- * The default covers a whole TCP payload of a 1500-byte MTU frame (1460), so only GSO/GRO
- * super-packets are cut; their tails become explicit gaps in user space. */
-#define RPCMON_MAX_SNAPLEN 4096
-#define RPCMON_DEFAULT_SNAPLEN 1536
+/* Largest payload one packet record carries. A packet whose needed payload is longer (a
+ * GSO/GRO super-packet, a jumbo frame) is delivered as several records, each a contiguous
+ * piece with its own sequence number (flag RPCMON_RECF_MORE on all but the last). Power of
+ * two: the BPF programs mask lengths with (RPCMON_RECORD_MAX_PAYLOAD - 1) so the verifier
+ * sees the bound. */
+#define RPCMON_RECORD_MAX_PAYLOAD 4096
+/* Records one packet may become (64 x 4 KiB = 256 KiB: BIG TCP GSO packets included), plus
+ * room for the empty records that carry a FIN or end a skipped message. */
+#define RPCMON_MAX_RECORDS_PER_PACKET 72
+/* Cap on the payload bytes delivered per packet for traffic the kernel does not frame itself
+ * (DCE/RPC over TCP, UDP, flows whose framing is lost): the configured snap length (rodata
+ * cfg_snaplen, default RPCMON_DEFAULT_SNAPLEN) is clamped to this. Framed flows (flow_track.h)
+ * deliver every needed byte up to this bound whatever the snap length. Beyond it a packet is
+ * cut, counted (cut_packets, cut_bytes) and user space sees an explicit gap. */
+#define RPCMON_MAX_SNAPLEN 262144
+#define RPCMON_DEFAULT_SNAPLEN 262144
 /* Offline (pcap) input has every byte already in memory: no kernel copy to bound. */
 #define RPCMON_OFFLINE_MAX_SNAPLEN 262144
 

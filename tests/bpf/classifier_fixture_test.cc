@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ struct Fixture {
     // BPF_PROG_TEST_RUN cannot build an skb whose IPv4 header is cut (it pulls the header and
     // returns EINVAL), so the socket-filter runner skips such frames; XDP and offline run them.
     bool skb_cannot_build = false;
+    // An IP fragment: the kernel programs deliver the whole frame as an RPCMON_REC_IP_FRAGMENT
+    // record (user space reassembles); the offline classifier leaves it to the pcap reader's
+    // reassembly and returns nothing.
+    bool fragment = false;
 };
 
 std::vector<uint8_t> httpPayload() {
@@ -88,7 +93,10 @@ std::vector<Fixture> fixtures() {
         {"truncated IPv4 header", truncIp, std::nullopt, RPCMON_CNT_TRUNCATED_HEADERS, true},
         {"truncated TCP header", truncTcp, std::nullopt, RPCMON_CNT_TRUNCATED_HEADERS},
         {"non-first IPv4 fragment", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").ipv4Fragment(185).udp(1, 111).payloadSize(20).build(),
-         std::nullopt, RPCMON_CNT_IP_FRAGMENTS},
+         std::nullopt, RPCMON_CNT_IP_FRAGMENTS, false, true},
+        // MF set, offset 0: it has ports, but only part of the datagram - never a stream segment.
+        {"first IPv4 fragment", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").ipv4Fragment(0x2000).tcp(40000, 445).payloadSize(64).build(),
+         std::nullopt, RPCMON_CNT_IP_FRAGMENTS, false, true},
         {"Ethernet padding is not payload", padded,
          Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 1000, 2049, 4, 0, 0, 0}},
         {"watched endpoint hit (call)", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40000, kWatchedPort).payloadSize(10).build(),
@@ -147,7 +155,6 @@ public:
     BpfRunner(bool xdp) : xdp_(xdp) {
         LoaderOptions o;
         o.snaplen = kSnaplen;
-        o.socket_all_directions = true;
         o.test_run_skb_layout = true;
         o.bulk_skip = false;  // classification only; flow tracking: flow_track_test.cc
         loader_ = std::make_unique<BpfLoader>(o);
@@ -161,7 +168,7 @@ public:
         std::vector<uint8_t> out(frame.size() + 256);
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_out = out.data(),
                     .data_size_in = (__u32)frame.size(), .data_size_out = (__u32)out.size(), .repeat = 1);
-        int fd = xdp_ ? loader_->xdpProgFd() : loader_->socketProgFd();
+        int fd = xdp_ ? loader_->xdpProgFd() : loader_->socketAllProgFd();
         int err = bpf_prog_test_run_opts(fd, &opts);
         EXPECT_EQ(err, 0) << strerror(-err);
         if (xdp_) {
@@ -194,8 +201,10 @@ public:
     OfflineRunner() : cls_(kSnaplen) { cls_.addWatched(watchedKey(), watchedValue()); }
     std::vector<std::vector<uint8_t>> run(const std::vector<uint8_t>& frame) override {
         std::vector<uint8_t> out;
-        if (cls_.classify(frame, 1, out)) return {out};
-        return {};
+        std::vector<std::vector<uint8_t>> recs;
+        if (cls_.classify(frame, 1, out))
+            OfflineClassifier::forEachRecord(out, [&](std::span<const uint8_t> r) { recs.emplace_back(r.begin(), r.end()); });
+        return recs;
     }
     KernelCounters counters() override { return cls_.counters(); }
 
@@ -213,6 +222,21 @@ void runTable(Runner& r, uint8_t expected_hook) {
         EXPECT_EQ(after[RPCMON_CNT_PACKETS_SEEN], before[RPCMON_CNT_PACKETS_SEEN] + 1);
         if (f.counter >= 0) {
             EXPECT_GT(after[f.counter], before[f.counter]);
+        }
+        if (f.fragment && expected_hook != RPCMON_HOOK_PCAP) {
+            ASSERT_EQ(recs.size(), 1u);
+            rpcmon_frame_record fr;
+            ASSERT_GE(recs[0].size(), sizeof fr);
+            memcpy(&fr, recs[0].data(), sizeof fr);
+            EXPECT_EQ(fr.hdr.type, RPCMON_REC_IP_FRAGMENT);
+            EXPECT_EQ(fr.hook, expected_hook);
+            EXPECT_EQ(fr.frame_len, f.packet.size());
+            EXPECT_EQ(fr.captured_len, f.packet.size());
+            ASSERT_EQ(fr.hdr.size, sizeof fr + f.packet.size());
+            ASSERT_LE(fr.hdr.size, recs[0].size());
+            EXPECT_TRUE(std::equal(f.packet.begin(), f.packet.end(), recs[0].begin() + sizeof fr));
+            EXPECT_GT(r.counters()[RPCMON_CNT_FRAGMENTS_DELIVERED], before[RPCMON_CNT_FRAGMENTS_DELIVERED]);
+            continue;
         }
         if (!f.record) {
             EXPECT_TRUE(recs.empty());

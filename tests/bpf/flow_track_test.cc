@@ -23,7 +23,7 @@ using rpcmon::test::PacketBuilder;
 
 namespace {
 
-constexpr uint32_t kSnaplen = 1536;
+constexpr uint32_t kSnaplen = RPCMON_DEFAULT_SNAPLEN;
 constexpr size_t kMss = 1448;
 
 using Frame = std::vector<uint8_t>;
@@ -53,10 +53,9 @@ Rec toRec(const uint8_t* b, size_t size) {
 
 class BpfRunner : public Runner {
 public:
-    explicit BpfRunner(bool xdp) : xdp_(xdp) {
+    explicit BpfRunner(bool xdp, uint32_t snaplen = kSnaplen) : xdp_(xdp) {
         LoaderOptions o;
-        o.snaplen = kSnaplen;
-        o.socket_all_directions = true;
+        o.snaplen = snaplen;
         o.test_run_skb_layout = true;
         loader_ = std::make_unique<BpfLoader>(o);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &BpfRunner::onRecord, this, nullptr);
@@ -65,7 +64,7 @@ public:
     std::vector<Rec> run(const Frame& frame) override {
         got_.clear();
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = (__u32)frame.size(), .repeat = 1);
-        int err = bpf_prog_test_run_opts(xdp_ ? loader_->xdpProgFd() : loader_->socketProgFd(), &opts);
+        int err = bpf_prog_test_run_opts(xdp_ ? loader_->xdpProgFd() : loader_->socketAllProgFd(), &opts);
         EXPECT_EQ(err, 0) << strerror(-err);
         ring_buffer__consume(rb_);
         return got_;
@@ -86,11 +85,13 @@ private:
 
 class OfflineRunner : public Runner {
 public:
-    OfflineRunner() : cls_(kSnaplen, true) {}
+    explicit OfflineRunner(uint32_t snaplen = kSnaplen) : cls_(snaplen, true) {}
     std::vector<Rec> run(const Frame& frame) override {
         std::vector<uint8_t> out;
         if (!cls_.classify(frame, 1, out)) return {};
-        return {toRec(out.data(), out.size())};
+        std::vector<Rec> recs;
+        OfflineClassifier::forEachRecord(out, [&](std::span<const uint8_t> r) { recs.push_back(toRec(r.data(), r.size())); });
+        return recs;
     }
     KernelCounters counters() override { return cls_.counters(); }
     const char* name() const override { return "offline"; }
@@ -186,15 +187,16 @@ TEST(FlowTrack, OncBulkRecordOnlyPrefixDelivered) {
         for (auto& fr : segments(f, stream))
             for (auto& rec : r->run(fr)) got.push_back(rec);
         ASSERT_GE(got.size(), 2u);
-        // First segment whole (the header and the start of the data).
+        // First segment up to the end of the bulk prefix (the header and the start of the
+        // data); the rest of that segment is bulk data and stays in the kernel.
         EXPECT_EQ(got[0].hdr.tcp_seq, 1000u);
-        EXPECT_EQ(got[0].hdr.payload_len, kMss);
+        EXPECT_EQ(got[0].hdr.payload_len, RPCMON_BULK_PREFIX);
         EXPECT_EQ(got[0].hdr.skipped_before, 0u);
         EXPECT_TRUE(got[0].hdr.hdr.flags & RPCMON_RECF_TRACKED);
         // Last record: starts at the small call, reports the skipped tail of the big one.
         const Rec& last = got.back();
         EXPECT_EQ(last.hdr.tcp_seq, second_at);
-        EXPECT_EQ(last.hdr.skipped_before, second_at - (1000u + static_cast<uint32_t>(kMss)));
+        EXPECT_EQ(last.hdr.skipped_before, second_at - (1000u + RPCMON_BULK_PREFIX));
         EXPECT_FALSE(last.hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
         ASSERT_GE(last.payload.size(), 8u);
         EXPECT_EQ(last.payload[0], 0x80);
@@ -221,7 +223,7 @@ TEST(FlowTrack, SegmentEndingABulkMessageIsReportedEmpty) {
         ASSERT_EQ(got.size(), 2u);
         EXPECT_EQ(got[1].hdr.payload_len, 0u);
         EXPECT_EQ(got[1].hdr.tcp_seq, f.seq);
-        EXPECT_EQ(got[1].hdr.skipped_before, f.seq - (1000u + static_cast<uint32_t>(kMss)));
+        EXPECT_EQ(got[1].hdr.skipped_before, f.seq - (1000u + RPCMON_BULK_PREFIX));
     }
 }
 
@@ -312,7 +314,7 @@ TEST(FlowTrack, ReorderedBulkSegmentsKeepSync) {
         EXPECT_EQ(delta(*r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
         ASSERT_EQ(got.size(), 2u);
         EXPECT_EQ(got[1].hdr.tcp_seq, 1000u + 30 * kMss + 100);
-        EXPECT_EQ(got[1].hdr.skipped_before, 29 * kMss + 100);
+        EXPECT_EQ(got[1].hdr.skipped_before, 30 * kMss + 100 - RPCMON_BULK_PREFIX);
         EXPECT_FALSE(got[1].hdr.hdr.flags & RPCMON_RECF_LOSS_BEFORE);
     }
 }
@@ -434,6 +436,139 @@ TEST(FlowTrack, KernelMatchesOfflineOnLabBulkCaptures) {
             EXPECT_EQ(ck[id], co[id]) << counterName(id);
         EXPECT_GT(ck[RPCMON_CNT_BULK_PACKETS_SKIPPED], 100u);
         EXPECT_LT(records, frames.size() / 2);
+    }
+}
+
+
+// BPF_PROG_TEST_RUN builds socket-filter skbs of at most one page (the kernel refuses larger
+// data_in), so GSO-sized frames run through XDP (multi-buffer, xdp.frags) and offline; the
+// socket filter's GSO path is exercised live (tests/live, offloads on).
+bool runnerTakesFrame(const Runner& r, const Frame& f) {
+    return std::string(r.name()) != "socket" || f.size() <= 3500;
+}
+
+// Concatenates the payloads of records that claim contiguous sequence numbers.
+std::vector<uint8_t> joined(const std::vector<Rec>& recs) {
+    std::vector<uint8_t> v;
+    for (const auto& r : recs) v.insert(v.end(), r.payload.begin(), r.payload.end());
+    return v;
+}
+
+// A 60000-byte DCE/RPC response (TCP 135, not framed by the tracker) in one GSO/GRO
+// super-packet: delivered whole, as 4 KiB records with consecutive sequence numbers, MORE on
+// all but the last, FIN only on the last.
+TEST(SuperPacket, UnframedPayloadIsDeliveredWholeInPieces) {
+    std::vector<uint8_t> pdu(60000);
+    for (size_t i = 0; i < pdu.size(); i++) pdu[i] = static_cast<uint8_t>(i * 7 + 3);
+    pdu[0] = 5; pdu[1] = 0; pdu[2] = 2; pdu[3] = 3; pdu[4] = 0x10;
+    for (auto& r : runners()) {
+        Frame fr = PacketBuilder().ipv4("10.9.0.2", "10.9.0.1").tcp(135, 40000, 5000, 0x19).payload(pdu).build();
+        if (!runnerTakesFrame(*r, fr)) continue;
+        SCOPED_TRACE(r->name());
+        KernelCounters c0 = r->counters();
+        auto got = r->run(fr);
+        size_t want = (pdu.size() + RPCMON_RECORD_MAX_PAYLOAD - 1) / RPCMON_RECORD_MAX_PAYLOAD;
+        ASSERT_EQ(got.size(), want);
+        uint32_t seq = 5000;
+        for (size_t i = 0; i < got.size(); i++) {
+            const auto& h = got[i].hdr;
+            EXPECT_EQ(h.tcp_seq, seq);
+            EXPECT_EQ(h.payload_len, h.captured_len);
+            EXPECT_LE(h.captured_len, RPCMON_RECORD_MAX_PAYLOAD);
+            EXPECT_EQ(h.skipped_before, 0u);
+            bool last = i + 1 == got.size();
+            EXPECT_EQ(bool(h.hdr.flags & RPCMON_RECF_MORE), !last);
+            EXPECT_EQ(bool(h.tcp_flags & 0x01), last);  // FIN
+            EXPECT_FALSE(h.hdr.flags & RPCMON_RECF_TRUNCATED);
+            seq += h.payload_len;
+        }
+        EXPECT_EQ(joined(got), pdu);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_SUPER_PACKETS), 1u);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_EXTRA_RECORDS), want - 1);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_CUT_PACKETS), 0u);
+    }
+}
+
+// A super-packet holding a small ONC call and the start of a 100000-byte WRITE: the call and
+// the WRITE's header and prefix are delivered, the rest of the packet (file data) is not.
+TEST(SuperPacket, FramedBulkStartDeliversHeaderAndPrefixOnly) {
+    for (auto& r : runners()) {
+        Flow f{.sport = 2049};
+        r->run(syn(f));
+        auto stream = concat({oncRecord(7, 200), oncRecord(8, 100000)});
+        Frame fr = segment(f, f.seq, stream.data(), 60000);
+        if (!runnerTakesFrame(*r, fr)) continue;
+        SCOPED_TRACE(r->name());
+        KernelCounters c0 = r->counters();
+        auto got = r->run(fr);
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0].hdr.tcp_seq, f.seq);
+        EXPECT_EQ(got[0].hdr.payload_len, 200u + RPCMON_BULK_PREFIX);
+        EXPECT_EQ(got[0].payload, std::vector<uint8_t>(stream.begin(), stream.begin() + 200 + RPCMON_BULK_PREFIX));
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_BULK_BYTES_SKIPPED), 60000u - 200 - RPCMON_BULK_PREFIX);
+        // The next super-packet is all file data: nothing is delivered.
+        Frame next = segment(f, f.seq + 60000, stream.data() + 60000, 40000);
+        EXPECT_TRUE(r->run(next).empty());
+    }
+}
+
+// A super-packet of several small framed messages (SMB pipe traffic, NFS metadata): every byte
+// is delivered, in pieces, with no gap.
+TEST(SuperPacket, FramedSmallMessagesAreAllDelivered) {
+    for (auto& r : runners()) {
+        Flow f{.sport = 2049};
+        r->run(syn(f));
+        std::vector<std::vector<uint8_t>> parts;
+        for (uint32_t i = 0; i < 20; i++) parts.push_back(oncRecord(100 + i, 3000));
+        auto stream = concat(parts);
+        Frame fr = segment(f, f.seq, stream.data(), stream.size());
+        if (!runnerTakesFrame(*r, fr)) continue;
+        SCOPED_TRACE(r->name());
+        auto got = r->run(fr);
+        ASSERT_GE(got.size(), 2u);
+        EXPECT_EQ(joined(got), stream);
+        EXPECT_EQ(got.back().hdr.tcp_seq + got.back().hdr.payload_len, f.seq + stream.size());
+    }
+}
+
+// The snap length caps unframed traffic: the cut is flagged, counted, and the record still
+// stands for the whole payload so user space sees an explicit gap.
+TEST(SuperPacket, SnapLengthCutIsCountedAndExplicit) {
+    std::vector<std::unique_ptr<Runner>> rs;
+    rs.push_back(std::make_unique<OfflineRunner>(1000));
+    std::string why;
+    if (haveBpfPrivileges(&why)) {
+        rs.push_back(std::make_unique<BpfRunner>(true, 1000));
+        rs.push_back(std::make_unique<BpfRunner>(false, 1000));
+    }
+    std::vector<uint8_t> pdu(3000, 0x11);
+    pdu[0] = 5; pdu[2] = 2; pdu[4] = 0x10;
+    for (auto& r : rs) {
+        SCOPED_TRACE(r->name());
+        KernelCounters c0 = r->counters();
+        auto got = r->run(PacketBuilder().ipv4("10.9.0.2", "10.9.0.1").tcp(135, 40000, 9000, 0x18).payload(pdu).build());
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0].hdr.payload_len, 3000u);
+        EXPECT_EQ(got[0].hdr.captured_len, 1000u);
+        EXPECT_TRUE(got[0].hdr.hdr.flags & RPCMON_RECF_TRUNCATED);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_CUT_PACKETS), 1u);
+        EXPECT_EQ(delta(*r, c0, RPCMON_CNT_CUT_BYTES), 2000u);
+    }
+}
+
+// A TSO capture (IPv4 total length 0, frame above the MTU) is read with the frame length.
+TEST(SuperPacket, Ipv4TotalLengthZeroUsesTheFrameLength) {
+    std::vector<uint8_t> pdu(5000, 0x22);
+    pdu[0] = 5; pdu[2] = 2; pdu[4] = 0x10;
+    Frame fr = PacketBuilder().ipv4("10.9.0.2", "10.9.0.1").tcp(135, 40000, 7000, 0x18).payload(pdu).build();
+    fr[14 + 2] = 0;
+    fr[14 + 3] = 0;
+    for (auto& r : runners()) {
+        if (!runnerTakesFrame(*r, fr)) continue;
+        SCOPED_TRACE(r->name());
+        auto got = r->run(fr);
+        ASSERT_EQ(got.size(), 2u);
+        EXPECT_EQ(joined(got), pdu);
     }
 }
 

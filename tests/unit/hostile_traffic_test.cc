@@ -68,7 +68,8 @@ struct Harness {
     explicit Harness(PipelineOptions o = {}) : pipe(o, sink, learner, makeDissectors(o.dissectors)) {}
     void frame(const std::vector<uint8_t>& f) {
         ts += 1000;  // 1 us apart
-        if (cls.classify(f, ts, rec)) pipe.onRecord(rec, ts);
+        if (cls.classify(f, ts, rec))
+            OfflineClassifier::forEachRecord(rec, [&](std::span<const uint8_t> r) { pipe.onRecord(r, ts); });
         if ((++n & 1023) == 0) pipe.onIdle(ts);
     }
     uint64_t anomaly(const std::string& name) const {

@@ -68,6 +68,7 @@ struct Iface {
     bool up = false;  // IFF_UP && IFF_RUNNING at the last check
     uint64_t down_events = 0, up_events = 0, removed = 0, reattached = 0, reattach_failures = 0;
     std::string last_failure;  // so a re-attach that keeps failing is logged once per reason
+    XdpMode xdp_mode = XdpMode::Off;  // how XDP is attached now (Off: socket filter both ways)
 };
 
 // IFF_UP and IFF_RUNNING (operstate up) of the interface `name` in this network namespace.
@@ -95,11 +96,13 @@ public:
         if (ifaces_.empty()) throw std::runtime_error("no interface to monitor (none given, no default route)");
         LoaderOptions lo;
         lo.snaplen = o.snaplen;
-        lo.socket_all_directions = !o.xdp;
         lo.bulk_skip = o.bulk_skip;
         loader_ = std::make_unique<BpfLoader>(lo);
         // Any throw below destroys loader_, which detaches what was attached so far.
-        for (const Iface& f : ifaces_) attach(f.ifindex);
+        for (Iface& f : ifaces_) {
+            f.xdp_mode = attach(f.ifindex, f.name);
+            spdlog::info("interface {}: {}", f.name, attachmentText(f.xdp_mode));
+        }
         learner_ = std::make_unique<KernelLearner>(*loader_);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &LiveSource::onSample, this, nullptr);
         if (!rb_) throw std::runtime_error(std::string("cannot open ring buffer: ") + strerror(errno));
@@ -139,7 +142,8 @@ public:
         Json j;
         j["source"] = "live";
         j["interfaces"] = opts_.interfaces;
-        j["xdp"] = opts_.xdp;
+        j["xdp"] = opts_.xdp_mode != XdpMode::Off;
+        j["xdp_mode"] = xdpModeName(opts_.xdp_mode);
         const char* hooks[2] = {"xdp", "socket"};
         for (uint32_t slot = 0; slot < 2; slot++) {
             KernelCounters c = loader_->readCounters(slot);
@@ -150,6 +154,7 @@ public:
             Json& i = j["interface_state"][f.name];
             i["ifindex"] = f.ifindex;
             i["state"] = !f.ifindex ? "removed" : f.up ? "up" : "down";
+            i["xdp_mode"] = xdpModeName(f.xdp_mode);
             i["down_events"] = f.down_events;
             i["up_events"] = f.up_events;
             i["removed"] = f.removed;
@@ -173,9 +178,21 @@ public:
     TimeNs now() const override { return clockNs(CLOCK_REALTIME); }
 
 private:
-    void attach(int ifindex) {
-        if (opts_.xdp) loader_->attachXdp(ifindex);
-        loader_->attachSocket(ifindex);
+    // XDP in the configured mode (auto falls back to generic, then to none), then the socket
+    // filter: egress only next to XDP, both directions without it.
+    XdpMode attach(int ifindex, const std::string& name) {
+        std::string why;
+        XdpMode m = loader_->attachXdp(ifindex, opts_.xdp_mode, &why);
+        if (!why.empty())
+            spdlog::warn("interface {}: {}; using {}", name, why,
+                         m == XdpMode::Off ? "the socket filter for both directions" : "generic XDP");
+        loader_->attachSocket(ifindex, m == XdpMode::Off);
+        return m;
+    }
+
+    static std::string attachmentText(XdpMode m) {
+        if (m == XdpMode::Off) return "socket filter, both directions (no XDP)";
+        return std::string(xdpModeName(m)) + " XDP ingress + socket filter egress";
     }
 
     // Follows each interface by name. Down/up: counted and logged only (the XDP link and the
@@ -199,7 +216,7 @@ private:
             }
             if (!f.ifindex && idx) {
                 try {
-                    attach(idx);
+                    f.xdp_mode = attach(idx, f.name);
                 } catch (const std::exception& e) {
                     loader_->detachInterface(idx);  // e.g. the XDP attach worked, the socket did not
                     f.reattach_failures++;
@@ -214,7 +231,7 @@ private:
                 f.reattached++;
                 f.last_failure.clear();
                 spdlog::info("interface {} is back (ifindex {}): {} re-attached; state {}", f.name, idx,
-                             opts_.xdp ? "XDP and socket filter" : "socket filter", f.up ? "up" : "down");
+                             attachmentText(f.xdp_mode), f.up ? "up" : "down");
                 continue;
             }
             if (!f.ifindex) continue;

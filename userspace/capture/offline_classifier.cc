@@ -72,7 +72,8 @@ bool OfflineClassifier::TrackKeyEq::operator()(const rpcmon_track_key& a, const 
     return std::memcmp(&a, &b, sizeof a) == 0;
 }
 
-bool OfflineClassifier::track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off) {
+bool OfflineClassifier::track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off,
+                              rpcmon_track_io& io) {
     rpcmon_track_key key{};
     key.flow = rec.flow;
     key.ifindex = rec.ifindex;
@@ -92,12 +93,12 @@ bool OfflineClassifier::track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec,
         it = track_.emplace(key, rpcmon_flow_track{}).first;
     }
     rpcmon_flow_track& t = it->second;
-    rpcmon_track_io io;
     rpcmon_track_io_init(&io, &rec, payload_off, RPCMON_BULK_THRESHOLD, RPCMON_BULK_PREFIX, RPCMON_BULK_MAX_MESSAGE);
     int deliver = rpcmon_track_apply(&t, &io, rpcmon_track_segment(pkt, &t, &io), &rec, &payload_off, counters_.data());
     if (deliver == 2) {
-        // Offline there is no ring to overflow: every record is delivered.
-        t.delivered_end = rec.tcp_seq + rec.payload_len;
+        // Offline there is no ring to overflow: every record is delivered, up to the end of the
+        // last needed range (what the kernel's records cover).
+        t.delivered_end = rec.tcp_seq + io.r_hi[(io.nr - 1) & (RPCMON_TRACK_MAX_RANGES - 1)];
         t.loss = 0;
     }
     return deliver != 0;
@@ -131,29 +132,67 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
     }
     counters_[RPCMON_CNT_PACKETS_CLASSIFIED]++;
     counters_[RPCMON_CNT_BYTES_CLASSIFIED] += frame.size();
+    rpcmon_track_io io{};
+    io.nr = 1;
+    io.r_hi[0] = rec.payload_len;
     if (bulk_skip_ && rec.flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec.app) &&
-        !track(&pkt, rec, payload_off))
+        !track(&pkt, rec, payload_off, io))
         return false;
-    uint32_t caplen = rec.payload_len;
     rec.hdr.type = RPCMON_REC_PACKET;
-    if (caplen > snaplen_) {
-        caplen = snaplen_;
-        rec.hdr.flags |= RPCMON_RECF_TRUNCATED;
-    }
-    // A capture's own snap length may have cut the frame short of the IP length.
-    if (payload_off + caplen > frame.size()) {
-        caplen = payload_off < frame.size() ? static_cast<uint32_t>(frame.size() - payload_off) : 0;
-        rec.hdr.flags |= RPCMON_RECF_TRUNCATED;
-    }
     rec.hdr.timestamp_ns = timestamp_ns;
     rec.hook = RPCMON_HOOK_PCAP;
-    rec.captured_len = caplen;
-    rec.hdr.size = static_cast<uint32_t>(sizeof rec + caplen);
-    out.resize(sizeof rec + caplen);
-    std::memcpy(out.data(), &rec, sizeof rec);
-    if (caplen) std::memcpy(out.data() + sizeof rec, frame.data() + payload_off, caplen);
-    counters_[RPCMON_CNT_BYTES_DELIVERED] += rec.hdr.size;
-    return true;
+    // The kernel's record split (flow_track.h): the needed ranges, at most
+    // RPCMON_RECORD_MAX_PAYLOAD bytes per record, the snap length capping unframed traffic.
+    rpcmon_split sp;
+    rpcmon_split_init(&sp, (rec.hdr.flags & RPCMON_RECF_TRACKED) ? RPCMON_MAX_SNAPLEN : snaplen_);
+    rpcmon_piece pc;
+    uint32_t records = 0;
+    bool cut = false;
+    out.clear();
+    while (records < RPCMON_MAX_RECORDS_PER_PACKET && rpcmon_split_next(&io, &sp, &pc)) {
+        rpcmon_packet_record r = rec;
+        uint32_t caplen = pc.len;
+        // A capture's own snap length may have cut the frame short of the IP length.
+        size_t at = size_t(payload_off) + pc.off;
+        if (at + caplen > frame.size()) caplen = at < frame.size() ? static_cast<uint32_t>(frame.size() - at) : 0;
+        r.tcp_seq = rec.tcp_seq + pc.off;
+        r.payload_len = pc.wire_len;
+        r.captured_len = caplen;
+        r.hdr.size = static_cast<uint32_t>(sizeof r + caplen);
+        if (records) {
+            r.skipped_before = pc.skipped_before;
+            r.hdr.flags &= ~RPCMON_RECF_LOSS_BEFORE;
+            r.tcp_flags &= ~RPCMON_TCP_SYN;
+        } else {
+            r.skipped_before = rec.skipped_before + pc.skipped_before;
+        }
+        if (!pc.last) {
+            r.hdr.flags |= RPCMON_RECF_MORE;
+            r.tcp_flags &= ~(RPCMON_TCP_FIN | RPCMON_TCP_RST);
+        }
+        if (pc.cut || caplen < pc.len) {
+            r.hdr.flags |= RPCMON_RECF_TRUNCATED;
+            // Cut by the snap length: the kernel would count it too. A short capture frame is
+            // the capture's loss, not the agent's.
+            if (pc.cut) {
+                cut = true;
+                counters_[RPCMON_CNT_CUT_BYTES] += pc.wire_len - pc.len;
+            }
+        }
+        size_t base = out.size();
+        out.resize(base + r.hdr.size);
+        std::memcpy(out.data() + base, &r, sizeof r);
+        if (caplen) std::memcpy(out.data() + base + sizeof r, frame.data() + at, caplen);
+        counters_[RPCMON_CNT_BYTES_DELIVERED] += r.hdr.size;
+        records++;
+        if (pc.last) break;
+    }
+    if (records > 1) {
+        counters_[RPCMON_CNT_SUPER_PACKETS]++;
+        counters_[RPCMON_CNT_EXTRA_RECORDS] += records - 1;
+    }
+    if (cut) counters_[RPCMON_CNT_CUT_PACKETS]++;
+    return records > 0;
 }
 
 bool OfflineClassifier::lookup(const rpcmon_endpoint_key& key, uint8_t* app) const {

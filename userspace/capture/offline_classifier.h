@@ -4,12 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "loader/bpf_loader.h"  // KernelCounters
 #include "rpcmon/wire.h"
+
+struct rpcmon_track_io;
 
 struct rpcmon_pkt;
 
@@ -22,9 +25,24 @@ public:
     // shows what the agent delivers to user space.
     explicit OfflineClassifier(uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN, bool bulk_skip = false);
 
-    // Classifies one Ethernet frame. On success fills `out` (header + payload prefix, exactly
-    // as the kernel would put it in the ring buffer) and returns true. Counts like the kernel.
+    // Classifies one Ethernet frame. On success fills `out` with one or more packet records
+    // back to back (header + payload, exactly as the kernel would put them in the ring buffer:
+    // a super-packet becomes several; iterate with forEachRecord) and returns true. Counts like
+    // the kernel.
     bool classify(std::span<const uint8_t> frame, uint64_t timestamp_ns, std::vector<uint8_t>& out);
+
+    // Calls fn(std::span<const uint8_t>) for each record classify() put in `out`.
+    template <typename Fn>
+    static void forEachRecord(const std::vector<uint8_t>& out, Fn&& fn) {
+        size_t at = 0;
+        while (out.size() - at >= sizeof(rpcmon_record_header)) {
+            rpcmon_record_header h;
+            std::memcpy(&h, out.data() + at, sizeof h);
+            if (h.size < sizeof h || h.size > out.size() - at) break;
+            fn(std::span<const uint8_t>(out.data() + at, h.size));
+            at += h.size;
+        }
+    }
 
     // The watched-endpoint table (user-space twin of the BPF "watched" map + port bitmap).
     void addWatched(const rpcmon_endpoint_key& key, const rpcmon_endpoint_value& value);
@@ -58,7 +76,7 @@ private:
     };
     // The BPF program's block between classification and ring reservation; false = not
     // delivered (bulk data or a bare ACK).
-    bool track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off);
+    bool track(struct rpcmon_pkt* pkt, rpcmon_packet_record& rec, uint32_t& payload_off, rpcmon_track_io& io);
 
     uint32_t snaplen_;
     bool bulk_skip_;

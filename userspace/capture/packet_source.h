@@ -11,6 +11,7 @@
 
 #include "core/byte_reader.h"
 #include "core/types.h"
+#include "loader/bpf_loader.h"  // XdpMode
 #include "output/record.h"
 #include "stream/consumer.h"
 
@@ -57,7 +58,9 @@ std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);
 struct LiveOptions {
     std::vector<std::string> interfaces;
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
-    bool xdp = true;          // false: socket filter sees both directions (no XDP attached)
+    // Per interface: auto = native XDP, else generic, else the socket filter alone for both
+    // directions; off = socket filter alone everywhere.
+    XdpMode xdp_mode = XdpMode::Auto;
     bool bulk_skip = true;    // kernel skips bulk data (NFS/SMB file data) of tracked flows
     int poll_timeout_ms = 100;
 };

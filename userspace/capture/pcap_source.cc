@@ -113,7 +113,8 @@ private:
             unsupported_frames_++;
             return;
         }
-        if (cls_.classify(eth, now_, rec_)) h.onRecord(rec_, now_);
+        if (cls_.classify(eth, now_, rec_))
+            OfflineClassifier::forEachRecord(rec_, [&](std::span<const uint8_t> r) { h.onRecord(r, now_); });
         // Expire state on capture time, as often as a live agent would (every 64 frames).
         if ((frames_ & 63) == 0) h.onIdle(now_);
         if (now_ >= next_expiry_) {

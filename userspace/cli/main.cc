@@ -163,12 +163,15 @@ int main(int argc, char** argv) {
     auto* agent = app.add_subcommand("agent", "monitor live traffic with the BPF programs");
     std::vector<std::string> ifaces;
     bool no_xdp = false;
+    std::string xdp_mode_text = "auto";
     bool no_bulk_skip = false;
     double agent_stats = 60;
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
-    agent->add_option("--snaplen", snaplen, "payload bytes copied per packet (default 1536, max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
-    agent->add_flag("--no-xdp", no_xdp, "do not attach XDP; the socket filter sees both directions");
+    agent->add_option("--snaplen", snaplen, "payload bytes copied per packet of traffic the kernel does not frame (DCE/RPC over TCP, UDP); default and max 262144")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
+    agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
+        ->check(CLI::IsMember({"auto", "native", "generic", "off"}));
+    agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
     agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
@@ -264,10 +267,11 @@ int main(int argc, char** argv) {
                 lo.interfaces.push_back(def);
             }
             lo.snaplen = snaplen;
-            lo.xdp = !no_xdp;
+            parseXdpMode(xdp_mode_text, lo.xdp_mode);
+            if (no_xdp) lo.xdp_mode = XdpMode::Off;
             lo.bulk_skip = !no_bulk_skip;
             auto src = makeLiveSource(lo);
-            spdlog::info("monitoring {} ({})", fmt::join(lo.interfaces, ", "), lo.xdp ? "XDP ingress + socket filter egress" : "socket filter, both directions");
+            spdlog::info("monitoring {} (xdp mode {})", fmt::join(lo.interfaces, ", "), xdpModeName(lo.xdp_mode));
             if (keep_caps) keepAgentPrivileges();
             int rc = runSession(*src, eve, popts, agent_stats, dcli, &control, !keep_caps);
             spdlog::info("stopped; programs detached");

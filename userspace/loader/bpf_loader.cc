@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <linux/capability.h>
 #include <linux/if_ether.h>
+#include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -60,7 +61,6 @@ BpfLoader::BpfLoader(const LoaderOptions& opts) {
     if (!skel_) throw std::runtime_error("cannot open BPF object: " + errnoText(errno));
     uint32_t snap = opts.snaplen > RPCMON_MAX_SNAPLEN ? RPCMON_MAX_SNAPLEN : opts.snaplen;
     skel_->rodata->cfg_snaplen = snap;
-    skel_->rodata->cfg_socket_all_directions = opts.socket_all_directions ? 1 : 0;
     skel_->rodata->cfg_skb_len_excludes_l2 = opts.test_run_skb_layout ? 1 : 0;
     skel_->rodata->cfg_bulk_skip = opts.bulk_skip ? 1 : 0;
     skel_->rodata->cfg_bulk_threshold = opts.bulk_threshold;
@@ -82,78 +82,120 @@ BpfLoader::~BpfLoader() {
     if (skel_) rpcmon_bpf__destroy(skel_);
 }
 
-void BpfLoader::attachXdp(int ifindex) {
-    bpf_link* link = bpf_program__attach_xdp(skel_->progs.rpcmon_xdp, ifindex);
-    if (!link) {
-        int err = errno;
-        throw std::runtime_error("cannot attach XDP to " + ifaceName(ifindex) + ": " + errnoText(err) +
-                                 (err == EBUSY || err == EEXIST
-                                      ? " (another XDP program is attached; rpcmon never replaces it)"
-                                      : ""));
+const char* xdpModeName(XdpMode m) {
+    switch (m) {
+    case XdpMode::Auto: return "auto";
+    case XdpMode::Native: return "native";
+    case XdpMode::Generic: return "generic";
+    case XdpMode::Off: return "off";
     }
-    links_.emplace_back(ifindex, link);
+    return "off";
 }
 
-void BpfLoader::attachSocket(int ifindex) {
-    if (!spare_sockets_.empty()) {
-        int fd = spare_sockets_.back();
-        sockaddr_ll sll = {};
-        sll.sll_family = AF_PACKET;
-        sll.sll_protocol = htons(ETH_P_ALL);
-        sll.sll_ifindex = ifindex;
-        if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
+bool parseXdpMode(const std::string& text, XdpMode& out) {
+    for (XdpMode m : {XdpMode::Auto, XdpMode::Native, XdpMode::Generic, XdpMode::Off})
+        if (text == xdpModeName(m)) {
+            out = m;
+            return true;
+        }
+    return false;
+}
+
+XdpMode BpfLoader::attachXdp(int ifindex, XdpMode mode, std::string* why) {
+    if (mode == XdpMode::Off) return XdpMode::Off;
+    int prog = bpf_program__fd(skel_->progs.rpcmon_xdp);
+    // A BPF link in an explicit mode: without a flag the kernel picks driver mode whenever the
+    // driver has XDP at all, also where the driver then refuses it (virtio_net with one queue
+    // pair: EOPNOTSUPP), so auto tries native, then generic, itself.
+    auto tryMode = [&](XdpMode m, int& err) {
+        LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = m == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+        int fd = bpf_link_create(prog, ifindex, BPF_XDP, &lo);
+        if (fd < 0) {
+            err = -fd;
+            return false;
+        }
+        links_.emplace_back(ifindex, fd);
+        return true;
+    };
+    auto refusal = [&](XdpMode m, int err) {
+        return std::string("cannot attach ") + xdpModeName(m) + " XDP to " + ifaceName(ifindex) + ": " +
+               errnoText(err) +
+               (err == EBUSY || err == EEXIST ? " (another XDP program is attached; rpcmon never replaces it)" : "");
+    };
+    int err = 0;
+    if (mode != XdpMode::Auto) {
+        if (tryMode(mode, err)) return mode;
+        throw std::runtime_error(refusal(mode, err));
+    }
+    if (tryMode(XdpMode::Native, err)) return XdpMode::Native;
+    std::string text = refusal(XdpMode::Native, err);
+    // Another program in the slot is not ours to replace, in any mode.
+    if (err == EBUSY || err == EEXIST) throw std::runtime_error(text);
+    if (tryMode(XdpMode::Generic, err)) {
+        if (why) *why = text;
+        return XdpMode::Generic;
+    }
+    if (err == EBUSY || err == EEXIST) throw std::runtime_error(refusal(XdpMode::Generic, err));
+    if (why) *why = text + "; " + refusal(XdpMode::Generic, err);
+    return XdpMode::Off;
+}
+
+void BpfLoader::attachSocket(int ifindex, bool all_directions) {
+    sockaddr_ll sll = {};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = ifindex;
+    for (auto it = spare_sockets_.begin(); it != spare_sockets_.end(); ++it) {
+        if (it->all_directions != all_directions) continue;
+        if (bind(it->fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0)
             throw std::runtime_error("cannot bind AF_PACKET socket to " + ifaceName(ifindex) + ": " +
                                      errnoText(errno));
-        spare_sockets_.pop_back();
-        sockets_.emplace_back(ifindex, fd);
+        sockets_.push_back({ifindex, it->fd, all_directions});
+        spare_sockets_.erase(it);
         return;
     }
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (fd < 0) throw std::runtime_error("cannot open AF_PACKET socket: " + errnoText(errno));
-    int prog = bpf_program__fd(skel_->progs.rpcmon_socket);
+    int prog = all_directions ? socketAllProgFd() : socketProgFd();
     // Attach the filter before bind so no packet is queued unfiltered to the socket.
     if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof prog) != 0) {
         int err = errno;
         close(fd);
         throw std::runtime_error("cannot attach socket filter: " + errnoText(err));
     }
-    sockaddr_ll sll = {};
-    sll.sll_family = AF_PACKET;
-    sll.sll_protocol = htons(ETH_P_ALL);
-    sll.sll_ifindex = ifindex;
     if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) != 0) {
         int err = errno;
         close(fd);
         throw std::runtime_error("cannot bind AF_PACKET socket to " + ifaceName(ifindex) + ": " +
                                  errnoText(err));
     }
-    sockets_.emplace_back(ifindex, fd);
+    sockets_.push_back({ifindex, fd, all_directions});
 }
 
 void BpfLoader::detachAll() {
-    // bpf_link__destroy closes the link fd: also fine for a link whose device is gone.
-    for (auto& [idx, l] : links_) bpf_link__destroy(l);
+    // Closing the link fd detaches: also fine for a link whose device is gone.
+    for (auto& [idx, fd] : links_) close(fd);
     links_.clear();
-    for (auto& [idx, fd] : sockets_) close(fd);
+    for (auto& sk : sockets_) close(sk.fd);
     sockets_.clear();
-    for (int fd : spare_sockets_) close(fd);
+    for (auto& sk : spare_sockets_) close(sk.fd);
     spare_sockets_.clear();
 }
 
 void BpfLoader::detachInterface(int ifindex) noexcept {
     std::erase_if(links_, [&](const auto& e) {
         if (e.first != ifindex) return false;
-        bpf_link__destroy(e.second);
+        close(e.second);
         return true;
     });
-    std::erase_if(sockets_, [&](const auto& e) {
-        if (e.first != ifindex) return false;
+    std::erase_if(sockets_, [&](const Socket& e) {
+        if (e.ifindex != ifindex) return false;
         // The kernel sets a packet socket's ifindex to -1 when its device is unregistered.
         sockaddr_ll sll = {};
         socklen_t len = sizeof sll;
-        bool unbound = getsockname(e.second, reinterpret_cast<sockaddr*>(&sll), &len) == 0 && sll.sll_ifindex != ifindex;
-        if (unbound) spare_sockets_.push_back(e.second);
-        else close(e.second);
+        bool unbound = getsockname(e.fd, reinterpret_cast<sockaddr*>(&sll), &len) == 0 && sll.sll_ifindex != ifindex;
+        if (unbound) spare_sockets_.push_back(e);
+        else close(e.fd);
         return true;
     });
 }
@@ -163,7 +205,7 @@ bool BpfLoader::xdpLinkAttached(int ifindex) const {
         if (idx != ifindex) continue;
         bpf_link_info info = {};
         uint32_t len = sizeof info;
-        if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) != 0) return true;  // cannot tell
+        if (bpf_obj_get_info_by_fd(l, &info, &len) != 0) return true;  // cannot tell
         // The kernel clears the XDP link's device when the device is unregistered.
         return info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex == static_cast<uint32_t>(ifindex);
     }
@@ -237,6 +279,7 @@ int BpfLoader::watchedFd() const { return bpf_map__fd(skel_->maps.watched); }
 int BpfLoader::watchedPortsFd() const { return bpf_map__fd(skel_->maps.watched_ports); }
 int BpfLoader::xdpProgFd() const { return bpf_program__fd(skel_->progs.rpcmon_xdp); }
 int BpfLoader::socketProgFd() const { return bpf_program__fd(skel_->progs.rpcmon_socket); }
+int BpfLoader::socketAllProgFd() const { return bpf_program__fd(skel_->progs.rpcmon_socket_all); }
 
 KernelCounters BpfLoader::readCounters(uint32_t slot) const {
     KernelCounters total{};

@@ -14,15 +14,20 @@
 #include "rpcmon/wire.h"
 
 struct rpcmon_bpf;  // generated skeleton (rpcmon_bpf.skel.h)
-struct bpf_link;
 
 namespace rpcmon {
 
 using KernelCounters = std::array<__u64, RPCMON_CNT_MAX>;  // __u64: the BPF counters' own type
 
+// How XDP is attached to an interface. auto: native (driver) mode, else generic (skb) mode,
+// else none - the socket filter then sees both directions on that interface.
+enum class XdpMode { Auto, Native, Generic, Off };
+const char* xdpModeName(XdpMode m);
+// Parses "auto", "native", "generic", "off"; false for anything else.
+bool parseXdpMode(const std::string& text, XdpMode& out);
+
 struct LoaderOptions {
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;  // clamped to RPCMON_MAX_SNAPLEN
-    bool socket_all_directions = false;         // set when XDP is not attached
     bool test_run_skb_layout = false;           // only for BPF_PROG_TEST_RUN fixtures
     // Kernel-side bulk skipping (include/rpcmon/flow_track.h); false delivers every segment.
     bool bulk_skip = true;
@@ -40,12 +45,15 @@ public:
     BpfLoader& operator=(const BpfLoader&) = delete;
 
     // Attaches the XDP program to ifindex through a BPF link (auto-detached when the link's
-    // last fd closes, also on kill -9). Throws on failure.
-    void attachXdp(int ifindex);
-    // Binds an AF_PACKET socket with the socket filter attached to ifindex: a spare one left by
-    // detachInterface() when there is one (bind needs no capability, so this also works after
-    // the agent dropped its capabilities), else a new one. Throws.
-    void attachSocket(int ifindex);
+    // last fd closes, also on kill -9) in the requested mode. Returns the mode attached:
+    // Native or Generic, or Off when mode is Auto and neither attaches (`why` then says why
+    // native and generic were refused). Throws when a forced mode (Native, Generic) fails.
+    XdpMode attachXdp(int ifindex, XdpMode mode = XdpMode::Auto, std::string* why = nullptr);
+    // Binds an AF_PACKET socket with a socket filter attached to ifindex: egress only, or both
+    // directions when no XDP program is attached there. A spare socket with the same filter left
+    // by detachInterface() is reused when there is one (bind needs no capability, so this also
+    // works after the agent dropped its capabilities), else a new one. Throws.
+    void attachSocket(int ifindex, bool all_directions = false);
     // Detaches everything now (idempotent); the destructor calls it too.
     void detachAll();
     // Detaches the XDP link and the socket(s) of one interface (idempotent). Never throws, also
@@ -71,17 +79,23 @@ public:
     int watchedFd() const;
     int watchedPortsFd() const;
     int xdpProgFd() const;
-    int socketProgFd() const;
+    int socketProgFd() const;     // egress only
+    int socketAllProgFd() const;  // both directions
     // Sums the per-CPU counters of one hook slot (0 = XDP, 1 = socket filter).
     KernelCounters readCounters(uint32_t slot) const;
 
 private:
     void rebuildPortBitmap();
 
+    struct Socket {
+        int ifindex;
+        int fd;
+        bool all_directions;
+    };
     ::rpcmon_bpf* skel_ = nullptr;
-    std::vector<std::pair<int, bpf_link*>> links_;  // (ifindex, XDP link)
-    std::vector<std::pair<int, int>> sockets_;      // (ifindex, AF_PACKET socket)
-    std::vector<int> spare_sockets_;                // unbound by the kernel, filter still attached
+    std::vector<std::pair<int, int>> links_;  // (ifindex, XDP link fd)
+    std::vector<Socket> sockets_;             // bound AF_PACKET sockets
+    std::vector<Socket> spare_sockets_;       // unbound by the kernel, filter still attached
 };
 
 // True when the process can load BPF programs (CAP_BPF or CAP_SYS_ADMIN) and attach them
