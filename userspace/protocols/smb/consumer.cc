@@ -493,6 +493,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         st = smb2::parseWriteRequest(m, r, truncated);
         keep = false;
         if (st != ParseState::Success) break;
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (r.file_id.isRelatedSentinel() && h.isRelated()) {
             p.file_id = r.file_id;
             p.deferred_input.assign(r.data.begin(), r.data.end());
@@ -510,6 +511,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         st = smb2::parseIoctlRequest(m, r, truncated);
         p.file_id = r.file_id;
         p.ctl_code = r.ctl_code;
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (st == ParseState::Success && r.ctl_code == smb2::kFsctlPipeTransceive) {
             if (!(r.file_id.isRelatedSentinel() && h.isRelated())) pipeForTransceive(r.file_id, p.session_id, p.tree_id, ts);
             if (r.file_id.isRelatedSentinel() && h.isRelated()) {
@@ -648,6 +650,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
             count("smb.bad_body");
             break;
         }
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (matched && findPipe(p.file_id))
             feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
         else
@@ -662,8 +665,17 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
             count("smb.bad_body");
             break;
         }
-        if (r.ctl_code == smb2::kFsctlPipeTransceive) {
-            FileKey fid = r.file_id.isRelatedSentinel() && matched ? p.file_id : r.file_id;
+        if (r.beyond_record) count("smb.data_beyond_record");
+        // The response belongs to the request with its MessageId; the handle is the one that
+        // request named. What the server echoes is not relied on: macOS answers pipe
+        // transceives with a FileId whose persistent part is zero.
+        const uint32_t ctl = matched ? p.ctl_code : r.ctl_code;
+        if (ctl == smb2::kFsctlPipeTransceive) {
+            FileKey fid = r.file_id;
+            if (matched) {
+                fid = p.file_id.isRelatedSentinel() ? last_created_ : p.file_id;
+                if (!r.file_id.isRelatedSentinel() && r.file_id != fid) count("smb.echoed_file_id_differs");
+            }
             feedPipe(fid, Direction::FromServer, r.output, r.output.size() == r.output_count, ts);
         }
         break;
@@ -757,6 +769,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::TransactionRequest r;
             st = smb1::parseTransactionRequest(msg, h, b, r);
             if (st != ParseState::Success) break;
+            if (r.beyond_record) count("smb.data_beyond_record");
             if (r.setup.size() >= 2 && r.setup[0] == smb1::kTransTransactNmPipe) {
                 p.file_id = FileKey{0, r.setup[1]};
                 pipeForTransceive(p.file_id, p.session_id, p.tree_id, ts);
@@ -768,6 +781,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::WriteAndXRequest r;
             st = smb1::parseWriteAndXRequest(msg, b, r, truncated);
             if (st != ParseState::Success) break;
+            if (r.beyond_record) count("smb.data_beyond_record");
             FileKey fid{0, r.fid};
             if (findPipe(fid)) {
                 Bytes data = r.data;
@@ -892,6 +906,7 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
                 count("smb.bad_body");
                 break;
             }
+            if (r.beyond_record) count("smb.data_beyond_record");
             feedPipe(p.file_id, Direction::FromServer, r.data, true, ts);
             break;
         }
@@ -901,6 +916,7 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
                 count("smb.bad_body");
                 break;
             }
+            if (r.beyond_record) count("smb.data_beyond_record");
             if (matched && findPipe(p.file_id))
                 feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
             else

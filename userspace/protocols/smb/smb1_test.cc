@@ -121,8 +121,13 @@ TEST(Smb1, RealTransactNmPipe) {
     std::vector<smb1::Block> b2;
     ASSERT_EQ(smb1::parseHeader(req, h2), ParseState::Success);
     ASSERT_EQ(smb1::splitAndX(req, h2, b2), ParseState::Success);
-    smb1::TransactionRequest bad;
-    EXPECT_EQ(smb1::parseTransactionRequest(req, h2, b2[0], bad), ParseState::Invalid);
+    // Clamped to the 72 bytes the message carries (the bind is still there), and flagged.
+    smb1::TransactionRequest clamped;
+    ASSERT_EQ(smb1::parseTransactionRequest(req, h2, b2[0], clamped), ParseState::Success);
+    EXPECT_TRUE(clamped.beyond_record);
+    ASSERT_EQ(clamped.data.size(), 72u);
+    EXPECT_EQ(clamped.data[2], 0x0b);
+    EXPECT_FALSE(t.beyond_record);
 }
 
 TEST(Smb1, NegotiateDialects) {
