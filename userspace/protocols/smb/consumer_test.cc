@@ -411,6 +411,23 @@ TEST_F(SmbConsumerTest, ReadDataLengthBeyondRecordIsClampedAndCounted) {
     EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 1u);
 }
 
+// SMB1 TransactNmPipe (real request, FID 0x400b) whose TotalDataCount and DataCount (word
+// offsets 2 and 22) both claim 240 bytes where the message carries 72: the 72-byte bind
+// reaches the pipe whole (no gap), the lie is counted.
+TEST_F(SmbConsumerTest, Smb1TransactionDataCountBeyondRecordIsClampedAndCounted) {
+    V req = hex(kTransactRequest);
+    req[32 + 1 + 2] = 0xF0;   // TotalDataCount = 240
+    req[32 + 1 + 22] = 0xF0;  // DataCount = 240
+    toServer(req);
+    ASSERT_EQ(opener.opened.size(), 1u);  // handle opened before the capture: adopted
+    FakePipe* pipe = opener.opened[0];
+    ASSERT_EQ(pipe->to_server.size(), 72u);
+    EXPECT_EQ(pipe->to_server[2], 0x0b);  // DCE/RPC bind
+    EXPECT_EQ(pipe->gaps, 0);
+    EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 1u);
+    EXPECT_EQ(anomalies.get("smb.pipe_truncated"), 0u);
+}
+
 // A capture (or the agent) started after the pipe was opened: a transceive on an unknown handle
 // can only be a named pipe, so its DCE/RPC traffic is followed without a name, and counted.
 TEST_F(SmbConsumerTest, TransceiveOnPipeOpenedBeforeCaptureIsFollowed) {
