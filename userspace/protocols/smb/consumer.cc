@@ -419,6 +419,7 @@ void SmbConsumer::handleSmb2(Bytes msg, TimeNs ts, bool truncated) {
     }
     uint64_t prev_sid = 0;
     uint32_t prev_tid = 0;
+    uint64_t chain_create_mid = ~0ull;
     for (auto& m : chain) {
         if (m.hdr.isRelated()) {
             // [MS-SMB2] 3.2.4.1.4: related requests inherit session and tree from the previous.
@@ -427,12 +428,16 @@ void SmbConsumer::handleSmb2(Bytes msg, TimeNs ts, bool truncated) {
         }
         prev_sid = m.hdr.session_id;
         prev_tid = m.hdr.tree_id;
-        if (m.hdr.isResponse()) smb2Response(m, ts, truncated);
-        else smb2Request(m, ts, truncated);
+        if (m.hdr.isResponse()) {
+            smb2Response(m, ts, truncated);
+            continue;
+        }
+        smb2Request(m, ts, truncated, m.hdr.isRelated() ? chain_create_mid : ~0ull);
+        if (m.hdr.command == smb2::kCreate) chain_create_mid = m.hdr.message_id;
     }
 }
 
-void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated) {
+void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated, uint64_t chain_create_mid) {
     const smb2::Header& h = m.hdr;
     if (h.command == smb2::kCancel) return;  // names another request's message id
     const uint16_t expected = smb2::expectedStructureSize(h.command, false);
@@ -534,6 +539,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         count("smb.bad_body");
         return;
     }
+    if (p.file_id.isRelatedSentinel()) p.related_create_mid = chain_create_mid;
     if (keep) addPending(h.message_id, std::move(p));
 }
 
@@ -625,6 +631,12 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
                 break;
             }
             last_created_ = r.file_id;
+            // Requests compounded after this CREATE named its file with all-ones: now known.
+            for (auto& [mid, q] : pending_)
+                if (q.related_create_mid == h.message_id) {
+                    q.file_id = r.file_id;
+                    q.related_create_mid = ~0ull;
+                }
         }
         if (tree) tree->last_used = ts;
         // Without the TREE_CONNECT (capture started later) judge by what the server answered.

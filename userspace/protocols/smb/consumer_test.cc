@@ -480,6 +480,46 @@ TEST_F(SmbConsumerTest, CompoundCreateIoctlCloseWithRelatedFileId) {
     EXPECT_EQ(anomalies.get("smb.bad_compound"), 0u);
 }
 
+// Compound CREATE lsarpc + IOCTL on the related (all-ones) FileId; the server answers CREATE
+// and an async STATUS_PENDING interim for the IOCTL; another pipe (srvsvc) is opened before the
+// final IOCTL response arrives. The transceive belongs to the CREATE of its own compound, not to
+// whichever CREATE completed last.
+TEST_F(SmbConsumerTest, RelatedIoctlAnsweredAsyncAfterAnotherCreateStaysOnItsPipe) {
+    fromServer(negotiateResp(0x0311));
+    toServer(treeConnectReq(2, kSid, "\\\\srv\\IPC$"));
+    fromServer(treeConnectResp(2, kSid, kTid, smb2::kShareTypePipe));
+    const smb2::FileId related{~0ull, ~0ull};
+    const smb2::FileId fid2{0x33, 0x44};
+    const V in = {0x05, 0x00, 0x00, 0x03, 'L'};
+    const V out = {0x05, 0x00, 0x02, 0x03, 'L'};
+    V create = createReq(3, kSid, kTid, "lsarpc", 0, 0);
+    create.resize((create.size() + 7) & ~size_t(7), 0);        // pad to 8 bytes
+    create[20] = uint8_t(create.size());                        // NextCommand
+    toServer(cat(create, ioctlReq(4, kSid, kTid, related, in, smb2::kFlagRelated)));
+
+    V cresp = createResp(3, kSid, kTid, kFid);
+    cresp.resize((cresp.size() + 7) & ~size_t(7), 0);
+    cresp[20] = uint8_t(cresp.size());
+    V interim = smb2Header({.command = smb2::kIoctl, .status = kStatusPending,
+                            .flags = R | smb2::kFlagAsync | smb2::kFlagRelated, .message_id = 4,
+                            .session_id = kSid, .async_id = 0x55});
+    put16(interim, 9); interim.resize(interim.size() + 7, 0);  // ERROR body
+    fromServer(cat(cresp, interim));
+    ASSERT_EQ(opener.opened.size(), 1u);
+
+    toServer(createReq(5, kSid, kTid, "srvsvc"));                // a second pipe opens meanwhile
+    fromServer(createResp(5, kSid, kTid, fid2));
+    ASSERT_EQ(opener.opened.size(), 2u);
+
+    fromServer(ioctlResp(4, kSid, kTid, smb2::FileId{0, kFid.volatile_}, out, R | smb2::kFlagAsync, 0x55));
+    EXPECT_EQ(opener.infos[0].pipe_name, "lsarpc");
+    EXPECT_EQ(opener.opened[0]->to_server, in);
+    EXPECT_EQ(opener.opened[0]->from_server, out);
+    EXPECT_TRUE(opener.opened[1]->to_server.empty());
+    EXPECT_TRUE(opener.opened[1]->from_server.empty());
+    EXPECT_EQ(c.pendingCount(), 0u);
+}
+
 TEST_F(SmbConsumerTest, CompoundWithBackwardsNextCommandIsCounted) {
     V a = smb2Header({.command = smb2::kEcho, .next_command = 16, .message_id = 1});
     put16(a, 4); put16(a, 0);
