@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+import evasion_seeds  # fuzz/evasion_seeds.py: hand-built seeds for the evasion tricks
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fuzz", "corpus")
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "corpus")
@@ -292,6 +294,9 @@ def dce_ndr_seeds(f):
 # ---- main ----
 
 def main():
+    # Hand-built seeds first, so the per-target budget always keeps them.
+    for target, data in evasion_seeds.seeds():
+        add(target, data)
     pcaps = sorted(glob.glob(os.path.join(ROOT, "tests/data/lab/*.pcap")))
     if os.path.isdir(SHARED):
         pcaps += sorted(glob.glob(os.path.join(SHARED, "**/*.pcap*"), recursive=True))

@@ -34,6 +34,13 @@ size_t Connection::consume(Direction dir, Bytes data, TimeNs ts) {
             resync_[di(dir)] = false;
             continue;
         }
+        if (CommonHeader h; max_frag_[di(dir)] && parseCommonHeader(rest, h) == ParseState::Success &&
+                            h.frag_length > max_frag_[di(dir)]) {
+            anomalies_.count("dcerpc.frag_len_over_negotiated");
+            resync_[di(dir)] = true;
+            off += 1;
+            continue;
+        }
         Pdu pdu;
         HeaderError err;
         ParseState st = parsePdu(rest, pdu, &err);
@@ -147,6 +154,7 @@ void Connection::onBind(const Pdu& pdu, bool alter) {
         return;
     }
     onAuth(pdu);
+    if (b.max_recv_frag >= kMinNegotiatedFrag) max_frag_[di(Direction::FromServer)] = b.max_recv_frag;
     if (pending_binds_.size() >= kMaxPendingBinds && !pending_binds_.count(pdu.hdr.call_id))
         pending_binds_.erase(pending_binds_.begin());
     pending_binds_[pdu.hdr.call_id] = PendingBind{alter, std::move(b.items)};
@@ -159,6 +167,7 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
         return;
     }
     onAuth(pdu);
+    if (a.max_recv_frag >= kMinNegotiatedFrag) max_frag_[di(Direction::ToServer)] = a.max_recv_frag;
     auto it = pending_binds_.find(pdu.hdr.call_id);
     if (it == pending_binds_.end()) {
         anomalies_.count("dcerpc.unmatched_bind_ack");
@@ -201,6 +210,10 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
         c.info = info;
         c.ndr64 = r.transfer.uuid == ndr64Syntax();
         contexts_[ci.context_id] = c;
+        for (auto& [id, call] : calls_)
+            if (call.ctx && call.ctx->adopted && call.context_id == ci.context_id &&
+                call.ctx->abstract.uuid == ci.abstract.uuid)
+                call.ctx = c;
     }
     report["contexts"] = std::move(items);
     addBindReport(std::move(report));
@@ -220,6 +233,7 @@ void Connection::adoptProposal(const ContextItem& ci, bool rejected) {
         return t.uuid == ndr64Syntax();
     });
     c.rejected = rejected;
+    c.adopted = true;
     contexts_[ci.context_id] = c;
 }
 
@@ -336,6 +350,7 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
             if (proposed) adoptProposal(*proposed);
             else anomalies_.count("dcerpc.unknown_context");
         }
+        if (auto ctx = contexts_.find(rq.context_id); ctx != contexts_.end()) c->ctx = ctx->second;
     } else {
         if (it == calls_.end() || it->second.req_done) {
             anomalies_.count("dcerpc.orphan_fragment");
@@ -347,15 +362,25 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
     if (pdu.hdr.last()) completeRequest(*c);
 }
 
+const Connection::Context* Connection::contextOf(Call& c) {
+    if (!c.ctx) {
+        // Unknown when the call started: a bind seen since may name it.
+        auto it = contexts_.find(c.context_id);
+        if (it == contexts_.end()) return nullptr;
+        c.ctx = it->second;
+    }
+    return &*c.ctx;
+}
+
 void Connection::completeRequest(Call& c) {
     c.req_done = true;
-    auto ctx = contexts_.find(c.context_id);
-    if (c.req_truncated || ctx == contexts_.end() || !ctx->second.info) return;
+    const Context* ctx = contextOf(c);
+    if (c.req_truncated || !ctx || !ctx->info) return;
     // pkt_privacy stubs are encrypted: nothing to decode (not an anomaly).
     if (c.has_auth && c.auth_level == uint8_t(AuthLevel::PktPrivacy)) return;
-    DecodeResult r = decoder_.request(*ctx->second.info, c.opnum,
+    DecodeResult r = decoder_.request(*ctx->info, c.opnum,
                                       Bytes(c.req_stub.data(), c.req_stub.size()), c.little_endian, c.args,
-                                      ctx->second.ndr64);
+                                      ctx->ndr64);
     if (r == DecodeResult::Failed) {
         anomalies_.count("dcerpc.ndr_decode_failed");
         c.args = CallArgs{};
@@ -398,8 +423,8 @@ void Connection::onResponse(const Pdu& pdu, TimeNs ts, bool fault) {
     if (!pdu.hdr.last()) return;
     c.ts_resp = ts;
     std::optional<uint32_t> status;
-    auto ctx = contexts_.find(c.context_id);
-    const InterfaceInfo* info = ctx != contexts_.end() ? ctx->second.info : nullptr;
+    const Context* ctx = contextOf(c);
+    const InterfaceInfo* info = ctx ? ctx->info : nullptr;
     bool encrypted = c.has_auth && c.auth_level == uint8_t(AuthLevel::PktPrivacy);
     if (info && info->returns_status && c.resp_total >= 4 && !encrypted) {
         ByteReader r(Bytes(c.resp_tail, 4));
@@ -407,7 +432,7 @@ void Connection::onResponse(const Pdu& pdu, TimeNs ts, bool fault) {
     }
     if (info && !encrypted && !c.resp_truncated && !c.req_truncated) {
         DecodeResult r = decoder_.response(*info, c.opnum, Bytes(c.resp_stub.data(), c.resp_stub.size()),
-                                           pdu.hdr.littleEndian(), c.args, ctx->second.ndr64);
+                                           pdu.hdr.littleEndian(), c.args, ctx->ndr64);
         if (r == DecodeResult::Failed) anomalies_.count("dcerpc.ndr_decode_failed");
         else if (r == DecodeResult::Decoded) learn(c.args, ts);
     }
@@ -427,9 +452,9 @@ void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
     CallRecord r;
     r.call_id = c.call_id;
     r.ts_req = c.ts_req;
-    if (auto ctx = contexts_.find(c.context_id); ctx != contexts_.end()) {
-        r.iface = ctx->second.abstract;
-        r.context_rejected = ctx->second.rejected;
+    if (const Context* ctx = contextOf(c)) {
+        r.iface = ctx->abstract;
+        r.context_rejected = ctx->rejected;
     } else {
         r.context_id = c.context_id;
     }

@@ -38,6 +38,9 @@ constexpr size_t kDefaultMaxContexts = 256;
 constexpr size_t kMaxPendingBinds = 16;
 // Internal buffering for embedded (pipe) streams: two maximal fragments.
 constexpr size_t kDefaultMaxBuffer = 2 * kMaxFragLen;
+// Smallest fragment size a peer may advertise (C706 12.6.3.1: MustRecvFragSize = 1432); a
+// smaller advertised limit is not believed, so a bogus bind cannot make every PDU "oversized".
+constexpr size_t kMinNegotiatedFrag = 1432;
 // Endpoint-mapper answers are valid while the server keeps the port, usually until reboot;
 // re-learned on every ept_map, so an hour keeps the watch list fresh without growing forever.
 constexpr TimeNs kEndpointTtl = 3600 * kNsPerSec;
@@ -83,6 +86,9 @@ private:
         // The server rejected it (bind_ack result or bind_nak); requests on it are still what
         // the client tried to call, which matters to detections (refused coercion, DCOM...).
         bool rejected = false;
+        // Installed from the client's proposal before (or without) a bind_ack result: calls
+        // that started on it take the server's answer when it comes.
+        bool adopted = false;
     };
     struct PendingBind {
         bool alter = false;
@@ -92,6 +98,9 @@ private:
         uint32_t call_id = 0;
         TimeNs ts_req = 0, ts_resp = 0;
         uint16_t context_id = 0;
+        // The context as bound when the call started: an alter_context re-binding the id
+        // while the call is in flight must not rename it (or its reply).
+        std::optional<Context> ctx;
         uint16_t opnum = 0;
         std::optional<Uuid> object;
         bool little_endian = true;
@@ -113,6 +122,8 @@ private:
     void onAuth(const Pdu& pdu);
     void onRequest(const Pdu& pdu, TimeNs ts);
     void onResponse(const Pdu& pdu, TimeNs ts, bool fault);
+    // The call's context: its snapshot, else (unknown when it started) the current one.
+    const Context* contextOf(Call& c);
     void completeRequest(Call& c);
     void finishCall(Call& c, const char* packet_type, std::optional<uint32_t> status);
     void emit(Call& c, const Json& reply, TimeNs reply_ts);
@@ -147,6 +158,11 @@ private:
     // Security context identity (NTLMSSP AUTHENTICATE in bind / alter_context / auth3).
     std::string auth_user_, auth_domain_, auth_workstation_;
     bool resync_[2] = {false, false};
+    // Largest fragment the receiver in each direction said it accepts (bind_ack max_recv_frag
+    // for requests, bind max_recv_frag for responses); 0 until negotiated. Samba and Windows
+    // drop the connection on a larger fragment, so a frag_length above it is not followed
+    // (it would swallow the PDUs behind it): counted, and the stream resynchronised.
+    size_t max_frag_[2] = {0, 0};
     std::vector<uint8_t> buf_[2];
 };
 

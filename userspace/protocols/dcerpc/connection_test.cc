@@ -187,6 +187,38 @@ TEST_F(Fixture, FragmentedRequestReassembledAndDecoded) {
     EXPECT_EQ(rpc["reply"]["status"], "0x00000000");
 }
 
+// Two calls fragmented and interleaved on one connection (call 7 first, call 8 first, call 7
+// last, call 8 last; replies interleaved the same way): each reassembles from its own call_id.
+TEST_F(Fixture, InterleavedFragmentsOfConcurrentCallsReassembleByCallId) {
+    toServer(bind(1, {{0, kSrvsvc, 3, 0}}));
+    fromServer(bindAck(1, {0}));
+    auto canon = [](const std::string& path) {
+        return Ndr{}.uniqueWstr(std::nullopt).wstr(path).u32(100).wstr("\\").u32(1).u32(0).b;
+    };
+    Buf s7 = canon("\\..\\..\\seven"), s8 = canon("\\..\\..\\eight");
+    auto half = [](const Buf& b, bool second) {
+        size_t h = b.size() / 2;
+        return second ? Buf(b.begin() + long(h), b.end()) : Buf(b.begin(), b.begin() + long(h));
+    };
+    toServer(request(7, 0, 31, half(s7, false), PFC_FIRST_FRAG));
+    toServer(request(8, 0, 31, half(s8, false), PFC_FIRST_FRAG));
+    toServer(request(7, 0, 31, half(s7, true), PFC_LAST_FRAG));
+    toServer(request(8, 0, 31, half(s8, true), PFC_LAST_FRAG));
+    fromServer(response(8, 0, Buf{0, 0, 0, 0}, PFC_FIRST_FRAG));
+    fromServer(response(7, 0, Buf{0, 0, 0, 0}, PFC_FIRST_FRAG));
+    fromServer(response(8, 0, Buf{0, 0, 0, 0, 0x22, 0, 0, 0xc0}, PFC_LAST_FRAG));  // ends 0xc0000022
+    fromServer(response(7, 0, Buf{0, 0, 0, 0, 0, 0, 0, 0}, PFC_LAST_FRAG));
+    ASSERT_EQ(sink.records.size(), 2u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 8);
+    EXPECT_EQ(sink.records[0]["rpc"]["args"]["path"], "\\..\\..\\eight");
+    EXPECT_EQ(sink.records[0]["rpc"]["reply"]["status"], "0xc0000022");
+    EXPECT_EQ(sink.records[1]["rpc"]["call_id"], 7);
+    EXPECT_EQ(sink.records[1]["rpc"]["args"]["path"], "\\..\\..\\seven");
+    EXPECT_EQ(sink.records[1]["rpc"]["reply"]["status"], "0x00000000");
+    EXPECT_EQ(counter.get("dcerpc.orphan_fragment"), 0u);
+    EXPECT_EQ(counter.get("dcerpc.ndr_decode_failed"), 0u);
+}
+
 TEST_F(Fixture, FragmentedResponseStatusFromLastFragment) {
     bindSamr();
     toServer(request(3, 1, 13, Buf(8, 0)));
@@ -236,9 +268,9 @@ TEST_F(Fixture, CloseReportsPendingCalls) {
 
 TEST_F(Fixture, EndlessFragmentChainIsBounded) {
     bindSamr();
-    Buf frag(60000, 0x41);
+    Buf frag(5800, 0x41);  // within the negotiated max_recv_frag (5840)
     toServer(request(9, 1, 13, frag, PFC_FIRST_FRAG));
-    for (int i = 0; i < 40; i++) toServer(request(9, 1, 13, frag, 0));  // 2.4 MB, never LAST
+    for (int i = 0; i < 200; i++) toServer(request(9, 1, 13, frag, 0));  // 1.16 MB, never LAST
     EXPECT_EQ(counter.get("dcerpc.reassembly_limit"), 1u);
     conn->tick(kT0 + cfg.call_timeout);
     ASSERT_EQ(sink.records.size(), 1u);
@@ -300,6 +332,25 @@ TEST_F(Fixture, AlterContextAddsContext) {
     EXPECT_EQ(sink.records[0]["rpc"]["bind"][1]["packet_type"], "alter_context");
 }
 
+// alter_context re-binds context id 1 (samr) to srvsvc while call 3 on it is in flight: call 3
+// stays a samr call (request and reply), call 4 after the re-bind is a srvsvc call.
+TEST_F(Fixture, AlterContextRebindingContextIdMidCallKeepsEachCallsInterface) {
+    bindSamr();
+    toServer(request(3, 1, 13, Buf(24, 0)));                  // SamrEnumerateUsersInDomain
+    toServer(bind(4, {{1, kSrvsvc, 3, 0}}, true));            // alter_context: ctx 1 → srvsvc
+    fromServer(bindAck(4, {0}, "", true));                    // accepted
+    fromServer(response(3, 1, Ndr{}.u32(0).u32(0).u32(0).u32(0).b));
+    toServer(request(5, 1, 15, Buf(4, 0)));                   // NetrShareEnum on the new binding
+    fromServer(response(5, 1, Buf(8, 0)));
+    ASSERT_EQ(sink.records.size(), 2u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);
+    EXPECT_EQ(sink.records[0]["rpc"]["interface"]["name"], "samr");
+    EXPECT_EQ(sink.records[0]["rpc"]["operation"], "SamrEnumerateUsersInDomain");
+    EXPECT_EQ(sink.records[1]["rpc"]["call_id"], 5);
+    EXPECT_EQ(sink.records[1]["rpc"]["interface"]["name"], "srvsvc");
+    EXPECT_EQ(sink.records[1]["rpc"]["operation"], "NetrShareEnum");
+}
+
 TEST_F(Fixture, BindNakReportedOnNextCall) {
     toServer(bind(2, {{0, kSamr, 1, 0}}));
     fromServer(pdu(uint8_t(PduType::BindNak), 0x03, 2, Buf{0x04, 0x00}));
@@ -333,6 +384,52 @@ TEST_F(Fixture, ObjectUuidReported) {
     fromServer(response(3, 1, Buf(8, 0)));
     ASSERT_EQ(sink.records.size(), 1u);
     EXPECT_EQ(sink.records[0]["rpc"]["object_uuid"], "ccd8c074-d0e5-4a40-92b4-d074faa6ba28");
+}
+
+// PFC_OBJECT_UUID (0x80) puts a 16-byte object UUID between opnum and stub, in every fragment
+// that carries the flag: the stub (here NetprPathCanonicalize, in two fragments) starts after it.
+TEST_F(Fixture, ObjectUuidFlagShiftsStubInEveryFragment) {
+    toServer(bind(1, {{0, kSrvsvc, 3, 0}}));
+    fromServer(bindAck(1, {0}));
+    Buf stub = Ndr{}.uniqueWstr(std::nullopt).wstr("\\..\\obj").u32(100).wstr("\\").u32(1).u32(0).b;
+    const std::string obj = "ccd8c074-d0e5-4a40-92b4-d074faa6ba28";
+    size_t h = stub.size() / 2;
+    toServer(request(2, 0, 31, Buf(stub.begin(), stub.begin() + long(h)), PFC_FIRST_FRAG, obj));
+    toServer(request(2, 0, 31, Buf(stub.begin() + long(h), stub.end()), PFC_LAST_FRAG, obj));
+    fromServer(response(2, 0, Buf(12, 0)));
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["object_uuid"], obj);
+    EXPECT_EQ(sink.records[0]["rpc"]["args"]["path"], "\\..\\obj");
+    EXPECT_EQ(counter.get("dcerpc.ndr_decode_failed"), 0u);
+}
+
+// Auth padding: the verifier follows the stub padded to 4 bytes, auth_pad_length says by how
+// much. Request stub 37 bytes (3 pad bytes) decodes whole; a pad length reaching into the
+// request header is malformed (counted) and the next call is still reported.
+TEST_F(Fixture, AuthPaddingStrippedFromStubAndLyingPadCounted) {
+    Auth neg{10, 5, Buf{'N', 'T', 'L', 'M', 'S', 'S', 'P', 0, 1, 0, 0, 0}};
+    toServer(bind(1, {{0, kSrvsvc, 3, 0}}, false, neg));
+    fromServer(bindAck(1, {0}));
+    Buf stub = Ndr{}.uniqueWstr(std::nullopt).wstr("\\pad").u32(100).wstr("\\").u32(1).u32(0).b;
+    stub.push_back(0xEE);  // one trailing byte: 16 + 8 + stub is not 4-aligned → pad
+    Buf req = request(2, 0, 31, stub, 0x03, std::nullopt, Auth{10, 5, Buf(16, 0)});
+    const size_t trailer = req.size() - 16 - 8;
+    ASSERT_NE(req[trailer + 2], 0);  // auth_pad_length (offset 2 of the sec_trailer) non-zero
+    toServer(req);
+    fromServer(response(2, 0, Buf(12, 0)));
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["args"]["path"], "\\pad");
+    EXPECT_EQ(sink.records[0]["rpc"]["auth"]["level"], "pkt_integrity");
+
+    Buf bad = request(3, 0, 31, stub, 0x03, std::nullopt, Auth{10, 5, Buf(16, 0)});
+    bad[bad.size() - 16 - 8 + 2] = 0xF0;  // auth_pad_length 240 > stub + request header
+    Buf next = request(4, 0, 15, Buf(4, 0));
+    bad.insert(bad.end(), next.begin(), next.end());
+    toServer(bad);
+    fromServer(response(4, 0, Buf(8, 0)));
+    EXPECT_EQ(counter.get("dcerpc.auth_len_invalid"), 1u);
+    ASSERT_EQ(sink.records.size(), 2u);
+    EXPECT_EQ(sink.records[1]["rpc"]["call_id"], 4);
 }
 
 TEST_F(Fixture, NdrDecodeFailureCountedWithoutArgs) {
@@ -404,6 +501,68 @@ TEST_F(Fixture, GapMidFragmentTruncatesAndResyncs) {
     conn->close(kT0);
     ASSERT_EQ(sink.records.size(), 2u);
     EXPECT_EQ(sink.records[1]["rpc"]["truncated"], true);
+}
+
+// frag_length smaller than the PDU sent: the PDU ends early (its call is reported with what it
+// holds), the leftover bytes are garbage, counted once, and the next call is found again.
+TEST_F(Fixture, FragLenSmallerThanPduResynchronisesToNextCall) {
+    bindSamr();
+    Buf lie = request(3, 1, 1, Buf(40, 0x99));
+    lie[8] = uint8_t(lie.size() - 32);  // frag_length: 32 bytes short (stub ends after 8)
+    Buf next = request(4, 1, 2, Buf(8, 0));
+    Buf all = lie;
+    all.insert(all.end(), next.begin(), next.end());
+    toServer(all);
+    fromServer(response(3, 1, Buf(8, 0)));
+    fromServer(response(4, 1, Buf(8, 0)));
+    EXPECT_EQ(counter.get("dcerpc.bad_version"), 1u);
+    ASSERT_EQ(sink.records.size(), 2u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);
+    EXPECT_EQ(sink.records[1]["rpc"]["call_id"], 4);
+}
+
+// frag_length below the common header (16): malformed, counted, resynchronised.
+TEST_F(Fixture, FragLenBelowHeaderIsCountedAndResynchronised) {
+    bindSamr();
+    Buf lie = request(3, 1, 1, Buf(8, 0));
+    lie[8] = 8; lie[9] = 0;  // frag_length = 8
+    Buf next = request(4, 1, 2, Buf(8, 0));
+    Buf all = lie;
+    all.insert(all.end(), next.begin(), next.end());
+    toServer(all);
+    fromServer(response(4, 1, Buf(8, 0)));
+    EXPECT_EQ(counter.get("dcerpc.frag_len_invalid"), 1u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 4);
+}
+
+// frag_length larger than the bytes present but within the negotiated size: a PDU still
+// arriving (TCP may deliver it in pieces): nothing is consumed until it is whole.
+TEST_F(Fixture, FragLenLargerThanPresentWaitsForTheRest) {
+    bindSamr();
+    Buf req = request(3, 1, 1, Buf(100, 0));
+    EXPECT_EQ(conn->consume(Direction::ToServer, view(req).first(60), kT0), 0u);
+    EXPECT_EQ(conn->consume(Direction::ToServer, view(req), kT0), req.size());
+    fromServer(response(3, 1, Buf(8, 0)));
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_TRUE(counter.counts.empty());
+}
+
+// frag_length above what the server said it receives (bind_ack max_recv_frag 5840): servers
+// drop such a fragment (and the connection), so it must not swallow the PDUs behind it either:
+// counted, resynchronised, and the following call is reported.
+TEST_F(Fixture, FragLenBeyondNegotiatedMaximumIsCountedAndNotFollowed) {
+    bindSamr();
+    Buf lie = request(3, 1, 1, Buf(8, 0));
+    lie[8] = 0x00; lie[9] = 0xF0;  // frag_length = 61440
+    Buf next = request(4, 1, 2, Buf(8, 0));
+    Buf all = lie;
+    all.insert(all.end(), next.begin(), next.end());
+    toServer(all);
+    fromServer(response(4, 1, Buf(8, 0)));
+    EXPECT_EQ(counter.get("dcerpc.frag_len_over_negotiated"), 1u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 4);
 }
 
 TEST_F(Fixture, PartialPduLeftUnconsumed) {

@@ -57,18 +57,22 @@ Json replyJson(const ReplyHeader& r) {
 // record boundary), so the first record need not be a call to be accepted.
 enum class Start { Yes, No, Unknown };
 Start startsLikeRecord(Bytes b) {
-    ByteReader r(b);
-    uint32_t mark = r.be32();
+    // xid, msg_type and the third word (rpcvers / reply_stat), gathered across fragments:
+    // senders may cut a record anywhere, even into 1-byte fragments.
+    RecordPrefix p;
+    switch (gatherRecordPrefix(b, 12, p)) {
+    case Gather::NeedMore: return Start::Unknown;
+    case Gather::Bad: return Start::No;
+    case Gather::Done: break;
+    }
+    // A last fragment holds a whole message, which is at least a minimal reply.
+    if (p.first_last && p.first_len < kMinReplyBytes) return Start::No;
+    if (p.complete && p.bytes.size() < kMinReplyBytes) return Start::No;
+    ByteReader r(Bytes(p.bytes.data(), p.bytes.size()));
     r.be32();  // xid
     uint32_t type = r.be32(), third = r.be32();
-    if (!r.ok()) return Start::Unknown;
-    uint32_t len = mark & 0x7fffffffu;
-    bool last = (mark & 0x80000000u) != 0;
-    // A last fragment holds a whole message; a first fragment of several holds at least the
-    // xid and msg_type (senders split records anywhere).
-    if (len > kMaxFragmentBytes || len < (last ? kMinReplyBytes : 8)) return Start::No;
+    if (!r.ok()) return Start::No;
     if (type > uint32_t(MsgType::Reply)) return Start::No;
-    if (len < 12) return Start::Yes;  // the third word is in the next fragment
     if (type == uint32_t(MsgType::Call)) return third == kRpcVersion ? Start::Yes : Start::No;
     return third <= 1 ? Start::Yes : Start::No;
 }

@@ -123,6 +123,58 @@ TEST(OncConsumer, TcpMultiFragmentCallAcrossSegments) {
     EXPECT_EQ(h.sink.records[0]["rpc"]["latency_us"], 1000000);
 }
 
+// RFC 5531 §11 lets a sender cut a record anywhere: every byte of the call in its own
+// record-marking fragment (mark 0x00000001, the final one 0x80000001), as Linux's server
+// accepts. The call still decodes, from the first record of the stream.
+std::vector<uint8_t> oneByteFragments(const std::vector<uint8_t>& msg) {
+    Xdr wire;
+    for (size_t i = 0; i < msg.size(); i++) {
+        wire.u32((i + 1 == msg.size() ? 0x80000000u : 0u) | 1u);  // last flag | length 1
+        wire.raw({msg[i]});
+    }
+    return wire.b;
+}
+
+TEST(OncConsumer, OneByteRecordFragmentsAtStreamStartStillDecode) {
+    Harness h;
+    h.tcp(C, oneByteFragments(lookupCall(0x51)), kT0);
+    h.tcp(S, oneByteFragments(nfs3Reply(0x51, 0)), kT0 + kSec);
+    ASSERT_EQ(h.sink.records.size(), 1u);
+    EXPECT_EQ(h.sink.records[0]["rpc"]["xid"], 0x51);
+    EXPECT_EQ(h.sink.records[0]["rpc"]["cred"]["machine_name"], "ws1");
+    EXPECT_EQ(h.sink.records[0]["nfs"]["name"], "passwd");
+    EXPECT_EQ(h.sink.records[0]["nfs"]["status"], "NFS3_OK");
+    EXPECT_EQ(h.anomalies.get("onc.resync_skipped_bytes"), 0u);
+}
+
+// The same with every TCP segment 1 byte long: the start test waits for the header bytes.
+TEST(OncConsumer, OneByteFragmentsInOneByteSegmentsStillDecode) {
+    Harness h;
+    for (uint8_t b : oneByteFragments(lookupCall(0x52, "shadow"))) h.tcp(C, {b}, kT0);
+    for (uint8_t b : oneByteFragments(nfs3Reply(0x52, 13))) h.tcp(S, {b}, kT0 + kSec);
+    ASSERT_EQ(h.sink.records.size(), 1u);
+    EXPECT_EQ(h.sink.records[0]["nfs"]["name"], "shadow");
+    EXPECT_EQ(h.sink.records[0]["nfs"]["status"], "NFS3ERR_ACCES");
+    EXPECT_EQ(h.anomalies.get("onc.resync_skipped_bytes"), 0u);
+}
+
+// After a gap the resynchronisation scan judges a candidate record from the header gathered
+// across its tiny fragments, so a 1-byte-fragmented call behind the gap is found.
+TEST(OncConsumer, ResyncAfterGapFindsCallInOneByteFragments) {
+    Harness h;
+    std::vector<uint8_t> a = test::recordMark(lookupCall(1, "lost"));
+    h.tcp(C, {a.begin(), a.begin() + 30}, kT0);
+    h.gap(C);
+    std::vector<uint8_t> resumed(a.begin() + 50, a.end());
+    std::vector<uint8_t> b = oneByteFragments(lookupCall(2, "found"));
+    resumed.insert(resumed.end(), b.begin(), b.end());
+    h.tcp(C, resumed, kT0 + 1);
+    h.tcp(S, test::recordMark(nfs3Reply(2, 0)), kT0 + 2);
+    ASSERT_EQ(h.sink.records.size(), 1u);
+    EXPECT_EQ(h.sink.records[0]["rpc"]["xid"], 2);
+    EXPECT_EQ(h.sink.records[0]["nfs"]["name"], "found");
+}
+
 TEST(OncConsumer, UdpCallAndReply) {
     Harness h(IPPROTO_UDP);
     h.udp(C, lookupCall(99), kT0);

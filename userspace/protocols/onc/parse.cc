@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "protocols/onc/parse.h"
 
+#include <algorithm>
+
 #include "protocols/onc/programs.h"
 
 namespace rpcmon::onc {
@@ -173,6 +175,33 @@ bool plausibleReply(Bytes msg, const std::function<bool(uint32_t)>& xid_pending)
     return xid_pending && xid_pending(xid);
 }
 
+Gather gatherRecordPrefix(Bytes data, size_t want, RecordPrefix& out) {
+    out = RecordPrefix{};
+    size_t pos = 0;
+    for (size_t marks = 0; marks < kMaxPrefixMarks; marks++) {
+        if (data.size() - pos < 4) return Gather::NeedMore;
+        uint32_t mark = be32At(&data[pos]);
+        uint32_t len = mark & 0x7fffffffu;
+        bool last = (mark & 0x80000000u) != 0;
+        if (len > kMaxFragmentBytes) return Gather::Bad;
+        if (marks == 0) {
+            out.first_len = len;
+            out.first_last = last;
+        }
+        pos += 4;
+        size_t take = std::min<size_t>(len, want - out.bytes.size());
+        if (data.size() - pos < take) return Gather::NeedMore;
+        out.bytes.insert(out.bytes.end(), data.begin() + long(pos), data.begin() + long(pos + take));
+        if (out.bytes.size() == want) return Gather::Done;
+        pos += len;  // take == len here
+        if (last) {
+            out.complete = true;
+            return Gather::Done;
+        }
+    }
+    return Gather::Bad;
+}
+
 Boundary findRecordBoundary(Bytes data, const std::function<bool(uint32_t)>& xid_pending) {
     // A candidate needs the mark plus the fixed call fields checked by plausibleCall (8 words).
     constexpr size_t kProbe = 4 + 32;
@@ -180,7 +209,19 @@ Boundary findRecordBoundary(Bytes data, const std::function<bool(uint32_t)>& xid
     for (size_t i = 0; i + kProbe <= data.size(); i++) {
         uint32_t mark = be32At(&data[i]);
         uint32_t len = mark & 0x7fffffffu;
-        if (len < kMinReplyBytes || len > kMaxFragmentBytes) continue;
+        if (len == 0 || len > kMaxFragmentBytes) continue;
+        if (len < kMinReplyBytes) {
+            // A record cut into fragments smaller than a header: judge the header gathered
+            // from its fragments, so tiny fragments cannot hide a record after a gap.
+            if (mark & 0x80000000u) continue;  // a whole record this short is no rpc_msg
+            RecordPrefix p;
+            Gather g = gatherRecordPrefix(data.subspan(i), kProbe - 4, p);
+            if (g == Gather::NeedMore) return {false, i};  // decide once more bytes arrived
+            if (g == Gather::Bad || p.complete) continue;
+            Bytes msg(p.bytes.data(), p.bytes.size());
+            if (plausibleCall(msg) || plausibleReply(msg, xid_pending)) return {true, i};
+            continue;
+        }
         Bytes msg = data.subspan(i + 4);
         if ((len >= kMinCallBytes && plausibleCall(msg)) || plausibleReply(msg, xid_pending))
             return {true, i};

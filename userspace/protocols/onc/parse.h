@@ -53,6 +53,23 @@ ParseResult parseMessage(Bytes msg, Message& out);
 bool plausibleCall(Bytes msg);
 bool plausibleReply(Bytes msg, const std::function<bool(uint32_t xid)>& xid_pending);
 
+// The first `want` payload bytes of the record whose mark starts `data`, gathered across its
+// fragments however small they are (RFC 5531 §11 lets a sender cut a record anywhere, down to
+// one byte per fragment). At most kMaxPrefixMarks marks are walked.
+inline constexpr size_t kMaxPrefixMarks = 64;
+enum class Gather {
+    Done,      // `out` holds `want` bytes, or the whole (shorter) record
+    NeedMore,  // `data` ends first
+    Bad,       // a fragment longer than kMaxFragmentBytes, or more marks than the bound
+};
+struct RecordPrefix {
+    std::vector<uint8_t> bytes;
+    uint32_t first_len = 0;   // length of the first fragment
+    bool first_last = false;  // the first fragment is the whole record
+    bool complete = false;    // the record ended within `bytes`
+};
+Gather gatherRecordPrefix(Bytes data, size_t want, RecordPrefix& out);
+
 struct Boundary {
     bool found = false;
     size_t offset = 0;  // found: where the record mark starts; else: bytes safe to discard

@@ -350,7 +350,15 @@ TEST(OncResync, FindsReplyOnlyWhenXidPending) {
     EXPECT_EQ(b.offset, 7u);
     Boundary n = findRecordBoundary(data, none);
     EXPECT_FALSE(n.found);
-    EXPECT_EQ(n.offset, data.size() - 35);  // keep a window that may hold a mark's start
+    // The reply's msg_type word (00 00 00 01) reads as the mark of a 1-byte fragment; the header
+    // gathered across such fragments needs bytes past the end, so everything from it is kept
+    // until it can be judged (without that candidate: the last 35 bytes, a probe window).
+    EXPECT_EQ(n.offset, 15u);
+    std::vector<uint8_t> flat(data.begin() + 15, data.end());
+    flat[3] = 0xee;  // no tiny-fragment mark left in the window
+    Boundary f = findRecordBoundary(flat, none);
+    EXPECT_FALSE(f.found);
+    EXPECT_EQ(f.offset, flat.size() - 35);
 }
 
 TEST(OncResync, ShortInputWaits) {

@@ -419,6 +419,7 @@ void SmbConsumer::handleSmb2(Bytes msg, TimeNs ts, bool truncated) {
     }
     uint64_t prev_sid = 0;
     uint32_t prev_tid = 0;
+    uint64_t chain_create_mid = ~0ull;
     for (auto& m : chain) {
         if (m.hdr.isRelated()) {
             // [MS-SMB2] 3.2.4.1.4: related requests inherit session and tree from the previous.
@@ -427,12 +428,16 @@ void SmbConsumer::handleSmb2(Bytes msg, TimeNs ts, bool truncated) {
         }
         prev_sid = m.hdr.session_id;
         prev_tid = m.hdr.tree_id;
-        if (m.hdr.isResponse()) smb2Response(m, ts, truncated);
-        else smb2Request(m, ts, truncated);
+        if (m.hdr.isResponse()) {
+            smb2Response(m, ts, truncated);
+            continue;
+        }
+        smb2Request(m, ts, truncated, m.hdr.isRelated() ? chain_create_mid : ~0ull);
+        if (m.hdr.command == smb2::kCreate) chain_create_mid = m.hdr.message_id;
     }
 }
 
-void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated) {
+void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated, uint64_t chain_create_mid) {
     const smb2::Header& h = m.hdr;
     if (h.command == smb2::kCancel) return;  // names another request's message id
     const uint16_t expected = smb2::expectedStructureSize(h.command, false);
@@ -493,6 +498,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         st = smb2::parseWriteRequest(m, r, truncated);
         keep = false;
         if (st != ParseState::Success) break;
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (r.file_id.isRelatedSentinel() && h.isRelated()) {
             p.file_id = r.file_id;
             p.deferred_input.assign(r.data.begin(), r.data.end());
@@ -510,6 +516,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         st = smb2::parseIoctlRequest(m, r, truncated);
         p.file_id = r.file_id;
         p.ctl_code = r.ctl_code;
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (st == ParseState::Success && r.ctl_code == smb2::kFsctlPipeTransceive) {
             if (!(r.file_id.isRelatedSentinel() && h.isRelated())) pipeForTransceive(r.file_id, p.session_id, p.tree_id, ts);
             if (r.file_id.isRelatedSentinel() && h.isRelated()) {
@@ -532,6 +539,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated)
         count("smb.bad_body");
         return;
     }
+    if (p.file_id.isRelatedSentinel()) p.related_create_mid = chain_create_mid;
     if (keep) addPending(h.message_id, std::move(p));
 }
 
@@ -623,6 +631,12 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
                 break;
             }
             last_created_ = r.file_id;
+            // Requests compounded after this CREATE named its file with all-ones: now known.
+            for (auto& [mid, q] : pending_)
+                if (q.related_create_mid == h.message_id) {
+                    q.file_id = r.file_id;
+                    q.related_create_mid = ~0ull;
+                }
         }
         if (tree) tree->last_used = ts;
         // Without the TREE_CONNECT (capture started later) judge by what the server answered.
@@ -648,6 +662,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
             count("smb.bad_body");
             break;
         }
+        if (r.beyond_record) count("smb.data_beyond_record");
         if (matched && findPipe(p.file_id))
             feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
         else
@@ -662,8 +677,17 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
             count("smb.bad_body");
             break;
         }
-        if (r.ctl_code == smb2::kFsctlPipeTransceive) {
-            FileKey fid = r.file_id.isRelatedSentinel() && matched ? p.file_id : r.file_id;
+        if (r.beyond_record) count("smb.data_beyond_record");
+        // The response belongs to the request with its MessageId; the handle is the one that
+        // request named. What the server echoes is not relied on: macOS answers pipe
+        // transceives with a FileId whose persistent part is zero.
+        const uint32_t ctl = matched ? p.ctl_code : r.ctl_code;
+        if (ctl == smb2::kFsctlPipeTransceive) {
+            FileKey fid = r.file_id;
+            if (matched) {
+                fid = p.file_id.isRelatedSentinel() ? last_created_ : p.file_id;
+                if (!r.file_id.isRelatedSentinel() && r.file_id != fid) count("smb.echoed_file_id_differs");
+            }
             feedPipe(fid, Direction::FromServer, r.output, r.output.size() == r.output_count, ts);
         }
         break;
@@ -757,6 +781,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::TransactionRequest r;
             st = smb1::parseTransactionRequest(msg, h, b, r);
             if (st != ParseState::Success) break;
+            if (r.beyond_record) count("smb.data_beyond_record");
             if (r.setup.size() >= 2 && r.setup[0] == smb1::kTransTransactNmPipe) {
                 p.file_id = FileKey{0, r.setup[1]};
                 pipeForTransceive(p.file_id, p.session_id, p.tree_id, ts);
@@ -768,6 +793,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::WriteAndXRequest r;
             st = smb1::parseWriteAndXRequest(msg, b, r, truncated);
             if (st != ParseState::Success) break;
+            if (r.beyond_record) count("smb.data_beyond_record");
             FileKey fid{0, r.fid};
             if (findPipe(fid)) {
                 Bytes data = r.data;
@@ -892,6 +918,7 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
                 count("smb.bad_body");
                 break;
             }
+            if (r.beyond_record) count("smb.data_beyond_record");
             feedPipe(p.file_id, Direction::FromServer, r.data, true, ts);
             break;
         }
@@ -901,6 +928,7 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
                 count("smb.bad_body");
                 break;
             }
+            if (r.beyond_record) count("smb.data_beyond_record");
             if (matched && findPipe(p.file_id))
                 feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
             else

@@ -115,6 +115,9 @@ private:
         // the same compound will return: delivered once the CREATE response opened the pipe.
         std::vector<uint8_t> deferred_input;
         bool deferred_complete = true;
+        // A related request naming "the file the CREATE with this MessageId opens" (~0 if not):
+        // file_id is set from that CREATE's response, whatever completes in between.
+        uint64_t related_create_mid = ~0ull;
         TimeNs ts = 0;
     };
     struct DirState {
@@ -132,7 +135,9 @@ private:
     void handleControl(const NbssHeader& h);
 
     void handleSmb2(Bytes msg, TimeNs ts, bool truncated);
-    void smb2Request(const smb2::Message& m, TimeNs ts, bool truncated);
+    // `chain_create_mid`: MessageId of the CREATE earlier in the same compound request (~0 if
+    // none), whose FileId the all-ones FileId of a related request stands for.
+    void smb2Request(const smb2::Message& m, TimeNs ts, bool truncated, uint64_t chain_create_mid);
     void smb2Response(const smb2::Message& m, TimeNs ts, bool truncated);
     void handleTransform(Bytes msg, uint32_t declared, TimeNs ts);
 

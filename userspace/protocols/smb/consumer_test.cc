@@ -296,6 +296,138 @@ TEST_F(SmbConsumerTest, IoctlTransceiveWithAsyncPendingThenFinal) {
     EXPECT_EQ(c.pendingCount(), 0u);
 }
 
+// macOS servers answer FSCTL_PIPE_TRANSCEIVE with a FileId whose persistent part is zero. The
+// response belongs to the request with the same MessageId, so the reply reaches the pipe the
+// request named; the differing echo is counted.
+TEST_F(SmbConsumerTest, IoctlResponseEchoingZeroPersistentFileIdJoinsByMessageId) {
+    logonAndOpenPipe();
+    FakePipe* pipe = opener.opened.at(0);
+    const V request = {0x05, 0x00, 0x00, 0x03, 1, 2, 3};
+    const V response = {0x05, 0x00, 0x02, 0x03, 9, 8, 7, 6};
+    toServer(ioctlReq(8, kSid, kTid, kFid, request));
+    const smb2::FileId echoed{0, kFid.volatile_};  // FileId.Persistent = 0, Volatile as sent
+    fromServer(ioctlResp(8, kSid, kTid, echoed, response));
+    EXPECT_EQ(pipe->from_server, response);
+    EXPECT_EQ(c.openPipeCount(), 1u);  // no phantom pipe adopted for the echoed handle
+    EXPECT_EQ(anomalies.get("smb.echoed_file_id_differs"), 1u);
+    EXPECT_EQ(c.pendingCount(), 0u);
+}
+
+// The same through an async exchange: interim STATUS_PENDING (AsyncId 0x99), then the final
+// response with the same MessageId and AsyncId, echoing the macOS-style FileId.
+TEST_F(SmbConsumerTest, AsyncFinalIoctlResponseEchoingOtherFileIdJoinsByMessageId) {
+    logonAndOpenPipe();
+    FakePipe* pipe = opener.opened.at(0);
+    const V request = {0x05, 0x00, 0x00, 0x03, 1, 2, 3};
+    const V response = {0x05, 0x00, 0x02, 0x03, 9, 8, 7, 6};
+    toServer(ioctlReq(9, kSid, kTid, kFid, request));
+    V interim = smb2Header({.command = smb2::kIoctl, .status = kStatusPending,
+                            .flags = R | smb2::kFlagAsync, .message_id = 9, .session_id = kSid,
+                            .async_id = 0x99});
+    put16(interim, 9); interim.resize(interim.size() + 7, 0);  // ERROR body, StructureSize 9
+    fromServer(interim);
+    EXPECT_TRUE(pipe->from_server.empty());
+    fromServer(ioctlResp(9, kSid, kTid, smb2::FileId{0, kFid.volatile_}, response,
+                         R | smb2::kFlagAsync, 0x99));
+    EXPECT_EQ(pipe->from_server, response);
+    EXPECT_EQ(c.openPipeCount(), 1u);
+    EXPECT_EQ(c.pendingCount(), 0u);
+}
+
+// Two transceives in flight on two pipes, answered in reverse order in one compound response
+// whose elements echo a zero FileId: each reply goes to its request's pipe by MessageId.
+TEST_F(SmbConsumerTest, CompoundResponseOutOfOrderJoinsEachElementByMessageId) {
+    logonAndOpenPipe();
+    const smb2::FileId fid2{0x33, 0x44};
+    toServer(createReq(10, kSid, kTid, "lsarpc"));
+    fromServer(createResp(10, kSid, kTid, fid2));
+    ASSERT_EQ(opener.opened.size(), 2u);
+    const V req_a = {0x05, 0x00, 0x00, 0x03, 'a'};
+    const V req_b = {0x05, 0x00, 0x00, 0x03, 'b'};
+    const V resp_a = {0x05, 0x00, 0x02, 0x03, 'A'};
+    const V resp_b = {0x05, 0x00, 0x02, 0x03, 'B'};
+    toServer(ioctlReq(11, kSid, kTid, kFid, req_a));
+    toServer(ioctlReq(12, kSid, kTid, fid2, req_b));
+    V rb = ioctlResp(12, kSid, kTid, smb2::FileId{}, resp_b);  // answer to MessageId 12 first
+    rb.resize((rb.size() + 7) & ~size_t(7), 0);                 // pad to 8 bytes
+    rb[20] = uint8_t(rb.size());                                 // NextCommand
+    V ra = ioctlResp(11, kSid, kTid, smb2::FileId{}, resp_a);
+    fromServer(cat(rb, ra));
+    EXPECT_EQ(opener.opened[0]->from_server, resp_a);
+    EXPECT_EQ(opener.opened[1]->from_server, resp_b);
+    EXPECT_EQ(c.pendingCount(), 0u);
+    EXPECT_EQ(anomalies.get("smb.echoed_file_id_differs"), 2u);
+}
+
+// A WRITE whose Length (offset 68) claims more than the NBSS record holds: the bytes present
+// reach the pipe, the lie is counted, and the next message on the connection is still parsed.
+TEST_F(SmbConsumerTest, WriteLengthBeyondRecordIsClampedCountedAndFramingKept) {
+    logonAndOpenPipe();
+    FakePipe* pipe = opener.opened.at(0);
+    const V bind = {0x05, 0x00, 0x0b, 0x03, 0x10, 0, 0, 0};
+    V w = writeReq(5, kSid, kTid, kFid, bind);
+    w[68] = 0x00; w[69] = 0x10;  // Length = 4096, record holds 8 bytes of data
+    toServer(w);
+    EXPECT_EQ(pipe->to_server, bind);
+    EXPECT_EQ(pipe->gaps, 0);
+    EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 1u);
+    EXPECT_EQ(anomalies.get("smb.bad_body"), 0u);
+    const V more = {0x05, 0x00, 0x00, 0x03, 7};
+    toServer(writeReq(6, kSid, kTid, kFid, more));
+    EXPECT_EQ(pipe->to_server, cat(bind, more));
+}
+
+// IOCTL InputCount (offset 92) and, in the response, OutputCount (offset 100) past the record.
+TEST_F(SmbConsumerTest, IoctlCountsBeyondRecordAreClampedAndCounted) {
+    logonAndOpenPipe();
+    FakePipe* pipe = opener.opened.at(0);
+    const V request = {0x05, 0x00, 0x00, 0x03, 1, 2, 3};
+    const V response = {0x05, 0x00, 0x02, 0x03, 9, 8, 7, 6};
+    V req = ioctlReq(8, kSid, kTid, kFid, request);
+    req[92] = 0xFF; req[93] = 0xFF;  // InputCount = 65535
+    toServer(req);
+    V resp = ioctlResp(8, kSid, kTid, kFid, response);
+    resp[96] = 0xF0;                 // OutputOffset = 240: past the 120-byte message
+    fromServer(resp);
+    EXPECT_EQ(pipe->to_server, request);
+    EXPECT_TRUE(pipe->from_server.empty());  // nothing at that offset, nothing invented
+    EXPECT_EQ(pipe->gaps, 0);
+    EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 2u);
+    EXPECT_EQ(c.pendingCount(), 0u);
+    toServer(ioctlReq(9, kSid, kTid, kFid, request));
+    fromServer(ioctlResp(9, kSid, kTid, kFid, response));
+    EXPECT_EQ(pipe->from_server, response);
+}
+
+// READ response DataLength (offset 68) past the record: the bytes present are the reply.
+TEST_F(SmbConsumerTest, ReadDataLengthBeyondRecordIsClampedAndCounted) {
+    logonAndOpenPipe();
+    FakePipe* pipe = opener.opened.at(0);
+    const V bind_ack = {0x05, 0x00, 0x0c, 0x03, 0x10, 0, 0, 0, 0xAA};
+    toServer(readReq(6, kSid, kTid, kFid, 1024));
+    fromServer(readResp(6, kSid, kTid, kStatusSuccess, bind_ack, 0x8000));  // DataLength 32768
+    EXPECT_EQ(pipe->from_server, bind_ack);
+    EXPECT_EQ(pipe->gaps, 0);
+    EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 1u);
+}
+
+// SMB1 TransactNmPipe (real request, FID 0x400b) whose TotalDataCount and DataCount (word
+// offsets 2 and 22) both claim 240 bytes where the message carries 72: the 72-byte bind
+// reaches the pipe whole (no gap), the lie is counted.
+TEST_F(SmbConsumerTest, Smb1TransactionDataCountBeyondRecordIsClampedAndCounted) {
+    V req = hex(kTransactRequest);
+    req[32 + 1 + 2] = 0xF0;   // TotalDataCount = 240
+    req[32 + 1 + 22] = 0xF0;  // DataCount = 240
+    toServer(req);
+    ASSERT_EQ(opener.opened.size(), 1u);  // handle opened before the capture: adopted
+    FakePipe* pipe = opener.opened[0];
+    ASSERT_EQ(pipe->to_server.size(), 72u);
+    EXPECT_EQ(pipe->to_server[2], 0x0b);  // DCE/RPC bind
+    EXPECT_EQ(pipe->gaps, 0);
+    EXPECT_EQ(anomalies.get("smb.data_beyond_record"), 1u);
+    EXPECT_EQ(anomalies.get("smb.pipe_truncated"), 0u);
+}
+
 // A capture (or the agent) started after the pipe was opened: a transceive on an unknown handle
 // can only be a named pipe, so its DCE/RPC traffic is followed without a name, and counted.
 TEST_F(SmbConsumerTest, TransceiveOnPipeOpenedBeforeCaptureIsFollowed) {
@@ -346,6 +478,46 @@ TEST_F(SmbConsumerTest, CompoundCreateIoctlCloseWithRelatedFileId) {
     fromServer(closeResp(5, kSid, kTid, R | smb2::kFlagRelated));
     EXPECT_EQ(c.openPipeCount(), 0u);
     EXPECT_EQ(anomalies.get("smb.bad_compound"), 0u);
+}
+
+// Compound CREATE lsarpc + IOCTL on the related (all-ones) FileId; the server answers CREATE
+// and an async STATUS_PENDING interim for the IOCTL; another pipe (srvsvc) is opened before the
+// final IOCTL response arrives. The transceive belongs to the CREATE of its own compound, not to
+// whichever CREATE completed last.
+TEST_F(SmbConsumerTest, RelatedIoctlAnsweredAsyncAfterAnotherCreateStaysOnItsPipe) {
+    fromServer(negotiateResp(0x0311));
+    toServer(treeConnectReq(2, kSid, "\\\\srv\\IPC$"));
+    fromServer(treeConnectResp(2, kSid, kTid, smb2::kShareTypePipe));
+    const smb2::FileId related{~0ull, ~0ull};
+    const smb2::FileId fid2{0x33, 0x44};
+    const V in = {0x05, 0x00, 0x00, 0x03, 'L'};
+    const V out = {0x05, 0x00, 0x02, 0x03, 'L'};
+    V create = createReq(3, kSid, kTid, "lsarpc", 0, 0);
+    create.resize((create.size() + 7) & ~size_t(7), 0);        // pad to 8 bytes
+    create[20] = uint8_t(create.size());                        // NextCommand
+    toServer(cat(create, ioctlReq(4, kSid, kTid, related, in, smb2::kFlagRelated)));
+
+    V cresp = createResp(3, kSid, kTid, kFid);
+    cresp.resize((cresp.size() + 7) & ~size_t(7), 0);
+    cresp[20] = uint8_t(cresp.size());
+    V interim = smb2Header({.command = smb2::kIoctl, .status = kStatusPending,
+                            .flags = R | smb2::kFlagAsync | smb2::kFlagRelated, .message_id = 4,
+                            .session_id = kSid, .async_id = 0x55});
+    put16(interim, 9); interim.resize(interim.size() + 7, 0);  // ERROR body
+    fromServer(cat(cresp, interim));
+    ASSERT_EQ(opener.opened.size(), 1u);
+
+    toServer(createReq(5, kSid, kTid, "srvsvc"));                // a second pipe opens meanwhile
+    fromServer(createResp(5, kSid, kTid, fid2));
+    ASSERT_EQ(opener.opened.size(), 2u);
+
+    fromServer(ioctlResp(4, kSid, kTid, smb2::FileId{0, kFid.volatile_}, out, R | smb2::kFlagAsync, 0x55));
+    EXPECT_EQ(opener.infos[0].pipe_name, "lsarpc");
+    EXPECT_EQ(opener.opened[0]->to_server, in);
+    EXPECT_EQ(opener.opened[0]->from_server, out);
+    EXPECT_TRUE(opener.opened[1]->to_server.empty());
+    EXPECT_TRUE(opener.opened[1]->from_server.empty());
+    EXPECT_EQ(c.pendingCount(), 0u);
 }
 
 TEST_F(SmbConsumerTest, CompoundWithBackwardsNextCommandIsCounted) {

@@ -54,6 +54,19 @@ bool dataAt(Bytes msg, uint32_t off, uint32_t len, bool truncated, Bytes& out) {
     return true;
 }
 
+// Data of a complete message declared past its end: keep the bytes present, lower `len` to them
+// and flag it (see smb2.h: a lying count must not hide the data).
+template <class Len>
+bool clampedDataAt(Bytes msg, uint32_t off, Len& len, bool truncated, Bytes& out, bool& beyond) {
+    beyond = false;
+    if (dataAt(msg, off, len, truncated, out)) return true;
+    if (off < kHeaderSize) return false;
+    out = off < msg.size() ? msg.subspan(off) : Bytes{};
+    len = static_cast<Len>(out.size());
+    beyond = true;
+    return true;
+}
+
 }  // namespace
 
 const char* commandName(uint8_t cmd) {
@@ -249,7 +262,10 @@ ParseState parseTransactionRequest(Bytes msg, const Header& h, const Block& b, T
     for (uint8_t i = 0; i < setup_count; i++) out.setup.push_back(w.le16());
     size_t pos = 0;
     out.name = readString(b, h.unicode(), pos);
-    if (!dataAt(msg, data_off, data_count, false, out.data)) return ParseState::Invalid;
+    const uint16_t declared = data_count;
+    if (!clampedDataAt(msg, data_off, data_count, false, out.data, out.beyond_record)) return ParseState::Invalid;
+    // A single-message transaction whose count was clamped is whole as far as it goes.
+    if (out.beyond_record && out.total_data_count == declared) out.total_data_count = data_count;
     return ParseState::Success;
 }
 
@@ -264,7 +280,9 @@ ParseState parseTransactionResponse(Bytes msg, const Block& b, TransactionRespon
     out.data_displacement = w.le16();
     uint8_t setup_count = w.u8();
     if (!w.ok() || b.word_count != 10 + setup_count) return ParseState::Invalid;
-    if (!dataAt(msg, data_off, data_count, false, out.data)) return ParseState::Invalid;
+    const uint16_t declared = data_count;
+    if (!clampedDataAt(msg, data_off, data_count, false, out.data, out.beyond_record)) return ParseState::Invalid;
+    if (out.beyond_record && out.total_data_count == declared) out.total_data_count = data_count;
     return ParseState::Success;
 }
 
@@ -290,7 +308,7 @@ ParseState parseReadAndXResponse(Bytes msg, const Block& b, ReadAndXResponse& ou
     uint16_t off = w.le16();
     uint16_t len_high = w.le16();  // [MS-SMB] 2.2.4.2.2 DataLengthHigh
     out.data_length = len | (uint32_t(len_high) << 16);
-    if (!w.ok() || !dataAt(msg, off, out.data_length, truncated, out.data)) return ParseState::Invalid;
+    if (!w.ok() || !clampedDataAt(msg, off, out.data_length, truncated, out.data, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 
@@ -308,7 +326,7 @@ ParseState parseWriteAndXRequest(Bytes msg, const Block& b, WriteAndXRequest& ou
     uint16_t off = w.le16();
     if (b.word_count == 14) out.offset |= uint64_t(w.le32()) << 32;
     out.data_length = len | (uint32_t(len_high) << 16);
-    if (!w.ok() || !dataAt(msg, off, out.data_length, truncated, out.data)) return ParseState::Invalid;
+    if (!w.ok() || !clampedDataAt(msg, off, out.data_length, truncated, out.data, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 

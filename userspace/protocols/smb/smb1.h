@@ -100,17 +100,18 @@ struct TransactionRequest {
     std::vector<uint16_t> setup;
     Bytes data;
     uint16_t total_data_count = 0;
+    bool beyond_record = false;  // data declared past the message end, clamped (see smb2.h)
 };
 ParseState parseTransactionRequest(Bytes msg, const Header& h, const Block& b, TransactionRequest& out);
-struct TransactionResponse { Bytes data; uint16_t total_data_count = 0; uint16_t data_displacement = 0; };
+struct TransactionResponse { Bytes data; uint16_t total_data_count = 0; uint16_t data_displacement = 0; bool beyond_record = false; };
 ParseState parseTransactionResponse(Bytes msg, const Block& b, TransactionResponse& out);
 
 struct ReadAndXRequest { uint16_t fid = 0; uint64_t offset = 0; uint32_t max_count = 0; };
 ParseState parseReadAndXRequest(const Block& b, ReadAndXRequest& out);
-struct ReadAndXResponse { uint32_t data_length = 0; Bytes data; };
+struct ReadAndXResponse { uint32_t data_length = 0; Bytes data; bool beyond_record = false; };
 ParseState parseReadAndXResponse(Bytes msg, const Block& b, ReadAndXResponse& out, bool truncated = false);
 
-struct WriteAndXRequest { uint16_t fid = 0; uint64_t offset = 0; uint16_t write_mode = 0; uint32_t data_length = 0; Bytes data; };
+struct WriteAndXRequest { uint16_t fid = 0; uint64_t offset = 0; uint16_t write_mode = 0; uint32_t data_length = 0; Bytes data; bool beyond_record = false; };
 // `data` is as sent: on pipes a raw-mode message start still carries its 2-byte length prefix.
 ParseState parseWriteAndXRequest(Bytes msg, const Block& b, WriteAndXRequest& out, bool truncated = false);
 

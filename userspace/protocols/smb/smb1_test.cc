@@ -38,17 +38,6 @@ const char* kNtCreateResponse =
     "0200" "ff05" "00"                             // ResourceType = message-mode pipe, NMPipeStatus, Directory
     "0000";                                        // ByteCount
 
-const char* kTransactRequest =
-    "ff534d4225000000000801c80000000000000000000000000008ff1100083700"  // header: TRANSACTION
-    "10"                                           // WordCount = 16 (14 + SetupCount 2)
-    "0000" "4800" "0000" "b810" "00" "00" "0000"   // TotalParam, TotalData = 72, MaxParam, MaxData, MaxSetup, Rsvd, Flags
-    "00000000" "0000" "0000" "5200" "4800" "5200"  // Timeout, Rsvd2, ParamCount, ParamOffset, DataCount = 72, DataOffset = 82
-    "02" "00" "2600" "0b40"                        // SetupCount = 2, Rsvd3, TransactNmPipe, FID 0x400b
-    "5700"                                         // ByteCount = 87
-    "00" "5c0050004900500045005c000000"            // Pad, Name "\PIPE\" (UTF-16LE, NUL)
-    "05000b0310000000480000001d000000b810b8100000000001000000000001006a2819390cb1d0119ba800c04fd9"
-    "2ef500000000045d888aeb1cc9119fe808002b10486002000000";  // DCE/RPC bind, call_id 29 (72 bytes)
-
 const char* kTransactResponse =
     "ff534d4225000000008801c80000000000000000000000000008ff1100083700"  // header, reply
     "0a"                                           // WordCount = 10 (SetupCount 0)
@@ -121,8 +110,13 @@ TEST(Smb1, RealTransactNmPipe) {
     std::vector<smb1::Block> b2;
     ASSERT_EQ(smb1::parseHeader(req, h2), ParseState::Success);
     ASSERT_EQ(smb1::splitAndX(req, h2, b2), ParseState::Success);
-    smb1::TransactionRequest bad;
-    EXPECT_EQ(smb1::parseTransactionRequest(req, h2, b2[0], bad), ParseState::Invalid);
+    // Clamped to the 72 bytes the message carries (the bind is still there), and flagged.
+    smb1::TransactionRequest clamped;
+    ASSERT_EQ(smb1::parseTransactionRequest(req, h2, b2[0], clamped), ParseState::Success);
+    EXPECT_TRUE(clamped.beyond_record);
+    ASSERT_EQ(clamped.data.size(), 72u);
+    EXPECT_EQ(clamped.data[2], 0x0b);
+    EXPECT_FALSE(t.beyond_record);
 }
 
 TEST(Smb1, NegotiateDialects) {
@@ -224,6 +218,68 @@ TEST(Smb1, ByteCountBeyondMessageIsTruncated) {
     EXPECT_EQ(smb1::splitAndX(req, h, b, true), ParseState::Success);  // as a large-message prefix
     ASSERT_EQ(b.size(), 1u);
     EXPECT_EQ(smb1::parseHeader(Bytes(req.data(), 31), h), ParseState::NeedsMoreData);
+}
+
+// WRITE_ANDX to the pipe FID 0x400b (WordCount 14), 8 data bytes at DataOffset 64.
+const char* kWriteAndXRequest =
+    "ff534d42" "2f" "00000000" "08" "01c8" "0000" "0000000000000000" "0000"  // header: WRITE_ANDX
+    "0008" "ff11" "0008" "3800"                    // TID, PID, UID, MID
+    "0e"                                           // WordCount = 14
+    "ff" "00" "0000"                               // AndXCommand none, AndXReserved, AndXOffset
+    "0b40" "00000000" "00000000"                   // FID 0x400b, Offset, Timeout
+    "0000" "0000" "0000"                           // WriteMode, Remaining, DataLengthHigh
+    "0800" "4000" "00000000"                       // DataLength = 8, DataOffset = 64, OffsetHigh
+    "0900"                                         // ByteCount = 9
+    "00" "05000b0310000000";                       // Pad, data: a DCE/RPC bind header start
+
+// READ_ANDX response (WordCount 12), 8 data bytes at DataOffset 60.
+const char* kReadAndXResponse =
+    "ff534d42" "2e" "00000000" "88" "01c8" "0000" "0000000000000000" "0000"  // header: READ_ANDX reply
+    "0008" "ff11" "0008" "3900"                    // TID, PID, UID, MID
+    "0c"                                           // WordCount = 12
+    "ff" "00" "0000" "ffff" "0000" "0000"          // AndX, Available, DataCompactionMode, Reserved1
+    "0800" "3c00" "0000" "0000000000000000"        // DataLength = 8, DataOffset = 60, DataLengthHigh, Reserved2
+    "0900"                                         // ByteCount = 9
+    "00" "05000c0310000000";                       // Pad, data: a DCE/RPC bind_ack header start
+
+// DataLength past the end of the message (the NBSS record): clamped to the 8 bytes present,
+// flagged, never Invalid (which would drop the pipe's PDU).
+TEST(Smb1, WriteAndXAndReadAndXDataLengthBeyondMessageIsClamped) {
+    auto w = hex(kWriteAndXRequest);
+    smb1::Header h;
+    auto b = blocks(w, h);
+    ASSERT_EQ(b.size(), 1u);
+    smb1::WriteAndXRequest wr;
+    ASSERT_EQ(smb1::parseWriteAndXRequest(w, b[0], wr), ParseState::Success);
+    EXPECT_FALSE(wr.beyond_record);
+    EXPECT_EQ(wr.data_length, 8u);
+    w[32 + 1 + 20] = 0x10;  // DataLength (word offset 20) = 0x1008
+    auto b2 = blocks(w, h);
+    ASSERT_EQ(smb1::parseWriteAndXRequest(w, b2[0], wr), ParseState::Success);
+    EXPECT_TRUE(wr.beyond_record);
+    EXPECT_EQ(wr.data_length, 8u);
+    ASSERT_EQ(wr.data.size(), 8u);
+    EXPECT_EQ(wr.data[2], 0x0b);
+    w[32 + 1 + 22] = 0x10;  // DataOffset = 16: inside the 32-byte header → malformed
+    auto b3 = blocks(w, h);
+    EXPECT_EQ(smb1::parseWriteAndXRequest(w, b3[0], wr), ParseState::Invalid);
+
+    auto r = hex(kReadAndXResponse);
+    auto rb = blocks(r, h);
+    smb1::ReadAndXResponse rr;
+    ASSERT_EQ(smb1::parseReadAndXResponse(r, rb[0], rr), ParseState::Success);
+    EXPECT_FALSE(rr.beyond_record);
+    r[32 + 1 + 14] = 0x01;  // DataLengthHigh (word offset 14) = 1: 65544 bytes claimed
+    rb = blocks(r, h);
+    ASSERT_EQ(smb1::parseReadAndXResponse(r, rb[0], rr), ParseState::Success);
+    EXPECT_TRUE(rr.beyond_record);
+    EXPECT_EQ(rr.data_length, 8u);
+    ASSERT_EQ(rr.data.size(), 8u);
+    EXPECT_EQ(rr.data[2], 0x0c);
+    // As the prefix of a large message the declared length stands (the rest was skipped).
+    ASSERT_EQ(smb1::parseReadAndXResponse(r, rb[0], rr, true), ParseState::Success);
+    EXPECT_FALSE(rr.beyond_record);
+    EXPECT_EQ(rr.data_length, 65544u);
 }
 
 TEST(Smb1, NonExtendedSessionSetupPlaintextAccount) {

@@ -36,6 +36,21 @@ bool buffer(const Message& m, uint32_t off, uint32_t len, bool truncated, Bytes&
     return true;
 }
 
+// Bulk data (READ/WRITE data, IOCTL input/output) of a complete message whose offset or length
+// reaches past the message: the receiver can only act on the bytes the message carries, so
+// keep those, shrink `len` to them and flag it instead of dropping the message (a lying length
+// must neither hide the data nor move the framing, which follows the NBSS length).
+bool bulkBuffer(const Message& m, uint32_t off, uint32_t& len, bool truncated, Bytes& out, bool& beyond) {
+    beyond = false;
+    if (buffer(m, off, len, truncated, out)) return true;
+    if (off < kHeaderSize) return false;
+    const size_t size = m.msg.size();
+    out = off < size ? m.msg.subspan(off) : Bytes{};
+    len = static_cast<uint32_t>(out.size());
+    beyond = true;
+    return true;
+}
+
 FileId readFileId(ByteReader& r) {
     FileId f;
     f.persistent = r.le64();
@@ -248,7 +263,7 @@ ParseState parseReadResponse(const Message& m, ReadResponse& out, bool truncated
     uint8_t off = r.u8();
     r.skip(1);
     out.data_length = r.le32();
-    if (!r.ok() || !buffer(m, off, out.data_length, truncated, out.data)) return ParseState::Invalid;
+    if (!r.ok() || !bulkBuffer(m, off, out.data_length, truncated, out.data, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 
@@ -260,7 +275,7 @@ ParseState parseWriteRequest(const Message& m, WriteRequest& out, bool truncated
     out.data_length = r.le32();
     out.offset = r.le64();
     out.file_id = readFileId(r);
-    if (!r.ok() || !buffer(m, off, out.data_length, truncated, out.data)) return ParseState::Invalid;
+    if (!r.ok() || !bulkBuffer(m, off, out.data_length, truncated, out.data, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 
@@ -272,7 +287,7 @@ ParseState parseIoctlRequest(const Message& m, IoctlRequest& out, bool truncated
     out.file_id = readFileId(r);
     uint32_t off = r.le32();
     out.input_count = r.le32();
-    if (!r.ok() || !buffer(m, off, out.input_count, truncated, out.input)) return ParseState::Invalid;
+    if (!r.ok() || !bulkBuffer(m, off, out.input_count, truncated, out.input, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 
@@ -285,7 +300,7 @@ ParseState parseIoctlResponse(const Message& m, IoctlResponse& out, bool truncat
     r.skip(8);  // InputOffset, InputCount (responses echo no input for pipes)
     uint32_t off = r.le32();
     out.output_count = r.le32();
-    if (!r.ok() || !buffer(m, off, out.output_count, truncated, out.output)) return ParseState::Invalid;
+    if (!r.ok() || !bulkBuffer(m, off, out.output_count, truncated, out.output, out.beyond_record)) return ParseState::Invalid;
     return ParseState::Success;
 }
 

@@ -99,7 +99,9 @@ std::string dialectName(uint16_t dialect);
 
 // --- Bodies. Each returns Invalid when StructureSize is wrong or a buffer lies outside the
 // message; bulk buffers (read/write data, ioctl input/output) may be cut short when the message
-// is a truncated prefix (`truncated`): the parsed span then holds only the bytes present.
+// is a truncated prefix (`truncated`): the parsed span then holds only the bytes present. In a
+// complete message a bulk buffer declared past its end is clamped to the bytes present, its
+// length field lowered to match and `beyond_record` set (the consumer counts it).
 
 struct NegotiateRequest { std::vector<uint16_t> dialects; };
 ParseState parseNegotiateRequest(const Message& m, NegotiateRequest& out);
@@ -141,16 +143,16 @@ ParseState parseCloseRequest(const Message& m, CloseRequest& out);
 struct ReadRequest { uint32_t length = 0; uint64_t offset = 0; FileId file_id; };
 ParseState parseReadRequest(const Message& m, ReadRequest& out);
 
-struct ReadResponse { uint32_t data_length = 0; Bytes data; };
+struct ReadResponse { uint32_t data_length = 0; Bytes data; bool beyond_record = false; };
 ParseState parseReadResponse(const Message& m, ReadResponse& out, bool truncated = false);
 
-struct WriteRequest { uint32_t data_length = 0; uint64_t offset = 0; FileId file_id; Bytes data; };
+struct WriteRequest { uint32_t data_length = 0; uint64_t offset = 0; FileId file_id; Bytes data; bool beyond_record = false; };
 ParseState parseWriteRequest(const Message& m, WriteRequest& out, bool truncated = false);
 
-struct IoctlRequest { uint32_t ctl_code = 0; FileId file_id; uint32_t input_count = 0; Bytes input; };
+struct IoctlRequest { uint32_t ctl_code = 0; FileId file_id; uint32_t input_count = 0; Bytes input; bool beyond_record = false; };
 ParseState parseIoctlRequest(const Message& m, IoctlRequest& out, bool truncated = false);
 
-struct IoctlResponse { uint32_t ctl_code = 0; FileId file_id; uint32_t output_count = 0; Bytes output; };
+struct IoctlResponse { uint32_t ctl_code = 0; FileId file_id; uint32_t output_count = 0; Bytes output; bool beyond_record = false; };
 ParseState parseIoctlResponse(const Message& m, IoctlResponse& out, bool truncated = false);
 
 // [MS-SMB2] 2.2.41 SMB2 TRANSFORM_HEADER (encrypted message).

@@ -193,10 +193,17 @@ TEST(Smb2Bodies, TreeConnectCreateReadWriteIoctl) {
     smb2::ReadResponse rresp;
     ASSERT_EQ(smb2::parseReadResponse(one(rr), rresp), ParseState::Success);
     EXPECT_EQ(std::string(rresp.data.begin(), rresp.data.end()), "hello");
-    rr[68] = 0x50;  // DataLength = 80: outside a complete message → malformed
+    rr[68] = 0x50;  // DataLength = 80: outside a complete message → clamped to the 5 bytes present
+    ASSERT_EQ(smb2::parseReadResponse(one(rr), rresp), ParseState::Success);
+    EXPECT_TRUE(rresp.beyond_record);
+    EXPECT_EQ(rresp.data_length, 5u);
+    EXPECT_EQ(std::string(rresp.data.begin(), rresp.data.end()), "hello");
+    rr[66] = 0x20;  // DataOffset = 32: inside the header → malformed
     EXPECT_EQ(smb2::parseReadResponse(one(rr), rresp), ParseState::Invalid);
+    rr[66] = 0x50;
     // The same message as a truncated prefix of a large read: keep what is present.
     ASSERT_EQ(smb2::parseReadResponse(one(rr), rresp, true), ParseState::Success);
+    EXPECT_FALSE(rresp.beyond_record);
     EXPECT_EQ(rresp.data_length, 80u);
     EXPECT_EQ(rresp.data.size(), 5u);
 

@@ -120,6 +120,19 @@ inline bool replay(const std::string& path, StreamConsumer& c, TimeNs* last_ts =
     return true;
 }
 
+// Real SMB1 TRANSACTION (TransactNmPipe) request from zeek/dssetup_DsRoleGetPrimaryDomainInformation.pcap
+// (frame 5, NBSS header removed): a DCE/RPC bind written to pipe FID 0x400b.
+inline constexpr const char* kTransactRequest =
+    "ff534d4225000000000801c80000000000000000000000000008ff1100083700"  // header: TRANSACTION
+    "10"                                           // WordCount = 16 (14 + SetupCount 2)
+    "0000" "4800" "0000" "b810" "00" "00" "0000"   // TotalParam, TotalData = 72, MaxParam, MaxData, MaxSetup, Rsvd, Flags
+    "00000000" "0000" "0000" "5200" "4800" "5200"  // Timeout, Rsvd2, ParamCount, ParamOffset, DataCount = 72, DataOffset = 82
+    "02" "00" "2600" "0b40"                        // SetupCount = 2, Rsvd3, TransactNmPipe, FID 0x400b
+    "5700"                                         // ByteCount = 87
+    "00" "5c0050004900500045005c000000"            // Pad, Name "\PIPE\" (UTF-16LE, NUL)
+    "05000b0310000000480000001d000000b810b8100000000001000000000001006a2819390cb1d0119ba800c04fd9"
+    "2ef500000000045d888aeb1cc9119fe808002b10486002000000";  // DCE/RPC bind, call_id 29 (72 bytes)
+
 // Little-endian append helpers for building messages in tests.
 inline void put16(std::vector<uint8_t>& v, uint16_t x) { v.push_back(x & 0xff); v.push_back(x >> 8); }
 inline void put32(std::vector<uint8_t>& v, uint32_t x) { put16(v, x & 0xffff); put16(v, x >> 16); }
