@@ -325,3 +325,20 @@ TEST(LabScenarios, WmiexecAgainstSambaIsSeenAtTheRejectedBind) {
 
 }  // namespace
 }  // namespace rpcmon::detect::test
+
+namespace rpcmon::detect::test {
+namespace {
+
+TEST(Enumeration, UncappedCountsWinOverReportedArrays) {
+    // ept_lookup replies list at most 128 endpoints; a dissector's num_ents is the real count.
+    Json lookup = dce("10.9.9.9", "10.1.1.20", "e1af8308-5d1f-11c9-91a4-08002b14a0fa", 2, 0, nullptr, "none");
+    lookup["epm"]["endpoints"] = Json::array({{{"port", 49152}}});
+    lookup["epm"]["num_ents"] = 300;
+    EXPECT_EQ(recordItems(lookup), std::optional<uint64_t>(300));
+    Json share = dce("10.9.9.9", "10.1.1.20", "4b324fc8-1670-01d3-1278-5a47bf6ee188", 15, 0, {{"entries_read", 7}});
+    EXPECT_EQ(recordItems(share), std::optional<uint64_t>(7));
+    EXPECT_EQ(recordItems(dce("10.9.9.9", "10.1.1.20", "4b324fc8-1670-01d3-1278-5a47bf6ee188", 15)), std::nullopt);
+}
+
+}  // namespace
+}  // namespace rpcmon::detect::test

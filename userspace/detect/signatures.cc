@@ -270,7 +270,10 @@ std::optional<uint64_t> recordItems(const Json& r) {
         if (a && a->is_array()) return a->size();
         return std::nullopt;
     };
-    for (const char* k : {"rpc.args.entries_read", "rpc.args.sid_count", "rpc.args.name_count"}) {
+    // Uncapped counts first (epm.num_ents, portmap.entry_count: the reported arrays are capped
+    // at 128 / 256 entries), where the dissector provides them.
+    for (const char* k : {"rpc.args.entries_read", "epm.num_ents", "portmap.entry_count", "rpc.args.sid_count",
+                          "rpc.args.name_count"}) {
         const Json* f = field(r, k);
         if (f && f->is_number_unsigned()) return f->get<uint64_t>();
         if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());

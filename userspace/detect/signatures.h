@@ -110,7 +110,8 @@ const std::vector<LateralInterface>& lateralInterfaces();
 
 // Items a call returned or worked on, when the record carries the count: LSA lookups
 // (rpc.args.sid_count / name_count), ept_lookup endpoints (epm.endpoints), portmapper DUMP
-// entries (portmap.entries), and rpc.args.entries_read where a dissector provides it.
+// entries (portmap.entries), and rpc.args.entries_read / epm.num_ents / portmap.entry_count
+// where a dissector provides them (see README "Item counts").
 // nullopt = not decoded (the caller counts the call instead).
 std::optional<uint64_t> recordItems(const Json& rec);
 
