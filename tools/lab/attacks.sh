@@ -41,7 +41,7 @@ if [[ "${1:-}" == -o ]]; then OUT=$(readlink -f "$2"); shift 2; fi
 case "${1:-}" in -h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 # Grouped by server so each server starts once: smbd, then the DC, then ganesha.
 ALL=(share-enum null-session auth-failures ms08-067 benign
-     samr-enum rpcclient-enum samrdump svcctl atsvc winreg dcsync coerce zerologon wmi-dcom rpcdump
+     samr-enum rpcclient-enum samrdump lookupsid svcctl atsvc winreg dcsync coerce zerologon wmi-dcom wmiexec rpcdump
      epm-sweep nfs-root onc-probe)
 WANT=("$@")
 ((${#WANT[@]})) || WANT=("${ALL[@]}")
@@ -324,6 +324,22 @@ cap_samrdump() {
     cap_end samrdump "Account discovery (T1087.002) with impacket samrdump.py alone against the AD DC as $LAB_DC_ADMIN: SamrEnumerateUsersInDomain, then SamrOpenUser + SamrQueryInformationUser2 per account of the small lab domain." \
         'samr.opnum == 13' \
         'samr.opnum == 47'
+}
+
+cap_lookupsid() {
+    dc_ensure
+    cap_begin lookupsid
+    run $PY "$IMPACKET/lookupsid.py" "$DCI" 600
+    cap_end lookupsid "Account discovery by SID brute force (T1087.002) with impacket lookupsid.py alone against the AD DC as $LAB_DC_ADMIN: LsarQueryInformationPolicy2 for the domain SID, then LsarLookupSids with RIDs 0-600 in one call." \
+        'lsarpc.opnum == 15 || lsarpc.opnum == 57 || lsarpc.opnum == 76'
+}
+
+cap_wmiexec() {
+    dc_ensure
+    cap_begin wmiexec
+    run $PY "$IMPACKET/wmiexec.py" "$DCI" whoami
+    cap_end wmiexec "Remote WMI execution attempt (T1047 / T1021.003) with impacket wmiexec.py alone against the AD DC as $LAB_DC_ADMIN: NTLM bind of ISystemActivator (000001a0-0000-0000-c000-000000000046) on TCP 135, rejected (Samba's 135 serves only the EPM); no call follows." \
+        'dcerpc.cn_bind_to_uuid == 000001a0-0000-0000-c000-000000000046'
 }
 
 cap_rpcdump() {

@@ -290,6 +290,8 @@ TEST(LabScenarios, EachToolRaisesItsTechnique) {
     const Case cases[] = {
         {"attack-rpcclient-enum", {"T1087.002", "T1135"}, {}},
         {"attack-samrdump", {"T1087.002"}, {}},
+        {"attack-lookupsid", {"T1087.002"}, {"T1087.002"}},  // 600 SIDs in one call
+        {"attack-wmiexec", {"T1021.003"}, {"T1021.003"}},    // the rejected ISystemActivator bind
         {"attack-rpcdump", {"T1046"}, {}},
         {"attack-samr-enum", {"T1087.002", "T1069.002"}, {"T1087.002"}},  // lookupsid: 600 SIDs
         {"attack-share-enum", {"T1135", "T1049", "T1033"}, {}},
