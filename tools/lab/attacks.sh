@@ -40,8 +40,9 @@ OUT=$REPO/tests/data/lab/attacks
 if [[ "${1:-}" == -o ]]; then OUT=$(readlink -f "$2"); shift 2; fi
 case "${1:-}" in -h|--help) sed -n '3,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 # Grouped by server so each server starts once: smbd, then the DC, then ganesha.
-ALL=(share-enum null-session auth-failures ms08-067
-     samr-enum svcctl atsvc winreg dcsync coerce zerologon wmi-dcom epm-sweep nfs-root)
+ALL=(share-enum null-session auth-failures ms08-067 benign
+     samr-enum rpcclient-enum samrdump lookupsid svcctl atsvc winreg dcsync coerce zerologon wmi-dcom wmiexec rpcdump
+     epm-sweep nfs-root onc-probe)
 WANT=("$@")
 ((${#WANT[@]})) || WANT=("${ALL[@]}")
 for w in "${WANT[@]}"; do
@@ -279,7 +280,75 @@ cap_ms08_067() {
         'srvsvc.opnum == 32'
 }
 
+# Benign clients (must raise no severity 1-2 alert): file copies over SMB, rpcclient srvinfo,
+# a password change and the password policy query, rpcinfo -p once, libnfs copies as uid 1000.
+cap_benign() {
+    smb_ensure
+    onc_ensure
+    cap_begin benign
+    echo "local file for the rpcmon lab" >"$WORK/scratch/upload.txt"
+    run smbclient "//$SRV/$LAB_SMB_SHARE" -U "$SMBU" -c 'ls; get readme.txt readme.txt; put upload.txt upload.txt; get upload.txt back.txt'
+    run rpcclient -U "$SMBU" "$SRV" -c 'srvinfo'
+    run rpcclient -U "$SMBU" "$SRV" -c 'getdompwinfo'
+    run rpcclient -U "$SMBU" "$SRV" -c "chgpasswd2 $LAB_SMB_USER $LAB_SMB_PASS Lab-Changed-Pw9!"
+    run rpcclient -U "$LAB_SMB_USER%Lab-Changed-Pw9!" "$SRV" -c "chgpasswd2 $LAB_SMB_USER Lab-Changed-Pw9! $LAB_SMB_PASS"
+    run rpcinfo -p "$SRV"
+    run nfs-cp "nfs://$SRV$LAB_NFS_EXPORT/hello.txt?version=3&uid=1000&gid=1000" hello3.txt
+    run nfs-cp hello3.txt "nfs://$SRV$LAB_NFS_EXPORT/pub/copy3.txt?version=3&uid=1000&gid=1000"
+    run nfs-cp "nfs://$SRV$LAB_NFS_PSEUDO/hello.txt?version=4&uid=1000&gid=1000" hello4.txt
+    run nfs-ls "nfs://$SRV$LAB_NFS_EXPORT/pub?version=3&uid=1000&gid=1000"
+    cap_end benign "Benign clients (no severity 1-2 alert expected): smbclient as $LAB_SMB_USER lists the share, downloads and uploads a file; rpcclient srvinfo, getdompwinfo (SamrGetDomainPasswordInformation) and chgpasswd2 (SamrUnicodeChangePasswordUser2) there and back against the standalone smbd; rpcinfo -p once (portmapper DUMP); libnfs nfs-cp/nfs-ls as uid 1000 (NFSv3 read and write into pub/, NFSv4 read) against nfs-ganesha." \
+        'smb2.cmd == 8' \
+        'srvsvc.opnum == 21' \
+        'samr.opnum == 55' \
+        'rpc.msgtyp == 0 && rpc.program == 100000 && rpc.procedure == 4' \
+        'rpc.msgtyp == 0 && rpc.program == 100003 && rpc.auth.uid == 1000'
+}
+
 # --- captures on the AD DC -------------------------------------------------------------------
+
+# One tool per capture, as the issue's examples: each must raise its technique on its own.
+cap_rpcclient_enum() {
+    dc_ensure
+    cap_begin rpcclient-enum
+    run rpcclient -U "$DCU" "$SRV" -c 'enumdomusers;netshareenumall'
+    cap_end rpcclient-enum "Account and share discovery (T1087.002, T1135) with one rpcclient command against the AD DC as $LAB_DC_ADMIN: enumdomusers (SamrEnumerateUsersInDomain) and netshareenumall (NetrShareEnum level 1)." \
+        'samr.opnum == 13' \
+        'srvsvc.opnum == 15'
+}
+
+cap_samrdump() {
+    dc_ensure
+    cap_begin samrdump
+    run $PY "$IMPACKET/samrdump.py" "$DCI"
+    cap_end samrdump "Account discovery (T1087.002) with impacket samrdump.py alone against the AD DC as $LAB_DC_ADMIN: SamrEnumerateUsersInDomain, then SamrOpenUser + SamrQueryInformationUser2 per account of the small lab domain." \
+        'samr.opnum == 13' \
+        'samr.opnum == 47'
+}
+
+cap_lookupsid() {
+    dc_ensure
+    cap_begin lookupsid
+    run $PY "$IMPACKET/lookupsid.py" "$DCI" 600
+    cap_end lookupsid "Account discovery by SID brute force (T1087.002) with impacket lookupsid.py alone against the AD DC as $LAB_DC_ADMIN: LsarQueryInformationPolicy2 for the domain SID, then LsarLookupSids with RIDs 0-600 in one call." \
+        'lsarpc.opnum == 15 || lsarpc.opnum == 57 || lsarpc.opnum == 76'
+}
+
+cap_wmiexec() {
+    dc_ensure
+    cap_begin wmiexec
+    run $PY "$IMPACKET/wmiexec.py" "$DCI" whoami
+    cap_end wmiexec "Remote WMI execution attempt (T1047 / T1021.003) with impacket wmiexec.py alone against the AD DC as $LAB_DC_ADMIN: NTLM bind of ISystemActivator (000001a0-0000-0000-c000-000000000046) on TCP 135, rejected (Samba's 135 serves only the EPM); no call follows." \
+        'dcerpc.cn_bind_to_uuid == 000001a0-0000-0000-c000-000000000046'
+}
+
+cap_rpcdump() {
+    dc_ensure
+    cap_begin rpcdump
+    run $PY "$IMPACKET/rpcdump.py" -port 135 "$SRV"
+    cap_end rpcdump "RPC endpoint discovery (T1046) with impacket rpcdump.py alone against the AD DC: ept_lookup (opnum 2) walking the whole endpoint map on TCP 135 (two calls: the entries, then the end of the list)." \
+        'epm.opnum == 2'
+}
 
 cap_samr_enum() {
     dc_ensure
@@ -434,6 +503,28 @@ cap_nfs_root() {
         'rpc.auth.uid == 1000' \
         'rpc.auth.uid == 1001' \
         'rpc.auth.uid == 65534'
+}
+
+# ONC service discovery as scanners do it at lab scale: nmap --script rpcinfo (portmapper DUMP)
+# against three addresses of the server, nmap -sV (version detection: the RPC grinder sends NULL
+# calls for one program number after another to each RPC port, answered PROG_UNAVAIL until it
+# hits the right one, then PROG_MISMATCH for the version range), rpcinfo against an unregistered
+# program.
+cap_onc_probe() {
+    local a
+    onc_ensure
+    for a in 3 4; do
+        ip -n "$LAB_SRV_NS" addr replace "10.203.$LAB_N.$a/24" dev "$LAB_SRV_IF"
+    done
+    cap_begin onc-probe
+    run -t 120 nmap -n -Pn -sT -p 111 --script rpcinfo "10.203.$LAB_N.2-4"
+    run -t 300 nmap -n -Pn -sT -sV --version-intensity 9 -p 2049 "$SRV"
+    run rpcinfo -t "$SRV" 100099
+    run rpcinfo -u "$SRV" 100299
+    cap_end onc-probe "RPC service discovery (T1046) against rpcbind + nfs-ganesha (the server also answers on 10.203.$LAB_N.3 and .4): nmap -sT --script rpcinfo on 111 of .2-.4 (portmapper DUMP per host), nmap -sT -sV on 2049 (RPC grinder: NULL calls for program after program, PROG_UNAVAIL, then PROG_MISMATCH for nfs), rpcinfo -t / -u for unregistered programs 100099 and 100299." \
+        'rpc.msgtyp == 0 && rpc.program == 100000 && rpc.procedure == 4' \
+        "rpc.msgtyp == 0 && ip.dst == 10.203.$LAB_N.4" \
+        'rpc.state_accept == 1'
 }
 
 for w in "${ORDERED[@]}"; do

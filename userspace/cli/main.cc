@@ -18,6 +18,7 @@
 #include "capture/packet_source.h"
 #include "core/privileges.h"
 #include "loader/bpf_loader.h"
+#include "detect/catalog.h"
 #include "detect/detecting_sink.h"
 #include "output/eve_writer.h"
 #include "pipeline/dissectors.h"
@@ -227,7 +228,15 @@ int main(int argc, char** argv) {
     stats_cmd->add_option("--socket", stats_opts.socket, "the agent's control socket (default /run/rpcmon/rpcmon.sock)");
     stats_cmd->add_option("--pcap", stats_opts.pcap, "snapshot at the end of this capture instead");
 
+    auto* sigs_cmd = app.add_subcommand("signatures", "list the built-in signatures: sid, name, ATT&CK technique, severity, trigger");
+    bool attack_layer = false;
+    sigs_cmd->add_flag("--attack-layer", attack_layer, "print them as an ATT&CK Navigator layer (JSON, layer format 4.5)");
+
     CLI11_PARSE(app, argc, argv);
+    if (sigs_cmd->parsed()) {
+        std::fputs(attack_layer ? (detect::attackLayer().dump(2) + "\n").c_str() : detect::signatureListing().c_str(), stdout);
+        return 0;
+    }
     if (verbose) spdlog::set_level(spdlog::level::debug);
     if (top_cmd->parsed()) return top::runTopCommand(top_opts);
     if (stats_cmd->parsed()) return top::runStatsCommand(stats_opts);

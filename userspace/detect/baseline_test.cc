@@ -50,7 +50,7 @@ std::string tmpFile(const std::string& name) {
 
 TEST(Baseline, QuietDuringLearningThenFirstSeenAnomalies) {
     Harness h(kFirstSeen);
-    h.feed({dce(C, S, kSamr, 5, 0), dce(C, S, kSamr, 6, 30), smbPipe(C, S, "samr", 31)});
+    h.feed({dce(C, S, kSamr, 5, 0), dce(C, S, kSamr, 17, 30), smbPipe(C, S, "samr", 31)});  // not enumeration-class calls
     EXPECT_TRUE(h.sink.out.empty());  // everything during learning is learned silently
     h.feed({dce(C, S, kSamr, 5, 100), smbPipe(C, S, "samr", 101)});
     EXPECT_TRUE(h.sink.out.empty());  // known behaviour after learning

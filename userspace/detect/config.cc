@@ -151,13 +151,15 @@ public:
             }
             forEach(v, path,
                     {"enabled", "severity", "threshold", "window", "suppress", "exempt_admin_hosts",
-                     "ignore_src", "ignore_dest"},
+                     "ignore_src", "ignore_dest", "items", "servers"},
                     [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
                         if (k == "enabled") o.enabled = boolean(x, p);
                         else if (k == "severity") o.severity = int(integer(x, p, 1, 3));
                         else if (k == "threshold") o.threshold = uint32_t(integer(x, p, 1, 10000000));
                         else if (k == "window") o.window = uint32_t(integer(x, p, 1, 7 * 86400));
                         else if (k == "suppress") o.suppress = uint32_t(integer(x, p, 0, 7 * 86400));
+                        else if (k == "items") o.items = uint32_t(integer(x, p, 0, 10000000));
+                        else if (k == "servers") o.servers = uint32_t(integer(x, p, 0, 1000000));
                         else if (k == "exempt_admin_hosts") o.exempt_admin_hosts = boolean(x, p);
                         else if (k == "ignore_src") o.ignore_src = cidrs(x, p);
                         else if (k == "ignore_dest") o.ignore_dest = cidrs(x, p);

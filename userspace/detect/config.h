@@ -35,6 +35,7 @@ struct SignatureOverride {
     std::optional<bool> enabled;
     std::optional<int> severity;
     std::optional<uint32_t> threshold, window, suppress;
+    std::optional<uint32_t> items, servers;  // enumeration signatures: escalation thresholds
     std::optional<bool> exempt_admin_hosts;
     CidrList ignore_src, ignore_dest;
 };

@@ -53,6 +53,30 @@ TEST(Config, BadValues) {
               "rules.yaml:2: key 'allowlists.domain_controllers': not an IP address or CIDR prefix: '10.0.0.0/33'");
 }
 
+TEST(Config, EnumerationEscalationKeys) {
+    DetectConfig c = parseConfig("signatures:\n  samr_enumeration: {items: 5, servers: 2, threshold: 4}\n", "r.yaml");
+    EXPECT_EQ(c.signatures["samr_enumeration"].items, std::optional<uint32_t>(5));
+    EXPECT_EQ(c.signatures["samr_enumeration"].servers, std::optional<uint32_t>(2));
+    EXPECT_EQ(errorOf("signatures:\n  samr_enumeration:\n    items: -3\n"),
+              "rules.yaml:3: key 'signatures.samr_enumeration.items': value -3 out of range [0, 10000000]");
+    EXPECT_EQ(errorOf("signatures:\n  portmap_dump_sweep: {servers: many}\n"),
+              "rules.yaml:2: key 'signatures.portmap_dump_sweep.servers': expected an integer, got 'many'");
+}
+
+// The example documents the defaults: every value it sets is the built-in one.
+TEST(Config, ShippedExampleShowsTheBuiltInDefaults) {
+    DetectConfig c = loadConfig(std::string(RPCMON_SOURCE_DIR) + "/config/rules.example.yaml");
+    for (const auto& d : builtinSignatures()) {
+        const SignatureOverride& o = c.signatures[d.name];
+        if (o.severity) EXPECT_EQ(*o.severity, d.severity) << d.name;
+        if (o.threshold) EXPECT_EQ(*o.threshold, d.threshold) << d.name;
+        if (o.window) EXPECT_EQ(*o.window, d.window_s) << d.name;
+        if (o.suppress) EXPECT_EQ(*o.suppress, d.suppress_s) << d.name;
+        if (o.items) EXPECT_EQ(*o.items, d.items) << d.name;
+        if (o.servers) EXPECT_EQ(*o.servers, d.servers) << d.name;
+    }
+}
+
 TEST(Config, YamlSyntaxError) {
     std::string e = errorOf("signatures:\n  dcsync: [\n");
     EXPECT_EQ(e.rfind("rules.yaml:", 0), 0u) << e;

@@ -48,6 +48,7 @@ std::vector<std::string> distinctValues(DistinctOf d, const Json& rec) {
         case DistinctOf::DestPort: num("dest_port"); break;
         case DistinctOf::PortmapProgram: num("portmap.program"); break;
         case DistinctOf::CredUid: num("rpc.cred.uid"); break;
+        case DistinctOf::OncProgram: num("rpc.program"); break;
         case DistinctOf::FlowId: num("flow_id"); break;
         case DistinctOf::InterfaceUuid: {
             add(fieldString(rec, "rpc.interface.uuid"));
@@ -72,6 +73,7 @@ const char* distinctName(DistinctOf d) {
         case DistinctOf::InterfaceUuid: return "rpc.interface.uuid";
         case DistinctOf::PortmapProgram: return "portmap.program";
         case DistinctOf::CredUid: return "rpc.cred.uid";
+        case DistinctOf::OncProgram: return "rpc.program";
         case DistinctOf::FlowId: return "flow_id";
         default: return "";
     }
@@ -132,10 +134,12 @@ Detector::Detector(const DetectorOptions& opts, RecordSink& alerts)
         if (it != cfg_.signatures.end()) {
             const SignatureOverride& o = it->second;
             if (o.enabled) s.enabled = *o.enabled;
-            if (o.severity) s.def.severity = *o.severity;
+            if (o.severity) s.def.severity = *o.severity, s.severity_set = true;
             if (o.threshold) s.def.threshold = *o.threshold;
             if (o.window) s.def.window_s = *o.window;
             if (o.suppress) s.def.suppress_s = *o.suppress;
+            if (o.items) s.def.items = *o.items;
+            if (o.servers) s.def.servers = *o.servers;
             if (o.exempt_admin_hosts) {
                 if (*o.exempt_admin_hosts) s.def.exempt |= kExemptAdminHosts;
                 else s.def.exempt &= uint8_t(~kExemptAdminHosts);
@@ -322,6 +326,9 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
         SigContext ctx{d.threshold, &cfg_.sensitive_files, &anonymous_set_};
         if (!d.pred(rec, ctx)) return;
     }
+    if (d.agg == Agg::Enumeration) return enumerationHit(s, rec, src, dst, ts);
+    if (d.agg == Agg::Attempt) return attemptHit(s, rec, src, dst, ts);
+    std::string reason;
     // The Hit (strings, technique lists) is built only when the signature fires: most
     // evaluations of aggregating signatures end below their threshold.
     uint64_t weight = 1;
@@ -346,7 +353,12 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
             }
             weight = a.fired ? 1 : d.threshold;
             a.fired = true;
-            extra = {{"threshold", d.threshold}, {"window_s", d.window_s}};
+            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
+                     {"first_call", formatTimestamp(a.times.front())}, {"last_call", formatTimestamp(t)}};
+            reason = std::to_string(d.threshold) + " matching calls (a lookup call weighs the SIDs/names it carries) within " +
+                     std::to_string((t - a.times.front()) / kSec) + " s (threshold " + std::to_string(d.threshold) +
+                     " per " + std::to_string(d.window_s) + " s), first at " + formatTimestamp(a.times.front()) +
+                     ", last at " + formatTimestamp(t) + "; last call: " + describeRecord(rec);
             break;
         }
         case Agg::Distinct: {
@@ -377,14 +389,30 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
                 sample.push_back(val);
             }
             std::sort(sample.begin(), sample.end());
+            TimeNs first = t;
+            for (const auto& [val, vt] : a.values) first = std::min(first, vt);
             extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
                        {"distinct_field", distinctName(d.distinct)}, {"distinct_count", a.values.size()},
-                       {"distinct_values", sample}};
+                       {"distinct_values", sample}, {"first_call", formatTimestamp(first)},
+                       {"last_call", formatTimestamp(t)}};
+            std::string list;
+            for (const auto& v : sample) list += (list.empty() ? "" : ", ") + v.get<std::string>();
+            reason = std::to_string(a.values.size()) + " distinct " + distinctName(d.distinct) + " values " +
+                     (d.group == GroupBy::Src ? "from " + src : "from " + src + " to " + dst) + " within " +
+                     std::to_string(d.window_s) + " s (threshold " + std::to_string(d.threshold) + "): " + list +
+                     "; first at " + formatTimestamp(first) + ", last at " + formatTimestamp(t) + "; last call: " +
+                     describeRecord(rec);
             break;
         }
         case Agg::Replay:
             if (!replayCheck(rec, ts, extra)) return;
+            reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
+                     extra.value("original_src_ip", std::string("?")) + " on flow " +
+                     extra.value("original_flow_id", Json(0)).dump() + " at " +
+                     extra.value("original_timestamp", std::string("?")) + "; this one: " + describeRecord(rec);
             break;
+        case Agg::Enumeration:
+        case Agg::Attempt: return;  // handled above
     }
     if (agg_.size() > cfg_.max_tracked_keys) {
         sweepAggregates(now_);
@@ -394,7 +422,149 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
     Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
           std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
+    h.reason = reason.empty() ? d.message + std::string(": ") + describeRecord(rec) : std::move(reason);
     raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
+}
+
+void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst,
+                              TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const TimeNs window = TimeNs(d.window_s) * kSec;
+    const std::string base = std::to_string(d.sid) + "|" + src;
+    if (enum_.size() >= cfg_.max_tracked_keys) {
+        for (auto it = enum_.begin(); it != enum_.end();)
+            it = now_ - it->second.last > 3600 * kSec ? enum_.erase(it) : std::next(it);
+        while (enum_.size() >= cfg_.max_tracked_keys) enum_.erase(enum_.begin()), agg_evicted_++;
+    }
+    if (enum_servers_.size() >= cfg_.max_tracked_keys) enum_servers_.clear(), agg_evicted_++;
+    EnumState& e = enum_[base + "|" + dst];
+    // Completion order, not call order: time per key is clamped to be monotonic (as for Count).
+    const TimeNs t = std::max(ts, e.last);
+    if (e.calls && t - e.first > window) e = EnumState{};
+    if (!e.calls) e.first = t;
+    e.last = t;
+    e.calls++;
+    if (auto n = recordItems(rec)) e.items += *n;
+    else e.uncounted++;
+    auto& servers = enum_servers_[base];
+    for (auto it = servers.begin(); it != servers.end();)
+        it = t - it->second > window ? servers.erase(it) : std::next(it);
+    servers[dst] = t;
+    if (servers.size() > size_t(d.servers) * 4 + 16) {
+        auto oldest = std::min_element(servers.begin(), servers.end(),
+                                       [](auto& x, auto& y) { return x.second < y.second; });
+        servers.erase(oldest);
+    }
+    const uint64_t items = e.items + e.uncounted;
+    const bool by_items = d.items && items >= d.items;
+    const bool by_calls = d.threshold && e.calls >= d.threshold;
+    const bool by_servers = d.servers && servers.size() >= d.servers;
+    const bool escalated = by_items || by_calls || by_servers;
+
+    std::string item_text;
+    if (e.uncounted == 0)
+        item_text = std::to_string(items) + " " + d.item_noun;
+    else if (e.items == 0)
+        item_text = std::to_string(items) + " " + d.item_noun + " counted as 1 per call (the reply's item count is not decoded)";
+    else
+        item_text = "at least " + std::to_string(items) + " " + d.item_noun + " (" + std::to_string(e.items) +
+                    " counted in the records, " + std::to_string(e.uncounted) +
+                    (e.uncounted == 1 ? " call" : " calls") + " without a decoded count as 1 each)";
+    const std::string figures =
+        item_text + " in " + std::to_string(e.calls) + (e.calls == 1 ? " call" : " calls") + " from " + src + " to " +
+        dst + " and " + std::to_string(servers.size()) + (servers.size() == 1 ? " server" : " distinct servers") +
+        " enumerated by " + src + " between " + formatTimestamp(e.first) + " and " + formatTimestamp(e.last) +
+        " (window " + std::to_string(d.window_s) + " s)";
+    std::string limits;
+    if (d.items) limits += "≥" + std::to_string(d.items) + " " + d.item_noun;
+    if (d.threshold) limits += std::string(limits.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
+    if (d.servers) limits += std::string(limits.empty() ? "" : " or ") + "≥" + std::to_string(d.servers) + " servers";
+
+    Json extra = {{"items", items}, {"items_from_replies", e.items}, {"calls_without_item_count", e.uncounted},
+                  {"calls", e.calls}, {"distinct_servers", servers.size()}, {"window_s", d.window_s},
+                  {"first_call", formatTimestamp(e.first)}, {"last_call", formatTimestamp(e.last)},
+                  {"escalation", {{"items", d.items}, {"calls", d.threshold}, {"servers", d.servers},
+                                  {"severity", d.escalate_to}}}};
+    Hit h{d.sid, d.message, d.category, d.name, "signature", escalated ? d.escalate_to : d.severity,
+          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
+    std::string reached;
+    if (escalated) {
+        Json by = Json::array();
+        if (by_items) by.push_back("items"), reached += "≥" + std::to_string(d.items) + " " + d.item_noun;
+        if (by_calls) by.push_back("calls"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
+        if (by_servers) by.push_back("servers"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.servers) + " servers";
+        extra["escalated_by"] = by;
+        h.dedup = "escalated";
+        h.reason = std::string(by_servers && !by_items && !by_calls ? "Breadth" : "Volume") + " (" + reached +
+                   " within " + std::to_string(d.window_s) + " s): " + figures + "; last call: " + describeRecord(rec);
+    } else {
+        h.reason = "First " + std::string(d.message) + " from " + src + " to " + dst + " in this " +
+                   std::to_string(d.suppress_s) + " s window: " + describeRecord(rec) + "; so far " + figures +
+                   "; severity " + std::to_string(d.escalate_to) + " at " + limits;
+    }
+    h.extra = std::move(extra);
+    s.hits++;
+    // Breadth is one finding per source, not one per server.
+    raise(h, rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
+}
+
+void Detector::attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const std::string et = fieldString(rec, "event_type").value_or("");
+    struct Found {
+        const LateralInterface* li;
+        std::string how, outcome;
+    };
+    std::vector<Found> found;
+    auto seen = [&](const LateralInterface* li) {
+        for (const auto& f : found)
+            if (std::string(f.li->label) == li->label) return true;
+        return false;
+    };
+    if (et == "smb_pipe") {
+        const std::string pipe = lower(fieldString(rec, "smb.pipe").value_or(""));
+        auto st = fieldString(rec, "smb.status");
+        if (!st || *st == "STATUS_SUCCESS" || pipe.empty()) return;
+        for (const auto& li : lateralInterfaces())
+            if (li.pipe && pipe == li.pipe && !seen(&li))
+                found.push_back({&li, "open of \\pipe\\" + pipe + " failed (" + *st + ")", "failed"});
+    } else if (et == "rpc" || et == "dcerpc_bind") {
+        const Json* binds = field(rec, "rpc.bind");
+        if (!binds || !binds->is_array()) return;
+        const std::string called = lower(fieldString(rec, "rpc.interface.uuid").value_or(""));
+        for (const auto& b : *binds) {
+            if (!b.is_object() || !b.contains("contexts") || !b["contexts"].is_array()) continue;
+            const std::string pt = b.value("packet_type", "bind");
+            for (const auto& c : b["contexts"]) {
+                if (!c.is_object() || !c.contains("uuid") || !c["uuid"].is_string()) continue;
+                const std::string uuid = lower(c["uuid"].get<std::string>());
+                const std::string result = c.value("result", "");
+                const bool accepted = result == "acceptance";
+                // A call on the context is judged by the call's own signature.
+                if (et == "rpc" && (accepted || uuid == called)) continue;
+                for (const auto& li : lateralInterfaces()) {
+                    if (uuid != li.uuid || seen(&li)) continue;
+                    std::string how = pt + " of " + li.label + " " +
+                                      (accepted ? std::string("accepted but no call followed")
+                                                : result == "no_response" ? std::string("not answered")
+                                                                          : "rejected (" + result + ")");
+                    found.push_back({&li, how, accepted || result == "no_response" ? "attempt" : "failed"});
+                }
+            }
+        }
+    }
+    for (const auto& f : found) {
+        Hit h{d.sid, d.message, d.category, d.name, "signature", s.severity_set ? d.severity : f.li->severity,
+              std::vector<std::string>(f.li->techniques.begin(), f.li->techniques.end()),
+              std::vector<std::string>(f.li->tactics.begin(), f.li->tactics.end()), d.suppress_s, 1,
+              {{"interface", f.li->label}}};
+        h.dedup = f.li->label;
+        h.outcome = f.outcome;
+        h.reason = "Attempt on " + std::string(f.li->label) + ": " + f.how + " — " + describeRecord(rec);
+        s.hits++;
+        raise(h, rec, src, dst, ts);
+    }
 }
 
 bool Detector::replayCheck(const Json& rec, TimeNs ts, Json& extra) {
@@ -468,6 +638,9 @@ Json Detector::buildAlert(const Hit& hit, const Json& rec, const std::string& sr
     al["rule"] = hit.name;
     al["count"] = hit.weight;
     al["metadata"] = {{"mitre_technique_id", hit.techniques}, {"mitre_tactic", hit.tactics}};
+    if (!hit.outcome.empty()) al["metadata"]["outcome"] = hit.outcome;
+    else if (auto o = recordOutcome(rec)) al["metadata"]["outcome"] = *o;
+    al["reason"] = hit.reason.empty() ? hit.message + ": " + describeRecord(rec) : hit.reason;
     if (rec.contains("event_type")) al["source_event_type"] = rec["event_type"];
     for (const auto& [k, v] : hit.extra.items()) al[k] = v;
     a["alert"] = std::move(al);
@@ -538,6 +711,9 @@ void Detector::expireSuppressions(TimeNs now, bool all) {
         a["alert"]["summary"] = true;
         a["alert"]["first_seen"] = formatTimestamp(s.first);
         a["alert"]["last_seen"] = formatTimestamp(s.last);
+        a["alert"]["reason"] = "Summary: " + std::to_string(s.count) + " hits between " + formatTimestamp(s.first) +
+                               " and " + formatTimestamp(s.last) + " (only the first was alerted); last hit: " +
+                               a["alert"]["reason"].get<std::string>();
         uint32_t sid = a["alert"]["signature_id"].get<uint32_t>();
         if (auto si = sig_by_sid_.find(sid); si != sig_by_sid_.end()) sigs_[si->second].summaries++;
         summaries_++;
@@ -554,6 +730,19 @@ void Detector::sweepAggregates(TimeNs now) {
     }
     for (auto it = replay_.begin(); it != replay_.end();)
         it = now - it->second.ts > 3600 * kSec ? replay_.erase(it) : std::next(it);
+    // Enumeration windows are at most a week (config limit); idle keys go after theirs.
+    for (auto it = enum_.begin(); it != enum_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        it = now > it->second.last && now - it->second.last > window ? enum_.erase(it) : std::next(it);
+    }
+    for (auto it = enum_servers_.begin(); it != enum_servers_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        auto& m = it->second;
+        for (auto j = m.begin(); j != m.end();) j = now > j->second && now - j->second > window ? m.erase(j) : std::next(j);
+        it = m.empty() ? enum_servers_.erase(it) : std::next(it);
+    }
 }
 
 void Detector::baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts) {
@@ -561,6 +750,17 @@ void Detector::baselineFindings(std::vector<Anomaly>& found, const Json* rec, Ti
         Hit h{f.sid, f.message, "anomaly", "baseline", "anomaly", cfg_.baseline.severity, {}, {},
               cfg_.baseline.suppress, 1, Json::object()};
         h.extra["baseline"] = f.detail;
+        h.reason = f.message;
+        if (f.detail.contains("item")) h.reason += ": '" + f.detail["item"].get<std::string>() + "'";
+        if (f.detail.contains("host"))
+            h.reason += " (" + f.detail.value("role", std::string("host")) + " " + f.detail["host"].get<std::string>() + ")";
+        if (f.detail.contains("z"))
+            h.reason += "; " + f.detail["calls"].dump() + " calls in a " + f.detail.value("bucket_s", Json(0)).dump() +
+                        " s bucket, EWMA mean " + f.detail["ewma_mean"].dump() + ", stddev " + f.detail["ewma_stddev"].dump();
+        if (f.detail.contains("ratio"))
+            h.reason += "; error ratio " + f.detail["ratio"].dump() + " (" + f.detail["errors"].dump() + " of " +
+                        f.detail["calls"].dump() + " calls) vs EWMA " + f.detail["ewma_ratio"].dump();
+        if (f.from_record && rec) h.reason += "; record: " + describeRecord(*rec);
         // Each first-seen item alerts once (it is learned right away); rate findings share a key.
         if (f.detail.contains("item")) h.dedup = f.detail["item"].get<std::string>();
         Json base;
@@ -614,7 +814,7 @@ Json Detector::stats() const {
             {"summaries", summaries_},
             {"suppressed", suppressed_},
             {"by_signature", by_sid},
-            {"tracked", {{"aggregates", agg_.size()}, {"suppressions", supp_.size()},
+            {"tracked", {{"aggregates", agg_.size()}, {"enumerations", enum_.size()}, {"suppressions", supp_.size()},
                          {"replay_calls", replay_.size()}, {"aggregates_evicted", agg_evicted_},
                          {"replay_evicted", replay_evicted_}}},
             {"baseline", baselines_.stats()},

@@ -58,6 +58,7 @@ private:
     struct ActiveSig {
         SignatureDef def;
         bool enabled = true;
+        bool severity_set = false;  // the config set `severity` (overrides per-interface ones)
         CidrList ignore_src, ignore_dest;
         uint64_t hits = 0, alerts = 0, suppressed = 0, summaries = 0;
     };
@@ -92,6 +93,13 @@ private:
         uint64_t weight = 1;
         Json extra;  // merged into alert{}
         std::string dedup = {};  // appended to the suppression key (baseline: the new item)
+        std::string reason = {};   // alert.reason; empty: built from the record
+        std::string outcome = {};  // alert.metadata.outcome; empty: from the record
+    };
+    // Agg::Enumeration, per (sid, src, dst): calls and items since `first` (reset after window_s).
+    struct EnumState {
+        TimeNs first = 0, last = 0;
+        uint64_t calls = 0, items = 0, uncounted = 0;  // uncounted: calls whose item count is not decoded
     };
 
     void advance(TimeNs ts);
@@ -107,6 +115,9 @@ private:
     void expireSuppressions(TimeNs now, bool all);
     void sweepAggregates(TimeNs now);
     bool replayCheck(const Json& rec, TimeNs ts, Json& extra);
+    // Agg::Enumeration / Agg::Attempt: raise their own hits; false when nothing fired.
+    void enumerationHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    void attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
     void baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts);
     void loadState();
     static bool isError(const Json& rec);
@@ -124,6 +135,9 @@ private:
     Baselines baselines_;
 
     std::unordered_map<std::string, AggState> agg_;
+    std::unordered_map<std::string, EnumState> enum_;
+    // Agg::Enumeration breadth, per (sid, src): server -> last call.
+    std::unordered_map<std::string, std::unordered_map<std::string, TimeNs>> enum_servers_;
     std::unordered_map<std::string, Suppression> supp_;
     using Expiry = std::pair<TimeNs, std::string>;
     std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> supp_expiry_;

@@ -186,6 +186,14 @@ bool noPrivacy(const Json& r, const SigContext&) {
 
 bool authFailure(const Json& r, const SigContext&) { return isAuthFailure(r); }
 
+// The server does not run the program (or that version) the caller asked for: what a scanner
+// guessing program numbers on a port gets back.
+bool programProbe(const Json& r, const SigContext&) {
+    if (fieldString(r, "rpc.family").value_or("") != "onc") return false;
+    auto st = fieldString(r, "rpc.reply.accept_status");
+    return st && (*st == "prog_unavail" || *st == "prog_mismatch");
+}
+
 }  // namespace
 
 bool isAuthFailure(const Json& r) {
@@ -229,6 +237,188 @@ bool isAuthFailure(const Json& r) {
     return false;
 }
 
+const std::vector<LateralInterface>& lateralInterfaces() {
+    static const std::vector<LateralInterface> t = {
+        // MS-SCMR: service creation and start (T1569.002 / T1543.003), \pipe\svcctl (also \pipe\ntsvcs).
+        {kSvcctl, "svcctl", "service control manager (svcctl)", {"T1569.002", "T1543.003"},
+         {"execution", "persistence"}, 2},
+        {kSvcctl, "ntsvcs", "service control manager (svcctl)", {"T1569.002", "T1543.003"},
+         {"execution", "persistence"}, 2},
+        // MS-TSCH: atsvc (T1053.002), ITaskSchedulerService and sasec (T1053.005); \pipe\atsvc
+        // opens are task_pipe_open's (1000015).
+        {kAtsvc, nullptr, "task scheduler (atsvc)", {"T1053.002"}, {"execution", "persistence"}, 2},
+        {kTsch, nullptr, "task scheduler (ITaskSchedulerService)", {"T1053.005"}, {"execution", "persistence"}, 2},
+        {kSasec, nullptr, "task scheduler (sasec)", {"T1053.005"}, {"execution", "persistence"}, 2},
+        // MS-DCOM activation: ISystemActivator (IRemoteSCMActivator) and IActivation (T1021.003).
+        // wmiexec and dcomexec both start here; which class they wanted is only in the call.
+        {kSysActivator, nullptr, "DCOM activation (ISystemActivator/IRemoteSCMActivator)", {"T1021.003"},
+         {"lateral-movement"}, 2},
+        {kIActivation, nullptr, "DCOM activation (IActivation)", {"T1021.003"}, {"lateral-movement"}, 2},
+        // MS-WMI (T1047): IWbemLevel1Login, IWbemLoginClientID, IWbemServices.
+        {kWbemLogin, nullptr, "WMI (IWbemLevel1Login)", {"T1047"}, {"execution"}, 2},
+        {"d4781cd6-e5d3-44df-ad94-930efe48a887", nullptr, "WMI (IWbemLoginClientID)", {"T1047"}, {"execution"}, 2},
+        {kWbemServices, nullptr, "WMI (IWbemServices)", {"T1047"}, {"execution"}, 2},
+        // MS-RRP: remote registry (T1012 query, T1112 modify); severity of registry_query.
+        {kWinreg, "winreg", "remote registry (winreg)", {"T1012", "T1112"}, {"discovery", "defense-evasion"}, 3},
+    };
+    return t;
+}
+
+std::optional<uint64_t> recordItems(const Json& r) {
+    auto arraySize = [&](const char* path) -> std::optional<uint64_t> {
+        const Json* a = field(r, path);
+        if (a && a->is_array()) return a->size();
+        return std::nullopt;
+    };
+    // Uncapped counts first (epm.num_ents, portmap.entry_count: the reported arrays are capped
+    // at 128 / 256 entries), where the dissector provides them.
+    for (const char* k : {"rpc.args.entries_read", "epm.num_ents", "portmap.entry_count", "rpc.args.sid_count",
+                          "rpc.args.name_count"}) {
+        const Json* f = field(r, k);
+        if (f && f->is_number_unsigned()) return f->get<uint64_t>();
+        if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());
+    }
+    if (auto n = arraySize("epm.endpoints")) return n;
+    if (auto n = arraySize("portmap.entries")) return n;
+    return std::nullopt;
+}
+
+std::optional<std::string> recordOutcome(const Json& r) {
+    const std::string et = fieldString(r, "event_type").value_or("");
+    if (et == "smb_pipe" || et == "smb_session") {
+        auto st = fieldString(r, "smb.status");
+        if (!st) return std::nullopt;
+        return *st == "STATUS_SUCCESS" ? "succeeded" : "failed";
+    }
+    if (et == "dcerpc_bind") {
+        // No call followed: an attempt, failed when the server refused a context.
+        if (const Json* binds = field(r, "rpc.bind"); binds && binds->is_array())
+            for (const auto& b : *binds) {
+                if (!b.is_object()) continue;
+                if (b.value("packet_type", "") == "bind_nak") return "failed";
+                if (b.contains("contexts") && b["contexts"].is_array())
+                    for (const auto& c : b["contexts"])
+                        if (c.is_object() && c.value("result", "") != "acceptance" &&
+                            c.value("result", "") != "no_response")
+                            return "failed";
+            }
+        return "attempt";
+    }
+    if (et != "rpc") return std::nullopt;
+    const Json* reply = field(r, "rpc.reply");
+    if (!reply || reply->is_null()) return "attempt";
+    if (!reply->is_object()) return std::nullopt;
+    if (fieldTrue(r, "rpc.context_rejected")) return "failed";
+    if (fieldString(r, "rpc.family").value_or("") == "onc") {
+        if (reply->value("status", "") == "denied") return "failed";
+        if (reply->contains("accept_status") && reply->value("accept_status", "") != "success") return "failed";
+        for (const char* k : {"nfs.status", "mount.status"})
+            if (auto st = fieldString(r, k)) {
+                bool ok = st->size() >= 3 && st->compare(st->size() - 3, 3, "_OK") == 0;
+                return ok ? "succeeded" : "failed";
+            }
+        return "succeeded";
+    }
+    if (reply->value("packet_type", "") == "fault") return "failed";
+    auto st = fieldString(*reply, "status");
+    if (!st) return std::nullopt;
+    if (isAuthFailure(r)) return "failed";
+    unsigned long v = 0;
+    try {
+        v = std::stoul(*st, nullptr, 16);
+    } catch (...) {
+        return std::nullopt;
+    }
+    // The response's last word: an NTSTATUS, a Win32 error or (for operations that return
+    // none) data. 0 and NTSTATUS success/information/warning codes (STATUS_SOME_NOT_MAPPED,
+    // STATUS_MORE_ENTRIES, STATUS_NO_MORE_ENTRIES) succeeded; NTSTATUS errors (0xC...) and
+    // DCE/RPC status codes (0x1c01..., 0x16c9...) failed; anything else is not judged.
+    if (v == 0 || v == 0x103 || v == 0x105 || v == 0x107 || v == 0x8000001a || v == 0x80000005)
+        return "succeeded";
+    // ept_lookup ends its walk of the map with ept_s_not_registered (C706 appendix N).
+    if (v == 0x16c9a0d6 && fieldInt(r, "rpc.opnum") == 2 &&
+        lower(fieldString(r, "rpc.interface.uuid").value_or("")) == kEpm)
+        return "succeeded";
+    if ((v & 0xc0000000) == 0xc0000000 || (v >> 16) == 0x1c01 || (v >> 16) == 0x1c00 || (v >> 16) == 0x16c9)
+        return "failed";
+    return std::nullopt;
+}
+
+std::string describeRecord(const Json& r) {
+    const std::string et = fieldString(r, "event_type").value_or("");
+    const std::string src = fieldString(r, "src_ip").value_or("?");
+    const std::string dst = fieldString(r, "dest_ip").value_or("?");
+    auto port = fieldInt(r, "dest_port");
+    const std::string to = dst + (port ? ":" + std::to_string(*port) : "");
+    const std::string at = fieldString(r, "timestamp").value_or("?");
+    std::string what;
+    if (et == "rpc" && fieldString(r, "rpc.family").value_or("") == "dcerpc") {
+        std::string iface = fieldString(r, "rpc.interface.name").value_or(fieldString(r, "rpc.interface.uuid").value_or("?"));
+        auto op = fieldString(r, "rpc.operation");
+        auto opnum = fieldInt(r, "rpc.opnum");
+        what = (op ? *op : "opnum " + (opnum ? std::to_string(*opnum) : std::string("?"))) + " (" + iface +
+               (opnum ? " opnum " + std::to_string(*opnum) : "") + ")";
+        if (auto p = fieldString(r, "rpc.named_pipe")) what += " over \\pipe\\" + *p;
+        const Json* reply = field(r, "rpc.reply");
+        std::string rep = !reply || reply->is_null() ? "no reply"
+                          : reply->value("packet_type", "") == "fault" ? "fault " + reply->value("status", "?")
+                                                                       : "reply status " + reply->value("status", "?");
+        return what + " from " + src + " to " + to + " at " + at + ", " + rep;
+    }
+    if (et == "rpc") {
+        std::string prog = fieldString(r, "rpc.program_name").value_or(std::to_string(fieldInt(r, "rpc.program").value_or(-1)));
+        std::string proc = fieldString(r, "rpc.procedure_name").value_or(std::to_string(fieldInt(r, "rpc.procedure").value_or(-1)));
+        what = prog + " v" + std::to_string(fieldInt(r, "rpc.version").value_or(0)) + " " + proc;
+        const Json* reply = field(r, "rpc.reply");
+        std::string rep = !reply || reply->is_null() ? "no reply"
+                          : reply->value("status", "") == "denied" ? "reply denied"
+                                                                    : "reply " + reply->value("accept_status", "?");
+        return what + " from " + src + " to " + to + " at " + at + ", " + rep;
+    }
+    if (et == "smb_pipe")
+        return "open of \\pipe\\" + fieldString(r, "smb.pipe").value_or("?") + " from " + src + " to " + to + " at " +
+               at + ": " + fieldString(r, "smb.status").value_or("?");
+    if (et == "dcerpc_bind") {
+        std::string ctxs;
+        if (const Json* binds = field(r, "rpc.bind"); binds && binds->is_array())
+            for (const auto& b : *binds)
+                if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
+                    for (const auto& c : b["contexts"]) {
+                        if (!c.is_object()) continue;
+                        if (!ctxs.empty()) ctxs += ", ";
+                        ctxs += c.value("name", c.value("uuid", "?")) + " " + c.value("result", "?");
+                    }
+        return "bind without a call from " + src + " to " + to + " at " + at + " (" + ctxs + ")";
+    }
+    if (et == "smb_session")
+        return "SMB session setup from " + src + " to " + to + " at " + at + ": " +
+               fieldString(r, "smb.status").value_or("?");
+    return et + " from " + src + " to " + to + " at " + at;
+}
+
+std::string triggerText(const SignatureDef& d) {
+    auto per = [&] { return std::string(d.group == GroupBy::Src ? "per src" : "per src→dst"); };
+    switch (d.agg) {
+        case Agg::None: return "per call";
+        case Agg::Count:
+            return "≥" + std::to_string(d.threshold) + " calls / " + std::to_string(d.window_s) + " s " + per();
+        case Agg::Distinct:
+            return "≥" + std::to_string(d.threshold) + " distinct / " + std::to_string(d.window_s) + " s " + per();
+        case Agg::Replay: return "replay table";
+        case Agg::Attempt: return "per bind without call / rejected bind / failed pipe open, per interface";
+        case Agg::Enumeration: {
+            std::string s = "first call per src→dst (sev " + std::to_string(d.severity) + "); sev " +
+                            std::to_string(d.escalate_to) + " at";
+            std::string sep = " ";
+            if (d.items) s += sep + "≥" + std::to_string(d.items) + " " + d.item_noun, sep = " or ";
+            if (d.threshold) s += sep + "≥" + std::to_string(d.threshold) + " calls", sep = " or ";
+            if (d.servers) s += sep + "≥" + std::to_string(d.servers) + " servers per src";
+            return s + " / " + std::to_string(d.window_s) + " s";
+        }
+    }
+    return "";
+}
+
 const std::vector<SignatureDef>& builtinSignatures() {
     static const std::vector<SignatureDef> table = [] {
         std::vector<SignatureDef> t;
@@ -239,39 +429,66 @@ const std::vector<SignatureDef>& builtinSignatures() {
         const char* exe = "execution";
         const char* per = "persistence";
 
+        // Enumeration class (Agg::Enumeration): severity 3 the first time per (src, dst) in the
+        // suppression window, severity 2 with volume (items, calls per src→dst) or breadth
+        // (distinct servers per src) within the window. admin_hosts are exempt.
+        auto enumSig = [&](uint32_t sid, const char* name, const char* msg, std::vector<const char*> tech,
+                           Selector sel, uint32_t calls, uint32_t items, uint32_t servers, uint32_t window,
+                           const char* noun) {
+            SignatureDef d{sid, name, msg, disc, 3, std::move(tech), {disc}, std::move(sel)};
+            d.agg = Agg::Enumeration;
+            d.group = GroupBy::SrcDst;
+            d.threshold = calls;
+            d.items = items;
+            d.servers = servers;
+            d.window_s = window;
+            d.suppress_s = 3600;
+            d.exempt = kExemptAdminHosts;
+            d.item_noun = noun;
+            add(std::move(d));
+        };
+
         // ---- Discovery: account, group, share and session enumeration -------------------------
-        // MS-SAMR 3.1.5: 5 LookupDomain, 6 EnumerateDomains, 11 EnumerateGroups, 13 EnumerateUsers,
-        // 15 EnumerateAliases, 16 GetAliasMembership, 17 LookupNames, 18 LookupIds, 25 GetMembersInGroup,
-        // 33 GetMembersInAlias, 34 OpenUser, 36 QueryInformationUser, 39 GetGroupsForUser,
-        // 40/48/51 QueryDisplayInformation(2,3), 47 QueryInformationUser2, 65 RidToSid.
-        add({1000001, "samr_enumeration", "SAMR account/group enumeration beyond threshold", disc, 2,
-             {"T1087.002", "T1069.002"}, {disc},
-             {"rpc", {{kSamr, {5, 6, 11, 13, 15, 16, 17, 18, 25, 33, 34, 36, 39, 40, 47, 48, 51, 65}}}},
-             nullptr, Agg::Count, GroupBy::SrcDst, DistinctOf::None, 10, 60, 600, kExemptAdminHosts});
+        // MS-SAMR 3.1.5: 11 EnumerateGroups, 13 EnumerateUsers,
+        // 15 EnumerateAliases, 16 GetAliasMembership, 18 LookupIds (RID cycling), 25 GetMembersInGroup,
+        // 33 GetMembersInAlias, 36 QueryInformationUser, 39 GetGroupsForUser,
+        // 40/48/51 QueryDisplayInformation(2,3), 47 QueryInformationUser2. Not the lookups every
+        // SAMR client makes to find its domain (5 LookupDomain, 6 EnumerateDomains: "Builtin" and
+        // the domain; rpcclient getdompwinfo / chgpasswd2 do it), 17 LookupNames, nor password
+        // changes and the password policy (55, 56, 73).
+        enumSig(1000001, "samr_enumeration", "SAMR account/group enumeration", {"T1087.002", "T1069.002"},
+                {"rpc", {{kSamr, {11, 13, 15, 16, 18, 25, 33, 36, 39, 40, 47, 48, 51}}}}, 10, 50, 3, 300,
+                "accounts/groups");
         // MS-LSAT 3.1.4: 14 LookupNames, 15 LookupSids, 57 LookupSids2, 58 LookupNames2,
-        // 68 LookupNames3, 76 LookupSids3, 77 LookupNames4; MS-LSAD: 11 EnumerateAccounts,
-        // 13 EnumerateTrustedDomains, 50 EnumerateTrustedDomainsEx.
-        add({1000002, "lsarpc_sid_enumeration", "LSARPC SID/name lookup enumeration beyond threshold",
-             disc, 2, {"T1087.002", "T1069.002"}, {disc},
-             {"rpc", {{kLsarpc, {11, 13, 14, 15, 50, 57, 58, 68, 76, 77}}}}, nullptr, Agg::Count,
-             GroupBy::SrcDst, DistinctOf::None, 20, 60, 600, kExemptAdminHosts});
+        // 68 LookupNames3, 76 LookupSids3, 77 LookupNames4; MS-LSAD 3.1.4: 2 EnumeratePrivileges,
+        // 7 QueryInformationPolicy, 11 EnumerateAccounts, 35 EnumerateAccountsWithUserRight,
+        // 36 EnumerateAccountRights, 46 QueryInformationPolicy2.
+        enumSig(1000002, "lsarpc_sid_enumeration", "LSA SID/name lookups, account and policy enumeration",
+                {"T1087.002", "T1069.002"},
+                {"rpc", {{kLsarpc, {2, 7, 11, 14, 15, 35, 36, 46, 57, 58, 68, 76, 77}}}}, 20, 100, 3, 300,
+                "SIDs/names");
         // MS-DRSR 4.1.10 IDL_DRSGetNCChanges (3), 4.1.23 IDL_DRSReplicaSync (2).
         add({1000003, "dcsync",
              "DCSync: DRSGetNCChanges/DRSReplicaSync from a host that is not a domain controller", cred,
              1, {"T1003.006"}, {cred}, {"rpc", {{kDrsuapi, {2, 3}}}}, nullptr, Agg::None,
              GroupBy::SrcDst, DistinctOf::None, 0, 0, 600, kExemptDomainControllers});
-        // MS-SRVS 3.1.4.8 NetrShareEnum (15), 3.1.4.32 NetrShareEnumSticky (36).
-        add({1000004, "share_enumeration_sweep", "SMB share enumeration (srvsvc) across many hosts",
-             disc, 2, {"T1135"}, {disc}, {"rpc", {{kSrvsvc, {15, 36}}}}, nullptr, Agg::Distinct,
-             GroupBy::Src, DistinctOf::DestIp, 5, 600, 900, kExemptAdminHosts});
-        // MS-SRVS 3.1.4.5 NetrSessionEnum (12), 3.1.4.1 NetrConnectionEnum (8);
+        // MS-SRVS 3.1.4.8 NetrShareEnum (15), 3.1.4.32 NetrShareEnumSticky (36). The name is kept
+        // for configurations written when this signature only judged sweeps across hosts.
+        enumSig(1000004, "share_enumeration_sweep", "SMB share enumeration (srvsvc NetrShareEnum)", {"T1135"},
+                {"rpc", {{kSrvsvc, {15, 36}}}}, 10, 200, 3, 600, "shares");
+        // MS-SRVS 3.1.4.5 NetrSessionEnum (12), 3.1.4.1 NetrConnectionEnum (8), 3.1.4.3 NetrFileEnum (9);
         // MS-WKST 3.2.4.3 NetrWkstaUserEnum (2).
-        add({1000005, "session_enumeration", "Session/logged-on user enumeration (srvsvc/wkssvc)", disc,
-             3, {"T1049", "T1033"}, {disc}, {"rpc", {{kSrvsvc, {8, 12}}, {kWkssvc, {2}}}}, nullptr,
-             Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 3600, kExemptAdminHosts});
+        enumSig(1000005, "session_enumeration", "Session/connection/open-file/logged-on user enumeration (srvsvc/wkssvc)",
+                {"T1049", "T1033"}, {"rpc", {{kSrvsvc, {8, 9, 12}}, {kWkssvc, {2}}}}, 10, 200, 3, 600,
+                "sessions/users");
         add({1000006, "session_enumeration_sweep", "Session/logged-on user enumeration across many hosts",
              disc, 2, {"T1049", "T1033"}, {disc}, {"rpc", {{kSrvsvc, {8, 12}}, {kWkssvc, {2}}}},
              nullptr, Agg::Distinct, GroupBy::Src, DistinctOf::DestIp, 5, 600, 900, kExemptAdminHosts});
+        // MS-LSAD 3.1.4.7.7 LsarEnumerateTrustedDomains (13), 3.1.4.7.1 ...Ex (50); MS-NRPC
+        // 3.5.4.7.1 DsrEnumerateDomainTrusts (40), 3.5.4.7.2 NetrEnumerateTrustedDomainsEx (36),
+        // 3.5.4.7.3 NetrEnumerateTrustedDomains (19).
+        enumSig(1000007, "trust_enumeration", "Domain trust enumeration (LSA / netlogon)", {"T1482"},
+                {"rpc", {{kLsarpc, {13, 50}}, {kNetlogon, {19, 36, 40}}}}, 10, 100, 3, 600, "trusts");
 
         // ---- Execution: services and scheduled tasks --------------------------------------------
         // MS-SCMR 3.1.4: 12 RCreateServiceW, 24 RCreateServiceA, 44 RCreateServiceWOW64A,
@@ -377,6 +594,26 @@ const std::vector<SignatureDef>& builtinSignatures() {
         add({1000052, "wmi_remote_login", "Remote WMI session (WbemLevel1Login)", exe, 2, {"T1047"}, {exe},
              {"rpc", {{kSysActivator, {3, 4}}, {kWbemLogin, {6}}}}, wmiLogin, Agg::None, GroupBy::SrcDst,
              DistinctOf::None, 0, 0, 900, kExemptAdminHosts});
+        // Attempts: binds no call followed, rejected binds, failed pipe opens (lateralInterfaces()).
+        {
+            SignatureDef d{1000055, "lateral_interface_attempt",
+                           "Attempt on a remote-execution interface (svcctl, task scheduler, DCOM activation, WMI, winreg): bind without a call, rejected bind or failed pipe open",
+                           lat, 2, {}, {}, {nullptr}};
+            for (const auto& li : lateralInterfaces()) {
+                for (const char* t : li.techniques)
+                    if (std::find_if(d.techniques.begin(), d.techniques.end(),
+                                     [&](const char* x) { return std::string(x) == t; }) == d.techniques.end())
+                        d.techniques.push_back(t);
+                for (const char* t : li.tactics)
+                    if (std::find_if(d.tactics.begin(), d.tactics.end(),
+                                     [&](const char* x) { return std::string(x) == t; }) == d.tactics.end())
+                        d.tactics.push_back(t);
+            }
+            d.agg = Agg::Attempt;
+            d.suppress_s = 900;
+            d.exempt = kExemptAdminHosts;
+            add(std::move(d));
+        }
         // MS-WMI 3.1.4.3.24/25 IWbemServices::ExecMethod(Async) (e.g. Win32_Process.Create).
         add({1000053, "wmi_exec_method", "Remote WMI method execution (IWbemServices::ExecMethod)", exe, 1,
              {"T1047"}, {exe}, {"rpc", {{kWbemServices, {24, 25}}}}, nullptr, Agg::None, GroupBy::SrcDst,
@@ -387,28 +624,32 @@ const std::vector<SignatureDef>& builtinSignatures() {
              GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
 
         // ---- Network service discovery (T1046) ----------------------------------------------------
-        // C706 ept_lookup (2): rpcdump-style endpoint enumeration (Windows clients use ept_map).
-        add({1000060, "epm_enumeration", "Endpoint mapper enumeration (ept_lookup burst)", disc, 3,
-             {"T1046"}, {disc}, {"rpc", {{kEpm, {2}}}}, nullptr, Agg::Count, GroupBy::SrcDst,
-             DistinctOf::None, 10, 60, 3600, kExemptAdminHosts});
-        // C706 mgmt: 0 inq_if_ids, 1 inq_stats, 2 is_server_listening, 3 inq_princ_name.
-        add({1000061, "mgmt_enumeration", "DCE/RPC mgmt interface query (inq_if_ids)", disc, 3, {"T1046"},
-             {disc}, {"rpc", {{kMgmt, {}}}}, nullptr, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0,
-             3600, kExemptAdminHosts});
+        // C706 ept_lookup (2): rpcdump-style walk of the whole endpoint map (Windows clients
+        // resolve one interface with ept_map). Items: endpoints returned.
+        enumSig(1000060, "epm_enumeration", "Endpoint mapper enumeration (ept_lookup)", {"T1046"},
+                {"rpc", {{kEpm, {2}}}}, 10, 100, 3, 600, "endpoints");
+        // C706 mgmt inq_if_ids (0): the interfaces a server offers.
+        enumSig(1000061, "mgmt_enumeration", "DCE/RPC mgmt interface listing (inq_if_ids)", {"T1046"},
+                {"rpc", {{kMgmt, {0}}}}, 5, 100, 3, 600, "interface ids");
         add({1000062, "interface_bruteforce", "DCE/RPC interface UUID brute force (many distinct interfaces)",
              disc, 2, {"T1046"}, {disc}, {nullptr}, nullptr, Agg::Distinct, GroupBy::SrcDst,
              DistinctOf::InterfaceUuid, 12, 60, 900});  // rpc calls and dcerpc_bind (binds without calls)
-        // RFC 1833: PMAPPROC_DUMP / RPCBPROC_DUMP (4).
-        add({1000063, "portmap_dump_sweep", "Portmapper DUMP sweep across hosts", disc, 2, {"T1046"}, {disc},
-             {"rpc", {}, {{kPortmap, {4}}}}, nullptr, Agg::Distinct, GroupBy::Src, DistinctOf::DestIp, 5,
-             900, 1800});
+        // RFC 1833: PMAPPROC_DUMP / RPCBPROC_DUMP (4): the registered programs and their ports.
+        // Items: map entries returned. The name is kept from the sweep-only signature.
+        enumSig(1000063, "portmap_dump_sweep", "Portmapper DUMP (registered RPC programs listed)", {"T1046"},
+                {"rpc", {}, {{kPortmap, {4}}}}, 10, 200, 3, 900, "map entries");
         // PMAPPROC_GETPORT / RPCBPROC_GETADDR (3).
         add({1000064, "portmap_getport_host_sweep", "Portmapper GETPORT sweep across hosts", disc, 2,
              {"T1046"}, {disc}, {"rpc", {}, {{kPortmap, {3}}}}, nullptr, Agg::Distinct, GroupBy::Src,
-             DistinctOf::DestIp, 5, 900, 1800});
+             DistinctOf::DestIp, 4, 900, 1800});
         add({1000065, "portmap_getport_program_sweep", "Portmapper GETPORT sweep across many programs", disc,
              2, {"T1046"}, {disc}, {"rpc", {}, {{kPortmap, {3}}}}, nullptr, Agg::Distinct, GroupBy::SrcDst,
              DistinctOf::PortmapProgram, 10, 300, 1800});
+        // RPC grinding (nmap version detection, rpcinfo -t/-u on guessed programs): calls for
+        // many program numbers answered PROG_UNAVAIL / PROG_MISMATCH (RFC 5531 9).
+        add({1000067, "onc_program_probe", "ONC RPC program-number probing (PROG_UNAVAIL/PROG_MISMATCH replies)",
+             disc, 2, {"T1046"}, {disc}, {"rpc"}, programProbe, Agg::Distinct, GroupBy::SrcDst,
+             DistinctOf::OncProgram, 4, 300, 1800});
         add({1000066, "rpc_port_scan", "RPC calls to many ports of one host", disc, 2, {"T1046"}, {disc},
              {"rpc"}, nullptr, Agg::Distinct, GroupBy::SrcDst, DistinctOf::DestPort, 10, 60, 900});
 

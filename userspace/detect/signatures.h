@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,18 @@ enum class Agg : uint8_t {
     Count,     // hit when `threshold` matching records fall within `window` seconds
     Distinct,  // hit when `threshold` distinct values of `distinct` fall within `window`
     Replay,    // ONC replay detector (stateful, detector.cc)
+    // Enumeration class: the first matching call per (src, dst) in the suppression window is a
+    // finding at `severity`; volume (items returned or looked up, calls) per (src, dst) or
+    // breadth (distinct servers per src) within `window_s` raises it to `escalate_to`.
+    Enumeration,
+    // Attempts on execution / lateral-movement interfaces (lateralInterfaces()): binds and
+    // alter_contexts no call followed, rejected contexts, failed named-pipe opens. Technique and
+    // severity come from the interface.
+    Attempt,
 };
 enum class GroupBy : uint8_t { Src, SrcDst };
 enum class DistinctOf : uint8_t {
-    None, DestIp, DestPort, InterfaceUuid, PortmapProgram, CredUid, FlowId
+    None, DestIp, DestPort, InterfaceUuid, PortmapProgram, CredUid, FlowId, OncProgram
 };
 
 // Exemption lists a signature honours: a source inside one of them never fires it.
@@ -78,7 +87,44 @@ struct SignatureDef {
     uint32_t window_s = 0;
     uint32_t suppress_s = 300;  // alerts for (sid, src, dst) within this window are counted, not emitted
     uint8_t exempt = kExemptNone;
+    // Agg::Enumeration: `threshold` is the call count; these are the other two escalations
+    // (0 = off) and what an item is, for alert.reason.
+    uint32_t items = 0;
+    uint32_t servers = 0;
+    int escalate_to = 2;
+    const char* item_noun = "items";
 };
+
+// An execution / lateral-movement interface: a bind to it that no call follows, a rejected
+// bind, or a failed open of its pipe is an attempt (sid 1000055), reported with the technique
+// and severity the interface's calls carry.
+struct LateralInterface {
+    const char* uuid;   // lower case
+    const char* pipe;   // named pipe that carries it (lower case), or nullptr
+    const char* label;  // for alert.reason
+    std::vector<const char*> techniques;
+    std::vector<const char*> tactics;
+    int severity;
+};
+const std::vector<LateralInterface>& lateralInterfaces();
+
+// Items a call returned or worked on, when the record carries the count: LSA lookups
+// (rpc.args.sid_count / name_count), ept_lookup endpoints (epm.endpoints), portmapper DUMP
+// entries (portmap.entries), and rpc.args.entries_read / epm.num_ents / portmap.entry_count
+// where a dissector provides them (see README "Item counts").
+// nullopt = not decoded (the caller counts the call instead).
+std::optional<uint64_t> recordItems(const Json& rec);
+
+// "succeeded" / "failed" / "attempt" from the record's reply (alert.metadata.outcome);
+// nullopt when the record does not say (e.g. a response whose last word is not a status).
+std::optional<std::string> recordOutcome(const Json& rec);
+
+// One line in words: what the record is (operation, interface, pipe, bind), who called whom,
+// when, and the reply.
+std::string describeRecord(const Json& rec);
+
+// The trigger column of `rpcmon signatures` and the README table.
+std::string triggerText(const SignatureDef& d);
 
 // The built-in table, sorted by sid.
 const std::vector<SignatureDef>& builtinSignatures();
