@@ -25,13 +25,15 @@ IF2=${LAB:0:10}-xs
 IP2_CLI=10.213.$LAB_N.1
 IP2=10.213.$LAB_N.2
 
-# make_pair CLI_IF SRV_IF CLI_IP SRV_IP: a veth pair like lab_up makes it (offloads off).
+# make_pair CLI_IF SRV_IF CLI_IP SRV_IP: a veth pair like lab_up makes it (offloads as LAB_OFFLOAD).
 make_pair() {
     ip link add "$1" netns "$LAB_CLI_NS" type veth peer name "$2" netns "$LAB_SRV_NS"
     ip -n "$LAB_CLI_NS" addr add "$3/24" dev "$1"
     ip -n "$LAB_SRV_NS" addr add "$4/24" dev "$2"
-    ip netns exec "$LAB_CLI_NS" ethtool -K "$1" tso off gso off gro off tx off >/dev/null
-    ip netns exec "$LAB_SRV_NS" ethtool -K "$2" tso off gso off gro off tx off >/dev/null
+    if [[ "${LAB_OFFLOAD:-off}" == off ]]; then
+        ip netns exec "$LAB_CLI_NS" ethtool -K "$1" tso off gso off gro off tx off >/dev/null
+        ip netns exec "$LAB_SRV_NS" ethtool -K "$2" tso off gso off gro off tx off >/dev/null
+    fi
     ip -n "$LAB_CLI_NS" link set "$1" up
     ip -n "$LAB_SRV_NS" link set "$2" up
 }
