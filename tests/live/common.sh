@@ -24,7 +24,7 @@ live_setup() {
     done
     LAB=$name
     OUT=$(mktemp -d)
-    trap 'lab_down "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"' EXIT
+    trap 'lab_down "$LAB" >/dev/null 2>&1 || true; [[ -n "${LIVE_KEEP:-}" ]] || rm -rf "$OUT"' EXIT
     lab_up "$LAB" >/dev/null
     lab_env "$LAB"
     STATE=$(lab_state_dir "$LAB")

@@ -41,11 +41,27 @@ client() {  # client NAME CMD...: runs CMD in the client namespace; a refusal by
 }
 SRV=$LAB_SRV_IP
 cred="$LAB_DC_DOMAIN/$LAB_DC_ADMIN:$LAB_DC_PASS@$SRV"
+# 150 more accounts (no password: fast), so SAMR's user enumeration over TCP on a dynamic port
+# answers with a response above one MTU.
+lab_private_run "$LAB_SRV_NS" /usr/bin/python3 -c '
+import sys
+from samba.param import LoadParm
+from samba.samdb import SamDB
+from samba.auth import system_session
+lp = LoadParm(); lp.load(sys.argv[1])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+for i in range(150):
+    db.newuser("bulkuser%03d" % i, None, setpassword=False)' "$LAB_DC_CONF" >"$OUT/users.log" 2>&1 ||
+    { cat "$OUT/users.log"; fail "could not add accounts to the DC"; }
 client epm rpcclient -U "$LAB_DC_ADMIN%$LAB_DC_PASS" "ncacn_ip_tcp:${SRV}[135]" -c 'epmmap;epmlookup'
 # No port: rpcclient asks the endpoint mapper (ept_map) and calls samr/lsarpc on the answer.
 client dyn rpcclient -U "$LAB_DC_ADMIN%$LAB_DC_PASS" "ncacn_ip_tcp:$SRV" -c 'enumdomusers;lsaquery'
 client samrdump /usr/bin/python3 "$IMPACKET/samrdump.py" "$cred"
 client lookupsid /usr/bin/python3 "$IMPACKET/lookupsid.py" "$cred" 502
+# Large replies of each kind: LsarLookupSids over \\pipe\\lsarpc well above 16 KiB (502 SIDs,
+# above) and between one MTU and 16 KiB (100 SIDs); over TCP on a dynamic port, the drsuapi
+# SamrEnumerateUsersInDomain reply listing 150+ accounts (checked against tshark below).
+client lookupsid100 /usr/bin/python3 "$IMPACKET/lookupsid.py" "$cred" 100
 # "DOMAIN/krbtgt": Samba cannot crack the bare name and impacket would stop before DsGetNCChanges.
 client secretsdump /usr/bin/python3 "$IMPACKET/secretsdump.py" -just-dc-user "$LAB_DC_DOMAIN/krbtgt" "$cred"
 grep -q -i 'user:\[administrator\]' "$OUT/dyn.txt" || { cat "$OUT/dyn.txt"; fail "rpcclient over the dynamic port listed no users"; }
@@ -86,10 +102,30 @@ ops = {r["rpc"].get("operation") for r in drs}
 assert {"IDL_DRSBind", "IDL_DRSGetNCChanges"} <= ops or {"DRSBind", "DRSGetNCChanges"} <= ops, ops
 for r in dyn:
     assert r["rpc"].get("interface", {}).get("name") and r["rpc"].get("operation"), r
+# The large replies over the pipe: LookupSids of 502 and of 100 SIDs, each joined.
+lookups = [r for r in rpc if r["rpc"].get("operation") in ("LsarLookupSids", "LsarLookupSids2", "LsarLookupSids3")]
+for n in (502, 100):
+    got = [r for r in lookups if r["rpc"].get("args", {}).get("sid_count") == n and r["dest_port"] == 445]
+    assert got, f"no LookupSids of {n} SIDs over the pipe: {[(r['dest_port'], r['rpc'].get('args')) for r in lookups]}"
+    assert all(r["rpc"]["reply"] and "status" in r["rpc"]["reply"] for r in got), got
 print(f"ok: {len(rpc)} dcerpc records; {len(epm)} epm calls on 135 named ports {sorted(learned_ports)}; "
       f"{len(dyn)} calls on dynamic ports {sorted({r['dest_port'] for r in dyn})} "
       f"({', '.join(f'{k} {len(v)}' for k, v in sorted(by_iface.items(), key=lambda kv: str(kv[0])))}); "
       f"endpoints_learned {stats['capture']['endpoints_learned']}")
+PY
+# A DCE/RPC response above one MTU on a dynamic port (tshark), joined by the agent.
+tshark -r "$OUT/live.pcap" -Y 'dcerpc.pkt_type == 2 && tcp.srcport >= 49152 && dcerpc.cn_frag_len > 1500' \
+    -T fields -e tcp.dstport -e dcerpc.cn_call_id -e dcerpc.cn_frag_len 2>/dev/null >"$OUT/bigdyn.txt"
+[[ -s "$OUT/bigdyn.txt" ]] || fail "no DCE/RPC response above one MTU on a dynamic port in the capture"
+/usr/bin/python3 - "$OUT/eve.json" "$OUT/bigdyn.txt" <<'PY' || fail "a large response on a dynamic port is missing"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+rpc = {(r["src_port"], r["rpc"].get("call_id")): r for r in recs if r["event_type"] == "rpc" and r["rpc"]["family"] == "dcerpc"}
+rows = [l.split() for l in open(sys.argv[2]) if l.strip()]
+for port, call_id, flen in rows:
+    r = rpc.get((int(port), int(call_id.split(",")[0])))
+    assert r and r["rpc"].get("reply"), f"response of {flen.split(',')[0]} bytes (client port {port}, call {call_id}) not joined"
+print(f"ok: {len(rows)} DCE/RPC responses above one MTU on dynamic ports joined (largest {max(int(x[2].split(',')[0]) for x in rows)} bytes)")
 PY
 # The same traffic through tshark: every request it finds (135, dynamic ports, SMB pipes), the
 # agent found, field by field.

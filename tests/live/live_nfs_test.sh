@@ -33,6 +33,12 @@ lab_exec "$LAB_CLI_NS" nfs-cat "$v3/secret.txt?version=3&uid=0&gid=0" >"$OUT/cat
 lab_exec "$LAB_CLI_NS" "${user[@]}" nfs-cat "$v4/hello.txt?version=4" >"$OUT/cat4.txt"
 lab_exec "$LAB_CLI_NS" nfs-ls "$v4/subdir?version=4&uid=0&gid=0" >"$OUT/ls4.txt"
 grep -q hello "$OUT/ls3.txt" || fail "nfs-ls v3 failed"
+# A directory whose READDIRPLUS reply is larger than one MTU (with offloads on: one GSO
+# super-packet on the server's egress).
+mkdir -p "$LAB_NFS_EXPORT/many"
+for i in $(seq 150); do : >"$LAB_NFS_EXPORT/many/file-with-a-longer-name-$i.dat"; done
+lab_exec "$LAB_CLI_NS" nfs-ls "$v3/many?version=3&uid=0&gid=0" >"$OUT/lsmany.txt"
+[[ $(grep -c "file-with-a-longer-name" "$OUT/lsmany.txt") -eq 150 ]] || fail "nfs-ls of 150 files failed"
 head -c 4194304 /dev/urandom >"$OUT/bulk.bin"
 chmod 0644 "$OUT/bulk.bin"
 lab_exec "$LAB_CLI_NS" nfs-cp "$OUT/bulk.bin" "$v3/pub/bulk.bin?version=3&uid=0&gid=0" >/dev/null
@@ -85,6 +91,20 @@ assert skipped >= 7 << 20, kernel
 assert delivered * 10 < wire, f"delivered {delivered} of {wire} wire bytes"
 print(f"ok: {len(rpc)} rpc records; MOUNT learned on port {mount_port}; {len(v4)} NFSv4 compounds; "
       f"bulk copy: {delivered} of {wire} wire bytes delivered ({100.0 * delivered / wire:.2f} %)")
+PY
+# The large READDIRPLUS reply: above one MTU on the wire (tshark), joined by the agent.
+big=$(tshark -r "$OUT/live.pcap" -Y 'rpc.msgtyp == 1 && (rpc.procedure == 17 || rpc.procedure == 16) && rpc.program == 100003' \
+      -T fields -e rpc.xid -e rpc.fraglen 2>/dev/null | awk '$2 > 1500 { print $1; exit }')
+[[ -n "$big" ]] || { tshark -r "$OUT/live.pcap" -Y 'rpc.msgtyp == 1 && rpc.program == 100003' -T fields -e rpc.procedure -e rpc.fraglen | sort | uniq -c | head -20
+                     fail "no READDIR/READDIRPLUS reply above one MTU in the capture"; }
+/usr/bin/python3 - "$OUT/eve.json" "$big" <<'PY' || fail "the large READDIRPLUS reply is missing from the agent's records"
+import json, sys
+xid = int(sys.argv[2], 16) if sys.argv[2].startswith("0x") else int(sys.argv[2])
+r = [json.loads(l) for l in open(sys.argv[1])]
+r = [x for x in r if x["event_type"] == "rpc" and x["rpc"].get("xid") == xid and x["rpc"].get("procedure") in (16, 17)]
+assert r and r[0]["rpc"]["reply"] and r[0]["rpc"]["reply"]["accept_status"] == "success", r
+assert r[0]["nfs"]["status"] == "NFS3_OK", r[0]
+print(f"ok: READDIR(PLUS) xid {xid:#x} with its reply above one MTU")
 PY
 # The same traffic through tshark: every call it finds, the agent found, field by field.
 /usr/bin/python3 "$REPO/tests/conformance/onc_tshark.py" --records "$OUT/eve.json" "$OUT/live.pcap" ||
