@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "capture/offline_classifier.h"
@@ -46,9 +47,20 @@ private:
     uint64_t learned_ = 0;
 };
 
+// Named counters of the capture stage (checksums), printed in stats.capture.anomalies.
+class CaptureCounters : public AnomalyCounter {
+public:
+    void count(const char* name, uint64_t n) override { counts_[name] += n; }
+    const std::map<std::string, uint64_t>& counts() const { return counts_; }
+
+private:
+    std::map<std::string, uint64_t> counts_;
+};
+
 class PcapSource : public PacketSource {
 public:
-    explicit PcapSource(const PcapOptions& o) : cls_(o.snaplen, o.bulk_skip), learner_(cls_), path_(o.path) {
+    explicit PcapSource(const PcapOptions& o)
+        : cls_(o.snaplen, o.bulk_skip), learner_(cls_), path_(o.path), checksums_(o.checksums, counters_) {
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_ = pcap_open_offline_with_tstamp_precision(o.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
         if (!pcap_) throw std::runtime_error("cannot read " + o.path + ": " + err);
@@ -98,6 +110,10 @@ public:
         j["endpoints_learned"] = learner_.learned();
         j["watched_endpoints"] = cls_.watchedCount();
         j["endpoints_expired"] = expired_;
+        if (!counters_.counts().empty()) {
+            j["checksums"] = checksumModeName(checksums_.mode());
+            for (const auto& [k, v] : counters_.counts()) j["anomalies"][k] = v;
+        }
         if (!read_error_.empty()) j["read_error"] = read_error_;
         return j;
     }
@@ -113,7 +129,33 @@ private:
             unsupported_frames_++;
             return;
         }
-        if (cls_.classify(eth, now_, rec_)) h.onRecord(rec_, now_);
+        // Before the classifier: the kernel-side tracking it runs must not see a segment the
+        // host drops either.
+        if (checksums_.mode() != ChecksumMode::Off && !checksums_.accept(eth)) {
+            afterFrame(h);
+            return;
+        }
+        uint64_t fragments = cls_.counters()[RPCMON_CNT_IP_FRAGMENTS];
+        if (cls_.classify(eth, now_, rec_)) {
+            h.onRecord(rec_, now_);
+        } else if (cls_.counters()[RPCMON_CNT_IP_FRAGMENTS] != fragments) {
+            // An IP fragment: handed over whole, as the kernel programs do, for the pipeline's
+            // reassembler.
+            rpcmon_frame_record fr{};
+            fr.hdr.type = RPCMON_REC_IP_FRAGMENT;
+            fr.hdr.size = uint32_t(sizeof fr + eth.size());
+            fr.hdr.timestamp_ns = now_;
+            fr.hook = RPCMON_HOOK_PCAP;
+            fr.frame_len = fr.captured_len = uint32_t(eth.size());
+            rec_.resize(sizeof fr + eth.size());
+            std::memcpy(rec_.data(), &fr, sizeof fr);
+            std::memcpy(rec_.data() + sizeof fr, eth.data(), eth.size());
+            h.onRecord(rec_, now_);
+        }
+        afterFrame(h);
+    }
+
+    void afterFrame(RecordHandler& h) {
         // Expire state on capture time, as often as a live agent would (every 64 frames).
         if ((frames_ & 63) == 0) h.onIdle(now_);
         if (now_ >= next_expiry_) {
@@ -223,6 +265,8 @@ private:
     OfflineClassifier cls_;
     OfflineLearner learner_;
     std::string path_;
+    CaptureCounters counters_;
+    ChecksumValidator checksums_;
     pcap_t* pcap_ = nullptr;
     int linktype_ = 0;
     TimeNs now_ = 0, next_expiry_ = 0;

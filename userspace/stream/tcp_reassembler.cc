@@ -2,6 +2,7 @@
 #include "stream/tcp_reassembler.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace rpcmon {
 
@@ -75,6 +76,14 @@ void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, S
         return;
     }
     anomalies_.count(lost ? "tcp.kernel_loss_bytes" : "tcp.kernel_skipped_bytes", len);
+    if (lost && seq == next_seq_) {
+        // The kernel saw the sequence numbers jump: bytes lost to a full ring, or segments
+        // reordered on the wire whose earlier bytes are still coming (an attacker's reordering
+        // or the network's). Left as an ordinary hole: the bytes fill it if they come; the
+        // peer's ACK, kMaxLossHoleWait further segments or the out-of-order bounds end it.
+        loss_hole_wait_ = 1;
+        return;
+    }
     // A segment with no captured bytes: it takes the same path as a snap-truncated tail (in
     // order: a gap now; after a hole: held until the hole fills).
     tail_ = lost ? Tail::KernelLoss : Tail::KernelSkip;
@@ -106,8 +115,11 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
     if (wire_len == 0) return;
     data = data.first(std::min<size_t>(data.size(), wire_len));
 
-    // Trim what was already delivered (retransmission or overlap).
+    // Trim what was already delivered (retransmission or overlap). Linux keeps the bytes it
+    // queued first (tcp_data_queue: only the part after rcv_nxt is queued), so does rpcmon;
+    // a copy that says something else is counted where the first bytes are still held.
     if (seqBefore(seq, next_seq_)) {
+        checkOverlap(seq, data);
         uint32_t old = next_seq_ - seq;
         if (old >= wire_len) {
             anomalies_.count("tcp.retransmitted_segments");
@@ -121,6 +133,7 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
     uint32_t missing_tail = wire_len - static_cast<uint32_t>(data.size());
 
     if (seq == next_seq_) {
+        if (ooo_.empty()) loss_hole_wait_ = 0;
         next_seq_ = seq + wire_len;
         deliver(data, ts, consumer);
         if (missing_tail) {
@@ -154,7 +167,31 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         return;
     }
     anomalies_.count("tcp.out_of_order_segments");
+    checkOverlap(seq, data);
     hold(seq, data, missing_tail);
+    if (loss_hole_wait_ && ++loss_hole_wait_ > kMaxLossHoleWait) {
+        // The bytes the kernel reported missing did not come: lost after all.
+        anomalies_.count("tcp.kernel_loss_hole_expired");
+        loss_hole_wait_ = 0;
+        skipTo(ooo_.begin()->first, consumer);
+        drainOutOfOrder(ts, consumer);
+    }
+}
+
+void TcpReassembler::checkOverlap(uint32_t seq, Bytes data) {
+    if (data.empty()) return;
+    auto compare = [&](uint32_t held_seq, Bytes held) {
+        // Intersection of [seq, seq + data) and [held_seq, held_seq + held), in serial numbers.
+        uint32_t lo = seqBefore(seq, held_seq) ? held_seq : seq;
+        uint32_t hi_a = seq + uint32_t(data.size()), hi_b = held_seq + uint32_t(held.size());
+        uint32_t hi = seqBefore(hi_a, hi_b) ? hi_a : hi_b;
+        if (!seqBefore(lo, hi)) return false;
+        return std::memcmp(data.data() + (lo - seq), held.data() + (lo - held_seq), hi - lo) != 0;
+    };
+    // Unconsumed in-order bytes end at next_seq_.
+    bool mismatch = !pending_.empty() && compare(next_seq_ - uint32_t(pending_.size()), pending_);
+    for (auto it = ooo_.begin(); !mismatch && it != ooo_.end(); ++it) mismatch = compare(it->first, it->second);
+    if (mismatch) anomalies_.count("tcp.overlap_mismatch");
 }
 
 void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
