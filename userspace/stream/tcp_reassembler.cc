@@ -75,18 +75,26 @@ void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, S
         next_seq_ = seq + len;
         return;
     }
-    anomalies_.count(lost ? "tcp.kernel_loss_bytes" : "tcp.kernel_skipped_bytes", len);
-    if (lost && seq == next_seq_) {
+    if (lost) {
+        // The kernel's range can reach back over bytes already here (segments it delivered
+        // out of order do not move its delivered_end): only what is missing is a hole.
+        if (seqBefore(seq, next_seq_)) {
+            if (!seqBefore(next_seq_, seq + len)) return;
+            len -= next_seq_ - seq;
+            seq = next_seq_;
+        }
+        anomalies_.count("tcp.kernel_loss_bytes", len);
         // The kernel saw the sequence numbers jump: bytes lost to a full ring, or segments
         // reordered on the wire whose earlier bytes are still coming (an attacker's reordering
         // or the network's). Left as an ordinary hole: the bytes fill it if they come; the
         // peer's ACK, kMaxLossHoleWait further segments or the out-of-order bounds end it.
-        loss_hole_wait_ = 1;
+        if (!loss_hole_wait_) loss_hole_wait_ = 1;
         return;
     }
+    anomalies_.count("tcp.kernel_skipped_bytes", len);
     // A segment with no captured bytes: it takes the same path as a snap-truncated tail (in
     // order: a gap now; after a hole: held until the hole fills).
-    tail_ = lost ? Tail::KernelLoss : Tail::KernelSkip;
+    tail_ = Tail::KernelSkip;
     segment(seq, 0, Bytes(), len, ts, consumer);
     tail_ = Tail::Snap;
 }

@@ -84,8 +84,8 @@ private:
     std::vector<uint8_t> pending_;                  // in order, not yet consumed
     std::map<uint32_t, std::vector<uint8_t>> ooo_;  // seq -> bytes, all after next_seq_
     std::map<uint32_t, uint32_t> ooo_holes_;        // seq -> length of snap-truncated tails
-    // What the next missing tail is: a snap-length cut, or a range the kernel reported.
-    enum class Tail { Snap, KernelSkip, KernelLoss } tail_ = Tail::Snap;
+    // What the next missing tail is: a snap-length cut, or a range the kernel skipped.
+    enum class Tail { Snap, KernelSkip } tail_ = Tail::Snap;
     bool kernel_tracked_ = false;
     size_t ooo_bytes_ = 0;
     // Segments held since the kernel reported a hole as lost (0: no such hole pending).
