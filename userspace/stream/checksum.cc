@@ -107,10 +107,7 @@ ChecksumInspection inspectChecksums(Bytes f) {
         return r;
     }
     uint16_t field = be16(&f[csum_at]);
-    if (r.proto == kUdp && field == 0 && ethertype == 0x0800) {
-        r.l4 = ChecksumInspection::Good;  // IPv4 UDP without a checksum
-        return r;
-    }
+    if (r.proto == kUdp && field == 0 && ethertype == 0x0800) return r;  // IPv4 UDP without a checksum
     if (fold(onesComplementAdd(pseudo, f.subspan(l4, end - l4))) == 0xffff) r.l4 = ChecksumInspection::Good;
     // Transmit offload seen on the sending host: the field holds only the pseudo-header sum
     // (Linux CHECKSUM_PARTIAL: th->check = ~csum_tcpudp_magic(saddr, daddr, len, proto, 0)).
@@ -174,7 +171,8 @@ bool ChecksumValidator::accept(Bytes f) {
     }
     auto isProven = [&](uint8_t bit) { return !proven || (*proven & bit); };
     if (r.ip == ChecksumInspection::Good && proven) *proven |= kIpProven;
-    if (r.l4 == ChecksumInspection::Good && proven) *proven |= kL4Proven;
+    uint8_t l4bit = r.proto == kTcp ? kTcpProven : kUdpProven;
+    if (r.l4 == ChecksumInspection::Good && proven) *proven |= l4bit;
     if (r.ip == ChecksumInspection::Offloaded) {
         counters_.count("ip.checksum_offloaded");
     } else if (r.ip == ChecksumInspection::Bad) {
@@ -186,7 +184,7 @@ bool ChecksumValidator::accept(Bytes f) {
     }
     switch (r.l4) {
     case ChecksumInspection::Bad:
-        if (isProven(kL4Proven)) {
+        if (isProven(l4bit)) {
             counters_.count(l4Name(r.proto, "bad"));
             return false;
         }

@@ -48,7 +48,7 @@ struct ChecksumInspection {
 ChecksumInspection inspectChecksums(Bytes frame);
 
 // `auto` for a capture: as checksumsAccept, but bad checksums from a source that has not yet
-// sent a valid one are accepted (counted as ip/tcp/udp.checksum_unproven_source): its
+// sent a valid one (IPv4 header, TCP and UDP each on their own) are accepted (counted as ip/tcp/udp.checksum_unproven_source): its
 // checksums are not computed where the capture was taken. Sources are bounded (max_sources;
 // beyond it new sources are judged strictly, checksum.sources_full). Other modes: checksumsAccept.
 class ChecksumValidator {
@@ -66,7 +66,7 @@ private:
             return h;
         }
     };
-    static constexpr uint8_t kIpProven = 1, kL4Proven = 2;
+    static constexpr uint8_t kIpProven = 1, kTcpProven = 2, kUdpProven = 4;
     ChecksumMode mode_;
     AnomalyCounter& counters_;
     size_t max_sources_;

@@ -141,7 +141,6 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
     uint32_t missing_tail = wire_len - static_cast<uint32_t>(data.size());
 
     if (seq == next_seq_) {
-        if (ooo_.empty()) loss_hole_wait_ = 0;
         next_seq_ = seq + wire_len;
         deliver(data, ts, consumer);
         if (missing_tail) {
@@ -213,6 +212,11 @@ void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
 }
 
 void TcpReassembler::drainOutOfOrder(TimeNs ts, StreamConsumer& consumer) {
+    drainHeld(ts, consumer);
+    if (ooo_.empty()) loss_hole_wait_ = 0;  // no hole left to wait for
+}
+
+void TcpReassembler::drainHeld(TimeNs ts, StreamConsumer& consumer) {
     while (!ooo_.empty()) {
         auto it = ooo_.begin();
         uint32_t seq = it->first;

@@ -64,6 +64,7 @@ private:
     // `counted`: a loss (tcp.gaps); false for bytes the kernel skipped on purpose.
     void gap(uint64_t bytes, StreamConsumer& consumer, bool counted = true);
     void drainOutOfOrder(TimeNs ts, StreamConsumer& consumer);
+    void drainHeld(TimeNs ts, StreamConsumer& consumer);
     void skipTo(uint32_t seq, StreamConsumer& consumer);
     // Counts tcp.overlap_mismatch when `data` at `seq` disagrees with bytes still held (the
     // unconsumed in-order tail or held out-of-order segments); consumed bytes are not kept.
