@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 tools/build.sh
 build/bench/rpcmon_bpf_bench "${1:-1000000}"
+# IP fragment reassembly (no privileges needed): cost, memory cap, fragment flood.
+build/bench/rpcmon_defrag_bench
 
 if [[ "${RPCMON_BENCH_LOAD:-0}" == 1 ]]; then
     pcap=${RPCMON_BENCH_PCAP:-$PWD/build-bench/bulk.pcap}

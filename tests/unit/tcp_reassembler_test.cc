@@ -121,12 +121,37 @@ TEST_F(Fixture, KernelSkippedBytesAreAGapButNoLoss) {
     EXPECT_EQ(anomalies.c["tcp.kernel_skipped_bytes"], 50u);
     EXPECT_EQ(anomalies.c["tcp.gaps"], 0u) << "a deliberate skip is not a loss";
     EXPECT_EQ(anomalies.c["tcp.snap_truncated_segments"], 0u);
-    // Reported as lost (full ring): a gap that counts as one.
+    // Reported as lost (full ring, or reordered on the wire): a hole until the peer's ACK
+    // passes it, then a gap that counts as one.
     r->skipped(1054, 10, true, 0, c);
     seg(1064, "c\n");
+    EXPECT_EQ(c.lines, (Lines{"a", "<gap 50>", "b"}));
+    r->peerAcked(1066, 0, c);
     EXPECT_EQ(c.lines, (Lines{"a", "<gap 50>", "b", "<gap 10>", "c"}));
     EXPECT_EQ(anomalies.c["tcp.kernel_loss_bytes"], 10u);
     EXPECT_EQ(anomalies.c["tcp.gaps"], 1u);
+}
+
+TEST_F(Fixture, KernelReportedLossFilledByReorderedSegmentsIsNoGap) {
+    // Segments sent last-first: the kernel's tracker sees the sequence numbers jump and reports
+    // the bytes before as lost; they arrive right after and fill the hole (issue 16: reordering
+    // must not hide a call).
+    seg(1000, "a\n");
+    r->skipped(1002, 6, true, 0, c);
+    seg(1008, "c\n");
+    seg(1005, "bbb");
+    seg(1002, "x\nb");
+    EXPECT_EQ(c.lines, (Lines{"a", "x", "bbbbc"}));
+    EXPECT_EQ(anomalies.c["tcp.gaps"], 0u);
+}
+
+TEST_F(Fixture, KernelReportedLossThatNeverFillsEndsAfterABoundedWait) {
+    seg(1000, "a\n");
+    r->skipped(1002, 4, true, 0, c);
+    for (uint32_t i = 0; i < 40; i++) seg(1006 + 2 * i, "z\n");
+    ASSERT_FALSE(c.lines.empty());
+    EXPECT_EQ(c.lines[1], "<gap 4>");
+    EXPECT_EQ(anomalies.c["tcp.kernel_loss_hole_expired"], 1u);
 }
 
 TEST_F(Fixture, KernelTrackedFlowIgnoresAcksUnlessAHoleIsHeld) {

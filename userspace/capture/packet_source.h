@@ -13,6 +13,7 @@
 #include "core/types.h"
 #include "loader/bpf_loader.h"  // XdpMode
 #include "output/record.h"
+#include "stream/checksum.h"
 #include "stream/consumer.h"
 
 namespace rpcmon {
@@ -51,6 +52,8 @@ struct PcapOptions {
     std::string path;
     uint32_t snaplen = RPCMON_OFFLINE_MAX_SNAPLEN;  // set lower to see what the agent would
     bool bulk_skip = true;  // run the kernel's bulk skipping too (what the agent delivers)
+    // Frames the receiving host would drop for a bad checksum never reach the classifier.
+    ChecksumMode checksums = ChecksumMode::Auto;
 };
 // Throws std::runtime_error("cannot read FILE: reason") for a missing or corrupt file.
 std::unique_ptr<PacketSource> makePcapSource(const PcapOptions& opts);

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 #include "capture/offline_classifier.h"
@@ -46,9 +47,20 @@ private:
     uint64_t learned_ = 0;
 };
 
+// Named counters of the capture stage (checksums), printed in stats.capture.anomalies.
+class CaptureCounters : public AnomalyCounter {
+public:
+    void count(const char* name, uint64_t n) override { counts_[name] += n; }
+    const std::map<std::string, uint64_t>& counts() const { return counts_; }
+
+private:
+    std::map<std::string, uint64_t> counts_;
+};
+
 class PcapSource : public PacketSource {
 public:
-    explicit PcapSource(const PcapOptions& o) : cls_(o.snaplen, o.bulk_skip), learner_(cls_), path_(o.path) {
+    explicit PcapSource(const PcapOptions& o)
+        : cls_(o.snaplen, o.bulk_skip), learner_(cls_), path_(o.path), checksums_(o.checksums, counters_) {
         char err[PCAP_ERRBUF_SIZE] = {};
         pcap_ = pcap_open_offline_with_tstamp_precision(o.path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
         if (!pcap_) throw std::runtime_error("cannot read " + o.path + ": " + err);
@@ -98,6 +110,10 @@ public:
         j["endpoints_learned"] = learner_.learned();
         j["watched_endpoints"] = cls_.watchedCount();
         j["endpoints_expired"] = expired_;
+        if (!counters_.counts().empty()) {
+            j["checksums"] = checksumModeName(checksums_.mode());
+            for (const auto& [k, v] : counters_.counts()) j["anomalies"][k] = v;
+        }
         if (!read_error_.empty()) j["read_error"] = read_error_;
         return j;
     }
@@ -113,8 +129,131 @@ private:
             unsupported_frames_++;
             return;
         }
-        if (cls_.classify(eth, now_, rec_))
+        // Before the classifier: the kernel-side tracking it runs must not see a segment the
+        // host drops either.
+        if (checksums_.mode() != ChecksumMode::Off) {
+            TcpView tcp = tcpView(eth);
+            if (!checksums_.accept(eth)) {
+                // A data segment with a bad checksum waits (auto): dropped when a good copy of
+                // its bytes follows (insertion evasion), used if the peer acknowledges them
+                // (the host took it: an edited capture, a checksum the capture cannot judge).
+                if (checksums_.mode() == ChecksumMode::Auto && tcp.ok && tcp.len) holdBadSegment(eth, tcp);
+                afterFrame(h);
+                return;
+            }
+            if (tcp.ok && !held_.empty()) settleHeld(h, tcp);
+        }
+        uint64_t fragments = cls_.counters()[RPCMON_CNT_IP_FRAGMENTS];
+        if (cls_.classify(eth, now_, rec_)) {
             OfflineClassifier::forEachRecord(rec_, [&](std::span<const uint8_t> r) { h.onRecord(r, now_); });
+        } else if (cls_.counters()[RPCMON_CNT_IP_FRAGMENTS] != fragments) {
+            // An IP fragment: handed over whole, as the kernel programs do, for the pipeline's
+            // reassembler.
+            rpcmon_frame_record fr{};
+            fr.hdr.type = RPCMON_REC_IP_FRAGMENT;
+            fr.hdr.size = uint32_t(sizeof fr + eth.size());
+            fr.hdr.timestamp_ns = now_;
+            fr.hook = RPCMON_HOOK_PCAP;
+            fr.frame_len = fr.captured_len = uint32_t(eth.size());
+            rec_.resize(sizeof fr + eth.size());
+            std::memcpy(rec_.data(), &fr, sizeof fr);
+            std::memcpy(rec_.data() + sizeof fr, eth.data(), eth.size());
+            h.onRecord(rec_, now_);
+        }
+        afterFrame(h);
+    }
+
+    // The TCP fields the bad-checksum hold needs (IPv4/IPv6 without extension headers).
+    struct TcpView {
+        bool ok = false;
+        Address src{}, dst{};
+        uint16_t sport = 0, dport = 0;
+        uint32_t seq = 0, ack = 0, len = 0;
+        uint8_t flags = 0;
+    };
+    static TcpView tcpView(Bytes f) {
+        TcpView v;
+        auto be16 = [&f](size_t o) { return uint16_t(f[o] << 8 | f[o + 1]); };
+        auto be32 = [&](size_t o) { return uint32_t(be16(o)) << 16 | be16(o + 2); };
+        if (f.size() < 14) return v;
+        size_t off = 14;
+        uint16_t et = be16(12);
+        if (et == 0x8100 || et == 0x88A8) {
+            if (f.size() < 18) return v;
+            et = be16(16);
+            off = 18;
+        }
+        size_t l4, end;
+        if (et == 0x0800 && f.size() >= off + 20 && f[off + 9] == 6 && !(be16(off + 6) & 0x3fff)) {
+            size_t ihl = size_t(f[off] & 15) * 4, tot = be16(off + 2);
+            if (tot == 0) tot = f.size() - off;
+            v.src[10] = v.src[11] = v.dst[10] = v.dst[11] = 0xff;
+            std::memcpy(v.src.data() + 12, &f[off + 12], 4);
+            std::memcpy(v.dst.data() + 12, &f[off + 16], 4);
+            l4 = off + ihl;
+            end = off + tot;
+        } else if (et == 0x86DD && f.size() >= off + 40 && f[off + 6] == 6) {
+            std::memcpy(v.src.data(), &f[off + 8], 16);
+            std::memcpy(v.dst.data(), &f[off + 24], 16);
+            l4 = off + 40;
+            end = off + 40 + be16(off + 4);
+        } else {
+            return v;
+        }
+        if (f.size() < l4 + 20 || end > f.size()) return v;
+        size_t doff = size_t(f[l4 + 12] >> 4) * 4;
+        if (doff < 20 || l4 + doff > end) return v;
+        v.sport = be16(l4);
+        v.dport = be16(l4 + 2);
+        v.seq = be32(l4 + 4);
+        v.ack = be32(l4 + 8);
+        v.flags = f[l4 + 13];
+        v.len = uint32_t(end - l4 - doff);
+        v.ok = true;
+        return v;
+    }
+    struct Held {
+        TcpView tcp;
+        std::vector<uint8_t> frame;
+        TimeNs ts;
+    };
+    static bool sameDir(const TcpView& a, const TcpView& b) {
+        return a.sport == b.sport && a.dport == b.dport && a.src == b.src && a.dst == b.dst;
+    }
+    static bool reverseDir(const TcpView& a, const TcpView& b) {
+        return a.sport == b.dport && a.dport == b.sport && a.src == b.dst && a.dst == b.src;
+    }
+    void holdBadSegment(Bytes eth, const TcpView& tcp) {
+        if (held_.size() >= kMaxHeld) {
+            counters_.count("tcp.bad_checksum_hold_full", 1);  // the oldest is dropped for good
+            held_.erase(held_.begin());
+        }
+        held_.push_back(Held{tcp, std::vector<uint8_t>(eth.begin(), eth.end()), now_});
+    }
+    // A good segment: held bad copies of its bytes are insertions (dropped); held bad segments
+    // of the other direction it acknowledges were taken by the host (classified now, before it).
+    void settleHeld(RecordHandler& h, const TcpView& tcp) {
+        for (size_t i = 0; i < held_.size();) {
+            const TcpView& b = held_[i].tcp;
+            bool overlaps = sameDir(b, tcp) && tcp.len && int32_t(tcp.seq - (b.seq + b.len)) < 0 &&
+                            int32_t(b.seq - (tcp.seq + tcp.len)) < 0;
+            bool acked = reverseDir(b, tcp) && (tcp.flags & 0x10) && int32_t(tcp.ack - (b.seq + b.len)) >= 0;
+            if (overlaps) {
+                held_.erase(held_.begin() + long(i));
+            } else if (acked) {
+                counters_.count("tcp.bad_checksum_acked", 1);
+                Held x = std::move(held_[i]);
+                held_.erase(held_.begin() + long(i));
+                if (cls_.classify(x.frame, x.ts, rec_))
+                    OfflineClassifier::forEachRecord(rec_, [&](std::span<const uint8_t> r) { h.onRecord(r, x.ts); });
+            } else {
+                i++;
+            }
+        }
+    }
+    static constexpr size_t kMaxHeld = 64;
+
+    void afterFrame(RecordHandler& h) {
         // Expire state on capture time, as often as a live agent would (every 64 frames).
         if ((frames_ & 63) == 0) h.onIdle(now_);
         if (now_ >= next_expiry_) {
@@ -224,6 +363,9 @@ private:
     OfflineClassifier cls_;
     OfflineLearner learner_;
     std::string path_;
+    CaptureCounters counters_;
+    ChecksumValidator checksums_;
+    std::vector<Held> held_;  // bad-checksum data segments awaiting a good copy or an ACK
     pcap_t* pcap_ = nullptr;
     int linktype_ = 0;
     TimeNs now_ = 0, next_expiry_ = 0;

@@ -200,6 +200,8 @@ int main(int argc, char** argv) {
     analyze->add_option("--snaplen", analyze_snaplen, "payload bytes used per packet (default: all; 1536 shows what the agent sees)")->check(CLI::Range(0u, unsigned(RPCMON_OFFLINE_MAX_SNAPLEN)));
     bool analyze_no_bulk_skip = false;
     analyze->add_flag("--no-bulk-skip", analyze_no_bulk_skip, "parse NFS/SMB file data too (default: skipped as the agent's kernel side does)");
+    std::string analyze_checksums = "auto";
+    analyze->add_option("--checksums", analyze_checksums, "drop frames with bad IP/TCP/UDP checksums as the host would: auto (default; accepts transmit-offload checksums), on, off")->check(CLI::IsMember({"auto", "on", "off"}));
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
     addDetectOptions(analyze);
@@ -290,6 +292,8 @@ int main(int argc, char** argv) {
         po.path = pcap_file;
         po.snaplen = analyze_snaplen;
         po.bulk_skip = !analyze_no_bulk_skip;
+        parseChecksumMode(analyze_checksums, po.checksums);
+        popts.checksums = po.checksums;
         auto src = makePcapSource(po);
         int rc = runSession(*src, eve, popts, analyze_stats, dcli);
         Json st = src->stats();

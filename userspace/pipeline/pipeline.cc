@@ -74,10 +74,12 @@ const char* hookName(uint8_t h) {
 Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner, ConsumerMaker maker)
     : opts_(opts), sink_(sink), learner_(learner), maker_(std::move(maker)) {
     handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
+    handlers_[RPCMON_REC_IP_FRAGMENT] = &Pipeline::onFragmentRecord;
+    defrag_ = std::make_unique<IpDefrag>(opts.defrag, *this);
     flows_ = std::make_unique<FlowTable>(
         opts.flows,
         [this](const FlowContext& ctx) -> std::unique_ptr<StreamConsumer> {
-            return maker_ ? maker_(ctx, sink_, *this, learner_) : nullptr;
+            return maker_ ? maker_(ctx, sink_, *this, tee_) : nullptr;
         },
         *this);
 }
@@ -108,6 +110,48 @@ void Pipeline::onRecord(Bytes record, TimeNs ts) {
     (this->*(it->second))(record, ts);
 }
 
+void Pipeline::TeeLearner::learn(const LearnedEndpoint& ep) {
+    next_.learn(ep);
+    rpcmon_endpoint_key k;
+    rpcmon_endpoint_value v;
+    watchedEntry(ep, k, v);
+    v.expires_ns = ep.expires;  // pipeline time, the clock frag_cls_ is given
+    cls_.addWatched(k, v);
+}
+
+void Pipeline::onFragmentRecord(Bytes record, TimeNs ts) {
+    if (record.size() < sizeof(rpcmon_frame_record)) {
+        bad_record_sizes_++;
+        return;
+    }
+    rpcmon_frame_record fr;
+    std::memcpy(&fr, record.data(), sizeof fr);
+    if (sizeof fr + fr.captured_len != record.size()) {
+        bad_record_sizes_++;
+        return;
+    }
+    Bytes frame = record.subspan(sizeof fr);
+    // The host drops a fragment with a bad IPv4 header checksum before reassembly.
+    if (!checksumsAccept(frame, opts_.checksums, *this)) return;
+    if (defrag_->offer(frame, ts, datagram_) != IpDefrag::Result::Complete) return;
+    if (!checksumsAccept(datagram_, opts_.checksums, *this)) return;
+    if (!frag_cls_.classify(datagram_, ts, frag_rec_)) {
+        count("defrag.datagrams_not_rpc");
+        return;
+    }
+    // A reassembled datagram can be larger than one record: classify() may have split it.
+    OfflineClassifier::forEachRecord(frag_rec_, [&](std::span<const uint8_t> piece) {
+        // Where the fragments were seen, not the user-space classifier's own hook.
+        std::vector<uint8_t> one(piece.begin(), piece.end());
+        rpcmon_packet_record rec;
+        std::memcpy(&rec, one.data(), sizeof rec);
+        rec.hook = fr.hook;
+        rec.ifindex = fr.ifindex;
+        std::memcpy(one.data(), &rec, sizeof rec);
+        onPacketRecord(one, ts);
+    });
+}
+
 void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
     if (record.size() < sizeof(rpcmon_packet_record)) {
         bad_record_sizes_++;
@@ -120,6 +164,22 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
         return;
     }
     packets_by_app_[rec.app < packets_by_app_.size() ? rec.app : 0]++;
+    if (rec.match == RPCMON_MATCH_SIGNATURE && rec.role == RPCMON_ROLE_TO_SERVER) {
+        // The kernel learned this server from a call's signature; its fragmented datagrams
+        // (large UDP replies) must be classified in user space the same way.
+        rpcmon_endpoint_key k{};
+        std::memcpy(k.addr, rec.flow.daddr, 16);
+        k.port = rec.flow.dport;
+        k.l4proto = rec.flow.l4proto;
+        if (!frag_cls_.isWatched(k)) {
+            rpcmon_endpoint_value v{};
+            v.app = rec.app;
+            v.origin = RPCMON_MATCH_SIGNATURE;
+            v.added_ns = ts;
+            v.expires_ns = ts + RPCMON_SIGNATURE_TTL_NS;
+            frag_cls_.addWatched(k, v);
+        }
+    }
     if (rec.role == RPCMON_ROLE_UNKNOWN) {
         count("pipeline.packet_without_role");
         return;
@@ -172,6 +232,8 @@ void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowConte
 void Pipeline::onIdle(TimeNs now) {
     if (now < last_tick_ + opts_.tick_interval_ns) return;
     last_tick_ = now;
+    defrag_->expire(now);
+    frag_cls_.expireWatched(now);
     flows_->tick(now);
     checkMemory(now);
 }
@@ -211,6 +273,12 @@ Json Pipeline::stats() const {
     j["flows"]["created"] = flows_->created();
     j["flows"]["evicted"] = flows_->evicted();
     j["flows"]["reassembly_buffered_bytes"] = flows_->bufferedBytes();
+    // Only once fragments were seen: stats lines of captures without any stay as they were.
+    if (defrag_->datagrams() || anomalies_.count("defrag.fragments")) {
+        j["defrag"]["held_datagrams"] = defrag_->datagrams();
+        j["defrag"]["held_bytes"] = defrag_->heldBytes();
+        j["defrag"]["max_bytes"] = defrag_->limits().max_bytes;
+    }
     j["memory"]["rss_kb"] = currentRssKb();
     j["memory"]["anon_rss_kb"] = currentRssKb(true);
     j["memory"]["max_rss_kb"] = peakRssKb();

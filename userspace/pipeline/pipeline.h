@@ -10,10 +10,13 @@
 #include <memory>
 #include <string>
 
+#include "capture/offline_classifier.h"
 #include "capture/packet_source.h"
 #include "output/record.h"
 #include "stream/consumer.h"
+#include "stream/checksum.h"
 #include "stream/flow_table.h"
+#include "stream/ip_defrag.h"
 
 namespace rpcmon {
 
@@ -33,6 +36,10 @@ struct PipelineOptions {
     // Memory cap (resident set, KiB; 0 = none), checked once per tick: above it the least
     // recently seen half of the flows end (memory.cap_exceeded per episode, memory.flows_shed).
     uint64_t memory_limit_kb = 256 * 1024;
+    // IP fragments (RPCMON_REC_IP_FRAGMENT records): reassembled, then classified here.
+    DefragLimits defrag;
+    // Checksums of fragments and reassembled datagrams (analyze also checks whole frames itself).
+    ChecksumMode checksums = ChecksumMode::Auto;
     // Tests: replaces reading /proc/self/statm for the cap check.
     std::function<uint64_t()> rss_kb_probe;
 };
@@ -58,13 +65,34 @@ public:
 private:
     using Handler = void (Pipeline::*)(Bytes record, TimeNs ts);
     void onPacketRecord(Bytes record, TimeNs ts);
+    // An IP fragment (struct rpcmon_frame_record): into the reassembler; a complete datagram is
+    // classified by frag_cls_ and continues as a packet record.
+    void onFragmentRecord(Bytes record, TimeNs ts);
     void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
     // The memory cap: sheds flows while the resident set is above opts_.memory_limit_kb.
     void checkMemory(TimeNs now);
 
+    // Endpoints the protocol layers learn go to the source's learner (kernel map live, pcap
+    // classifier offline) and to frag_cls_, so reassembled datagrams to a port learned from a
+    // portmapper or endpoint-mapper reply are classified as the kernel classifies whole ones.
+    class TeeLearner : public EndpointLearner {
+    public:
+        TeeLearner(EndpointLearner& next, OfflineClassifier& cls) : next_(next), cls_(cls) {}
+        void learn(const LearnedEndpoint& ep) override;
+
+    private:
+        EndpointLearner& next_;
+        OfflineClassifier& cls_;
+    };
+
     PipelineOptions opts_;
     RecordSink& sink_;
     EndpointLearner& learner_;
+    // The classifier of reassembled datagrams: the kernel's code, run in user space.
+    OfflineClassifier frag_cls_{RPCMON_OFFLINE_MAX_SNAPLEN, false};
+    TeeLearner tee_{learner_, frag_cls_};
+    std::unique_ptr<IpDefrag> defrag_;
+    std::vector<uint8_t> datagram_, frag_rec_;
     std::map<uint16_t, Handler> handlers_;   // record type -> handler (Tetragon's table)
     std::map<std::string, uint64_t> anomalies_;
     uint64_t records_ = 0, unknown_record_types_ = 0, bad_record_sizes_ = 0;

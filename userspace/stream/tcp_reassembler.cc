@@ -2,6 +2,7 @@
 #include "stream/tcp_reassembler.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace rpcmon {
 
@@ -74,10 +75,26 @@ void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, S
         next_seq_ = seq + len;
         return;
     }
-    anomalies_.count(lost ? "tcp.kernel_loss_bytes" : "tcp.kernel_skipped_bytes", len);
+    if (lost) {
+        // The kernel's range can reach back over bytes already here (segments it delivered
+        // out of order do not move its delivered_end): only what is missing is a hole.
+        if (seqBefore(seq, next_seq_)) {
+            if (!seqBefore(next_seq_, seq + len)) return;
+            len -= next_seq_ - seq;
+            seq = next_seq_;
+        }
+        anomalies_.count("tcp.kernel_loss_bytes", len);
+        // The kernel saw the sequence numbers jump: bytes lost to a full ring, or segments
+        // reordered on the wire whose earlier bytes are still coming (an attacker's reordering
+        // or the network's). Left as an ordinary hole: the bytes fill it if they come; the
+        // peer's ACK, kMaxLossHoleWait further segments or the out-of-order bounds end it.
+        if (!loss_hole_wait_) loss_hole_wait_ = 1;
+        return;
+    }
+    anomalies_.count("tcp.kernel_skipped_bytes", len);
     // A segment with no captured bytes: it takes the same path as a snap-truncated tail (in
     // order: a gap now; after a hole: held until the hole fills).
-    tail_ = lost ? Tail::KernelLoss : Tail::KernelSkip;
+    tail_ = Tail::KernelSkip;
     segment(seq, 0, Bytes(), len, ts, consumer);
     tail_ = Tail::Snap;
 }
@@ -106,8 +123,11 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
     if (wire_len == 0) return;
     data = data.first(std::min<size_t>(data.size(), wire_len));
 
-    // Trim what was already delivered (retransmission or overlap).
+    // Trim what was already delivered (retransmission or overlap). Linux keeps the bytes it
+    // queued first (tcp_data_queue: only the part after rcv_nxt is queued), so does rpcmon;
+    // a copy that says something else is counted where the first bytes are still held.
     if (seqBefore(seq, next_seq_)) {
+        checkOverlap(seq, data);
         uint32_t old = next_seq_ - seq;
         if (old >= wire_len) {
             anomalies_.count("tcp.retransmitted_segments");
@@ -154,7 +174,31 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         return;
     }
     anomalies_.count("tcp.out_of_order_segments");
+    checkOverlap(seq, data);
     hold(seq, data, missing_tail);
+    if (loss_hole_wait_ && ++loss_hole_wait_ > kMaxLossHoleWait) {
+        // The bytes the kernel reported missing did not come: lost after all.
+        anomalies_.count("tcp.kernel_loss_hole_expired");
+        loss_hole_wait_ = 0;
+        skipTo(ooo_.begin()->first, consumer);
+        drainOutOfOrder(ts, consumer);
+    }
+}
+
+void TcpReassembler::checkOverlap(uint32_t seq, Bytes data) {
+    if (data.empty()) return;
+    auto compare = [&](uint32_t held_seq, Bytes held) {
+        // Intersection of [seq, seq + data) and [held_seq, held_seq + held), in serial numbers.
+        uint32_t lo = seqBefore(seq, held_seq) ? held_seq : seq;
+        uint32_t hi_a = seq + uint32_t(data.size()), hi_b = held_seq + uint32_t(held.size());
+        uint32_t hi = seqBefore(hi_a, hi_b) ? hi_a : hi_b;
+        if (!seqBefore(lo, hi)) return false;
+        return std::memcmp(data.data() + (lo - seq), held.data() + (lo - held_seq), hi - lo) != 0;
+    };
+    // Unconsumed in-order bytes end at next_seq_.
+    bool mismatch = !pending_.empty() && compare(next_seq_ - uint32_t(pending_.size()), pending_);
+    for (auto it = ooo_.begin(); !mismatch && it != ooo_.end(); ++it) mismatch = compare(it->first, it->second);
+    if (mismatch) anomalies_.count("tcp.overlap_mismatch");
 }
 
 void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
@@ -168,6 +212,11 @@ void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
 }
 
 void TcpReassembler::drainOutOfOrder(TimeNs ts, StreamConsumer& consumer) {
+    drainHeld(ts, consumer);
+    if (ooo_.empty()) loss_hole_wait_ = 0;  // no hole left to wait for
+}
+
+void TcpReassembler::drainHeld(TimeNs ts, StreamConsumer& consumer) {
     while (!ooo_.empty()) {
         auto it = ooo_.begin();
         uint32_t seq = it->first;

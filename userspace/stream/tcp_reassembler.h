@@ -64,7 +64,11 @@ private:
     // `counted`: a loss (tcp.gaps); false for bytes the kernel skipped on purpose.
     void gap(uint64_t bytes, StreamConsumer& consumer, bool counted = true);
     void drainOutOfOrder(TimeNs ts, StreamConsumer& consumer);
+    void drainHeld(TimeNs ts, StreamConsumer& consumer);
     void skipTo(uint32_t seq, StreamConsumer& consumer);
+    // Counts tcp.overlap_mismatch when `data` at `seq` disagrees with bytes still held (the
+    // unconsumed in-order tail or held out-of-order segments); consumed bytes are not kept.
+    void checkOverlap(uint32_t seq, Bytes data);
     // Stores an out-of-order segment (replacing a shorter copy at the same seq).
     void hold(uint32_t seq, Bytes data, uint32_t missing_tail);
     void charge(size_t n);
@@ -81,10 +85,13 @@ private:
     std::vector<uint8_t> pending_;                  // in order, not yet consumed
     std::map<uint32_t, std::vector<uint8_t>> ooo_;  // seq -> bytes, all after next_seq_
     std::map<uint32_t, uint32_t> ooo_holes_;        // seq -> length of snap-truncated tails
-    // What the next missing tail is: a snap-length cut, or a range the kernel reported.
-    enum class Tail { Snap, KernelSkip, KernelLoss } tail_ = Tail::Snap;
+    // What the next missing tail is: a snap-length cut, or a range the kernel skipped.
+    enum class Tail { Snap, KernelSkip } tail_ = Tail::Snap;
     bool kernel_tracked_ = false;
     size_t ooo_bytes_ = 0;
+    // Segments held since the kernel reported a hole as lost (0: no such hole pending).
+    static constexpr uint32_t kMaxLossHoleWait = 32;
+    uint32_t loss_hole_wait_ = 0;
 };
 
 // Serial-number comparison (RFC 1982): true when a comes before b.
