@@ -59,6 +59,7 @@ struct LiveOptions {
     uint32_t snaplen = RPCMON_DEFAULT_SNAPLEN;
     bool xdp = true;          // false: socket filter sees both directions (no XDP attached)
     bool bulk_skip = true;    // kernel skips bulk data (NFS/SMB file data) of tracked flows
+    bool host_hooks = true;   // also read Samba's named-pipe sockets on this host (hostsock.bpf.c)
     int poll_timeout_ms = 100;
 };
 // Loads and attaches the BPF programs. Throws with a clear reason (no such interface, missing

@@ -164,12 +164,14 @@ int main(int argc, char** argv) {
     std::vector<std::string> ifaces;
     bool no_xdp = false;
     bool no_bulk_skip = false;
+    bool no_host_hooks = false;
     double agent_stats = 60;
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     agent->add_option("--snaplen", snaplen, "payload bytes copied per packet (default 1536, max 4096)")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
     agent->add_flag("--no-xdp", no_xdp, "do not attach XDP; the socket filter sees both directions");
     agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
+    agent->add_flag("--no-host-hooks", no_host_hooks, "do not read Samba's named-pipe sockets on this host (rpc.vantage host)");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
@@ -266,6 +268,7 @@ int main(int argc, char** argv) {
             lo.snaplen = snaplen;
             lo.xdp = !no_xdp;
             lo.bulk_skip = !no_bulk_skip;
+            lo.host_hooks = !no_host_hooks;
             auto src = makeLiveSource(lo);
             spdlog::info("monitoring {} ({})", fmt::join(lo.interfaces, ", "), lo.xdp ? "XDP ingress + socket filter egress" : "socket filter, both directions");
             if (keep_caps) keepAgentPrivileges();

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.h"
 
+#include "protocols/npa/host_pipes.h"
+#include "rpcmon/host_wire.h"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -80,6 +83,8 @@ Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearne
             return maker_ ? maker_(ctx, sink_, *this, learner_) : nullptr;
         },
         *this);
+    handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
+    host_pipes_ = std::make_unique<npa::HostPipes>(sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); });
 }
 
 Pipeline::~Pipeline() = default;
@@ -147,6 +152,23 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
     if (opts_.packet_records) emitPacketRecord(rec, flow, ts);
 }
 
+static_assert(RPCMON_REC_HOST_MSG != RPCMON_REC_PACKET && RPCMON_REC_HOST_MSG != RPCMON_REC_IP_FRAGMENT,
+              "host-socket records need their own record type");
+
+void Pipeline::onHostRecord(Bytes record, TimeNs ts) {
+    rpcmon_host_msg_record rec;
+    if (record.size() < sizeof rec) {
+        bad_record_sizes_++;
+        return;
+    }
+    std::memcpy(&rec, record.data(), sizeof rec);
+    if (rec.captured_len > RPCMON_HOST_CHUNK || sizeof rec + rec.captured_len != record.size()) {
+        bad_record_sizes_++;
+        return;
+    }
+    host_pipes_->onRecord(rec, record.subspan(sizeof rec), ts);
+}
+
 void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts) {
     bool from_server = rec.role == RPCMON_ROLE_FROM_SERVER;
     Json j = makeRecord(flow, ts, "packet");
@@ -173,6 +195,7 @@ void Pipeline::onIdle(TimeNs now) {
     if (now < last_tick_ + opts_.tick_interval_ns) return;
     last_tick_ = now;
     flows_->tick(now);
+    host_pipes_->tick(now);
     checkMemory(now);
 }
 
@@ -199,7 +222,10 @@ void Pipeline::checkMemory(TimeNs now) {
     }
 }
 
-void Pipeline::finish(TimeNs now) { flows_->closeAll(now); }
+void Pipeline::finish(TimeNs now) {
+    flows_->closeAll(now);
+    host_pipes_->closeAll(now);
+}
 
 Json Pipeline::stats() const {
     Json j;
@@ -215,6 +241,9 @@ Json Pipeline::stats() const {
     j["memory"]["anon_rss_kb"] = currentRssKb(true);
     j["memory"]["max_rss_kb"] = peakRssKb();
     j["memory"]["limit_kb"] = opts_.memory_limit_kb;
+    // Only once the host-socket source delivered something: offline runs (golden files) and
+    // agents without host hooks keep their stats line.
+    if (Json h = host_pipes_->stats(); h["records"].get<uint64_t>()) j["host_pipes"] = std::move(h);
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
     return j;

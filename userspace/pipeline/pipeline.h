@@ -15,6 +15,10 @@
 #include "stream/consumer.h"
 #include "stream/flow_table.h"
 
+namespace rpcmon::npa {
+class HostPipes;
+}
+
 namespace rpcmon {
 
 // Per-connection protocol state bounds handed to the protocol layers (makeDissectors); the
@@ -58,6 +62,8 @@ public:
 private:
     using Handler = void (Pipeline::*)(Bytes record, TimeNs ts);
     void onPacketRecord(Bytes record, TimeNs ts);
+    // Host-socket records (Samba's np/ sockets, include/rpcmon/host_wire.h).
+    void onHostRecord(Bytes record, TimeNs ts);
     void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
     // The memory cap: sheds flows while the resident set is above opts_.memory_limit_kb.
     void checkMemory(TimeNs now);
@@ -71,6 +77,7 @@ private:
     std::array<uint64_t, 5> packets_by_app_{};
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<npa::HostPipes> host_pipes_;
     TimeNs last_tick_ = 0;
     bool over_memory_cap_ = false;  // inside an episode above the cap (warned once)
 };
