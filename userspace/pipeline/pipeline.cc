@@ -77,14 +77,16 @@ const char* hookName(uint8_t h) {
 Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner, ConsumerMaker maker)
     : opts_(opts), sink_(sink), learner_(learner), maker_(std::move(maker)) {
     handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
+    wire_sessions_ = std::make_unique<npa::WireSessions>(sink_);
     flows_ = std::make_unique<FlowTable>(
         opts.flows,
         [this](const FlowContext& ctx) -> std::unique_ptr<StreamConsumer> {
-            return maker_ ? maker_(ctx, sink_, *this, learner_) : nullptr;
+            return maker_ ? maker_(ctx, *wire_sessions_, *this, learner_) : nullptr;
         },
         *this);
     handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
-    host_pipes_ = std::make_unique<npa::HostPipes>(sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); });
+    host_pipes_ = std::make_unique<npa::HostPipes>(
+        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get());
 }
 
 Pipeline::~Pipeline() = default;

@@ -17,6 +17,7 @@
 
 namespace rpcmon::npa {
 class HostPipes;
+class WireSessions;
 }
 
 namespace rpcmon {
@@ -77,6 +78,7 @@ private:
     std::array<uint64_t, 5> packets_by_app_{};
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<npa::WireSessions> wire_sessions_;  // the protocol layers' sink (host dedup)
     std::unique_ptr<npa::HostPipes> host_pipes_;
     TimeNs last_tick_ = 0;
     bool over_memory_cap_ = false;  // inside an episode above the cap (warned once)

@@ -266,3 +266,27 @@ TEST(HostPipes, TruncationLosesSyncByName) {
 }
 
 }  // namespace
+
+namespace {
+
+// A session the wire reads in the clear: its calls are the wire's to report, not the host's.
+TEST(HostPipes, CallsOfClearWireSessionsAreLeftToTheWire) {
+    Collect out;
+    Counts counts;
+    WireSessions wire(out);
+    Json sess = {{"flow_id", 99}, {"event_type", "smb_session"}, {"smb", {{"encrypted", false}}}};
+    wire.emit(std::move(sess));
+    HostPipes pipes(out, counts, [](const FlowKey&) { return 99; }, &wire);
+    Feeder f{pipes};
+    f.io(RPCMON_HOST_RECV, fixture());
+    using namespace rpcmon::dcerpc::test;
+    f.io(RPCMON_HOST_RECV, msg(bind(1, {{0, kSamr, 1, 0}})));
+    f.io(RPCMON_HOST_RECV, msg(request(2, 0, 13, Buf(8, 0))));
+    pipes.closeAll(f.ts);
+    ASSERT_EQ(out.recs.size(), 1u);  // only the smb_session passed through
+    EXPECT_GT(counts.n["npa.records_left_to_wire"], 0u);
+    EXPECT_TRUE(wire.readableOnWire(99));
+    EXPECT_FALSE(wire.readableOnWire(98));
+}
+
+}  // namespace

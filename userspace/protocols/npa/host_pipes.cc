@@ -58,8 +58,13 @@ std::string cString(const char* p, size_t n) { return std::string(p, strnlen(p, 
 // Adds what only the host knows to every record the pipe's DCE/RPC connection emits.
 class HostSink : public RecordSink {
 public:
-    HostSink(RecordSink& next) : next_(next) {}
+    HostSink(RecordSink& next, AnomalyCounter& anomalies, const WireSessions* wire)
+        : next_(next), anomalies_(anomalies), wire_(wire) {}
     void emit(Json&& rec) override {
+        if (wire_ && rec.contains("flow_id") && wire_->readableOnWire(rec["flow_id"].get<uint64_t>())) {
+            anomalies_.count("npa.records_left_to_wire");
+            return;
+        }
         if (rec.contains("rpc")) rec["rpc"]["vantage"] = "host";
         if (pid_) {
             Json p = {{"pid", pid_}, {"name", comm_}, {"uid", uid_}};
@@ -75,6 +80,8 @@ public:
 
 private:
     RecordSink& next_;
+    AnomalyCounter& anomalies_;
+    const WireSessions* wire_;
     uint32_t pid_ = 0, uid_ = 0;
     std::string comm_;
 };
@@ -95,8 +102,24 @@ struct HostPipes::Pipe {
     TimeNs last_seen = 0;
 };
 
-HostPipes::HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup)
-    : sink_(sink), anomalies_(anomalies), lookup_(std::move(lookup)) {}
+void WireSessions::emit(Json&& rec) {
+    if (rec.value("event_type", "") == "smb_session" && rec.contains("flow_id") && rec.contains("smb")) {
+        const Json& smb = rec["smb"];
+        if (smb.contains("encrypted") && smb["encrypted"].is_boolean()) {
+            if (clear_.size() >= kMaxSessions) clear_.clear();
+            clear_[rec["flow_id"].get<uint64_t>()] = !smb["encrypted"].get<bool>();
+        }
+    }
+    next_.emit(std::move(rec));
+}
+
+bool WireSessions::readableOnWire(uint64_t flow_id) const {
+    auto it = clear_.find(flow_id);
+    return it != clear_.end() && it->second;
+}
+
+HostPipes::HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup, const WireSessions* wire)
+    : sink_(sink), anomalies_(anomalies), lookup_(std::move(lookup)), wire_(wire) {}
 
 HostPipes::~HostPipes() = default;
 
@@ -116,7 +139,7 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
         }
         auto p = std::make_unique<Pipe>();
         p->name = cString(rec.pipe, sizeof rec.pipe);
-        p->sink = std::make_unique<HostSink>(sink_);
+        p->sink = std::make_unique<HostSink>(sink_, anomalies_, wire_);
         it = pipes_.emplace(key, std::move(p)).first;
         created_++;
     }
@@ -175,6 +198,14 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
         p.request.clear();
         p.request.shrink_to_fit();
 
+        if (r == Parse::Ok && !h.client_port && !h.server_port) {
+            // Samba talking to itself (smbd filling the registry through winreg at start-up,
+            // internal lookups as SYSTEM): no client on the network, no SMB connection. Counted,
+            // not reported; a local user's client still comes through TCP with real ports.
+            anomalies_.count("npa.internal_pipes");
+            p.phase = Pipe::Phase::Ignored;
+            return;
+        }
         p.flow.key.l4proto = IPPROTO_TCP;
         bool addrs = parseAddress(h.client_addr, p.flow.key.client) & parseAddress(h.server_addr, p.flow.key.server);
         if (!addrs && r == Parse::Ok) anomalies_.count("npa.bad_address");

@@ -32,9 +32,28 @@ constexpr TimeNs kPipeIdleNs = 900ull * 1000000000ull;
 // The wire flow id of a TCP flow (client/server key), or 0 when the wire does not know it.
 using FlowIdLookup = std::function<uint64_t(const FlowKey&)>;
 
+// Passes the wire's records on and remembers which SMB connections the wire reads in the
+// clear (smb_session with smb.encrypted false): their pipe calls are already reported from the
+// wire, so the host side stays silent on them (each call once, not twice).
+class WireSessions : public RecordSink {
+public:
+    explicit WireSessions(RecordSink& next) : next_(next) {}
+    void emit(Json&& rec) override;
+    // True when the wire saw this flow's SMB session set up without encryption.
+    bool readableOnWire(uint64_t flow_id) const;
+
+private:
+    // Sessions remembered; past this the table starts over (the host side then reports
+    // calls of old clear sessions too: duplicates, never losses).
+    static constexpr size_t kMaxSessions = 65536;
+    RecordSink& next_;
+    std::map<uint64_t, bool> clear_;  // flow_id -> the last session on it was unencrypted
+};
+
 class HostPipes {
 public:
-    HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup = {});
+    HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup = {},
+              const WireSessions* wire = nullptr);
     ~HostPipes();
 
     // One rpcmon_host_msg_record (header already checked) and its payload.
@@ -52,6 +71,7 @@ private:
     RecordSink& sink_;
     AnomalyCounter& anomalies_;
     FlowIdLookup lookup_;
+    const WireSessions* wire_;
     std::map<Key, std::unique_ptr<Pipe>> pipes_;
     uint64_t next_flow_id_ = 0;
     uint64_t created_ = 0, ended_ = 0, evicted_ = 0, handshakes_ = 0, records_ = 0, bytes_ = 0;
