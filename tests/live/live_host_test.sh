@@ -42,6 +42,13 @@ lab_exec "$LAB_CLI_NS" timeout 30 rpcclient --option='client smb encrypt=require
     { cat "$OUT/rpcclient.txt"; fail "rpcclient failed"; }
 grep -q "user:\[$LAB_SMB_USER\]" "$OUT/rpcclient.txt" || { cat "$OUT/rpcclient.txt"; fail "enumdomusers did not list $LAB_SMB_USER"; }
 
+# Enough SAMR enumeration (SamrLookupDomain, EnumerateUsers, LookupNames, OpenUser,
+# QueryInformationUser, ...) for the samr_enumeration signature (10 calls in 60 s) - readable
+# only on the host.
+lab_exec "$LAB_CLI_NS" timeout 30 rpcclient --option='client smb encrypt=required' -U "$cred" "$LAB_SRV_IP" \
+    -c "enumdomusers;enumdomgroups;lookupnames $LAB_SMB_USER;queryuser 0x3e8;enumdomusers;enumdomgroups;queryuser 0x3e8;enumdomusers" \
+    >"$OUT/rpcclient-enum.txt" 2>&1 || { cat "$OUT/rpcclient-enum.txt"; fail "rpcclient (enumeration) failed"; }
+
 IMPACKET=/usr/share/doc/python3-impacket/examples/samrdump.py
 IMPACKET_OK=0
 if [[ -f $IMPACKET ]]; then
@@ -144,6 +151,14 @@ for k in keys:
     dump = re.sub(rb"  +", b" ", text.encode())
     assert any(f in dump for f in forms), "key search cannot find the key in rpcclient's dump"
 
+# Detections treat host records like wire records: the enumeration signature fires, and the
+# alert carries the host record's keys (vantage, process).
+alerts = [r for r in recs if r["event_type"] == "alert" and r["alert"].get("signature_id") == 1000001]
+assert alerts, f"samr_enumeration did not fire on host records: {[r['alert']['signature'] for r in recs if r['event_type'] == 'alert']}"
+a = alerts[0]
+assert a["src_ip"] == cli and a["dest_ip"] == srv, a
+assert a.get("rpc", {}).get("vantage") == "host", a
+
 stats = [r for r in recs if r["event_type"] == "stats"][-1]["stats"]
 hooks = stats["capture"]["host_hooks"]
 assert hooks["mode"] == "syscall_tracepoints", hooks
@@ -157,6 +172,7 @@ ctl = json.load(open(f"{out}/stats.json"))
 print(f"ok: {len(host)} host-vantage rpc records on pipes {sorted({r['rpc'].get('named_pipe') for r in host})} "
       f"by {sorted({r['process']['name'] for r in host})}; {len(enc)} encrypted smb sessions; "
       f"samrdump.py {'reported' if impacket_ok else 'did not run (no encryption support)'}; "
+      f"{len(alerts)} samr_enumeration alert(s) from host records; "
       f"{len(keys)} session key(s) absent from EVE, log and control socket; {bad} garbage handshakes counted; "
       f"kernel: {hooks['kernel']}")
 PY
