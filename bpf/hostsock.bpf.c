@@ -38,8 +38,17 @@ struct files_struct {
 struct task_struct {
 	struct files_struct *files;
 } __attribute__((preserve_access_index));
+struct in6_addr___rpcmon {
+	unsigned char s6_addr[16];
+};
 struct sock_common {
 	unsigned short skc_family;
+	unsigned int skc_daddr;
+	unsigned int skc_rcv_saddr;
+	unsigned short skc_dport;  /* network byte order */
+	unsigned short skc_num;    /* host byte order */
+	struct in6_addr___rpcmon skc_v6_daddr;
+	struct in6_addr___rpcmon skc_v6_rcv_saddr;
 } __attribute__((preserve_access_index));
 struct sock {
 	struct sock_common __sk_common;
@@ -91,6 +100,8 @@ struct sys_exit_ctx {
 #define HS_S_IFMT 00170000
 #define HS_S_IFSOCK 0140000
 #define HS_AF_UNIX 1
+#define HS_AF_INET 2
+#define HS_AF_INET6 10
 #define HS_SOCK_STREAM 1
 #define HS_MSG_PEEK 2
 
@@ -449,3 +460,105 @@ EXIT_PROG(recvmsg)
 EXIT_PROG(sendmsg)
 EXIT_PROG(recvfrom)
 EXIT_PROG(sendto)
+
+/* ---- process attribution: who made (connect) or took (accept) a TCP connection ---------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64); /* fd */
+} connecting SEC(".maps");
+
+/* Emits the TCP socket behind `fd` with the current process. */
+static __always_inline void conn_record(__u64 fd, __u8 role)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino || (BPF_CORE_READ(ino, i_mode) & HS_S_IFMT) != HS_S_IFSOCK)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock || BPF_CORE_READ(sock, type) != HS_SOCK_STREAM)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	unsigned short family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != HS_AF_INET && family != HS_AF_INET6)
+		return;
+	struct rpcmon_host_conn_record r = {};
+	r.hdr.type = RPCMON_REC_HOST_CONN;
+	r.hdr.size = sizeof(r);
+	r.hdr.timestamp_ns = bpf_ktime_get_ns();
+	if (family == HS_AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		r.local_addr[10] = r.local_addr[11] = 0xff;
+		r.remote_addr[10] = r.remote_addr[11] = 0xff;
+		__builtin_memcpy(&r.local_addr[12], &l, 4);
+		__builtin_memcpy(&r.remote_addr[12], &d, 4);
+	} else {
+		BPF_CORE_READ_INTO(&r.local_addr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&r.remote_addr, sk, __sk_common.skc_v6_daddr);
+	}
+	r.local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	r.remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (!r.remote_port)
+		return; /* not connected (a failed connect) */
+	r.role = role;
+	__u64 id = bpf_get_current_pid_tgid();
+	r.pid = (__u32)id;
+	r.tgid = id >> 32;
+	r.uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(r.comm, sizeof(r.comm));
+	if (bpf_ringbuf_output(&host_events, &r, sizeof(r), 0))
+		count(RPCMON_HOST_CNT_RINGBUF_DROPS, 1);
+	else
+		count(RPCMON_HOST_CNT_CONNECTIONS, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int hs_enter_connect(struct sys_enter_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), fd = ctx->args[0];
+	bpf_map_update_elem(&connecting, &id, &fd, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int hs_exit_connect(struct sys_exit_ctx *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 *fd = bpf_map_lookup_elem(&connecting, &id);
+	if (!fd)
+		return 0;
+	__u64 f = *fd;
+	bpf_map_delete_elem(&connecting, &id);
+	/* 0, or -EINPROGRESS (115) on a non-blocking socket: the ports are chosen by now */
+	if (ctx->ret == 0 || ctx->ret == -115)
+		conn_record(f, RPCMON_HOST_CONN_CLIENT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int hs_exit_accept4(struct sys_exit_ctx *ctx)
+{
+	if (ctx->ret >= 0)
+		conn_record(ctx->ret, RPCMON_HOST_CONN_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int hs_exit_accept(struct sys_exit_ctx *ctx)
+{
+	if (ctx->ret >= 0)
+		conn_record(ctx->ret, RPCMON_HOST_CONN_SERVER);
+	return 0;
+}

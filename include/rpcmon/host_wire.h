@@ -11,6 +11,10 @@
  * wire.h's enum rpcmon_record_type (checked to differ in userspace/pipeline/pipeline.cc). */
 #define RPCMON_REC_HOST_MSG 16
 
+/* Record type of struct rpcmon_host_conn_record: a TCP connection this host's process made
+ * (connect) or took (accept), for process attribution of wire records. */
+#define RPCMON_REC_HOST_CONN 17
+
 /* Payload bytes per record: a syscall moving more is split into several records (offset). */
 #define RPCMON_HOST_CHUNK 8192
 /* Records per syscall (RPCMON_HOST_MAX_CHUNKS * RPCMON_HOST_CHUNK = 256 KiB); the rest of a
@@ -44,6 +48,7 @@ enum rpcmon_host_counter {
 	RPCMON_HOST_CNT_PEEK_SKIPPED,         /* MSG_PEEK reads (not consumed: not copied) */
 	RPCMON_HOST_CNT_PENDING_FULL,         /* enter->exit table full: transfer not seen */
 	RPCMON_HOST_CNT_EOF,
+	RPCMON_HOST_CNT_CONNECTIONS,          /* connect/accept records (process attribution) */
 	RPCMON_HOST_CNT_MAX,
 };
 
@@ -77,8 +82,30 @@ enum rpcmon_host_syscall {
 	RPCMON_HOST_SYS_SENDTO,
 };
 
+enum rpcmon_host_conn_role {
+	RPCMON_HOST_CONN_CLIENT = 0, /* connect(): the process is the caller */
+	RPCMON_HOST_CONN_SERVER = 1, /* accept(): the process serves the connection */
+};
+
+/* One TCP connection and the process on this host behind it (addresses IPv4-mapped). */
+struct rpcmon_host_conn_record {
+	struct rpcmon_record_header hdr; /* type RPCMON_REC_HOST_CONN */
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;  /* host byte order */
+	__u16 remote_port; /* host byte order */
+	__u8 role;         /* enum rpcmon_host_conn_role */
+	__u8 pad[3];
+	__u32 pid;
+	__u32 tgid;
+	__u32 uid;
+	__u32 pad2;
+	char comm[16];
+};
+
 #ifdef __cplusplus
 #include <cstddef>
+static_assert(sizeof(struct rpcmon_host_conn_record) == 16 + 32 + 8 + 16 + 16, "conn record layout");
 static_assert(sizeof(struct rpcmon_host_msg_record) == 16 + 8 + 8 + 6 * 4 + 8 + 16 + RPCMON_HOST_PIPE_NAME,
               "host record layout is shared with the BPF side");
 static_assert(offsetof(struct rpcmon_host_msg_record, sock_id) == 16, "header first");

@@ -101,6 +101,9 @@ host = [r for r in rpc if r["rpc"].get("vantage") == "host"]
 assert host, f"no host-vantage rpc record ({len(rpc)} dcerpc records)"
 enc = [r for r in recs if r["event_type"] == "smb_session" and r["smb"].get("encrypted") is True]
 assert enc, "no encrypted smb_session on the wire"
+# Process attribution of wire records: the encrypted sessions' TCP connection was accepted by smbd.
+for s in enc:
+    assert s.get("process", {}).get("name") == "smbd", f"smb_session without the smbd process: {s}"
 wire = [r for r in rpc if r["rpc"].get("vantage") != "host"]
 assert not wire, f"cleartext rpc on the wire of encrypted sessions: {wire[:1]}"
 

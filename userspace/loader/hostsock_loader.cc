@@ -19,7 +19,7 @@ namespace rpcmon {
 const char* hostCounterName(int id) {
     static const char* const names[RPCMON_HOST_CNT_MAX] = {
         "syscalls_matched", "records", "bytes_copied", "ringbuf_drops", "truncated_bytes",
-        "copy_failures", "peek_skipped", "pending_full", "eof",
+        "copy_failures", "peek_skipped", "pending_full", "eof", "connections",
     };
     return id >= 0 && id < RPCMON_HOST_CNT_MAX ? names[id] : "unknown";
 }

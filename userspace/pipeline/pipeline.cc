@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.h"
 
+#include "host/process_table.h"
 #include "protocols/npa/host_pipes.h"
 #include "rpcmon/host_wire.h"
 
@@ -77,7 +78,8 @@ const char* hookName(uint8_t h) {
 Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearner& learner, ConsumerMaker maker)
     : opts_(opts), sink_(sink), learner_(learner), maker_(std::move(maker)) {
     handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
-    wire_sessions_ = std::make_unique<npa::WireSessions>(sink_);
+    processes_ = std::make_unique<host::ProcessTable>(sink_);
+    wire_sessions_ = std::make_unique<npa::WireSessions>(*processes_);
     flows_ = std::make_unique<FlowTable>(
         opts.flows,
         [this](const FlowContext& ctx) -> std::unique_ptr<StreamConsumer> {
@@ -85,6 +87,7 @@ Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearne
         },
         *this);
     handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
+    handlers_[RPCMON_REC_HOST_CONN] = &Pipeline::onHostConnRecord;
     host_pipes_ = std::make_unique<npa::HostPipes>(
         sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get());
 }
@@ -154,7 +157,8 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
     if (opts_.packet_records) emitPacketRecord(rec, flow, ts);
 }
 
-static_assert(RPCMON_REC_HOST_MSG != RPCMON_REC_PACKET && RPCMON_REC_HOST_MSG != RPCMON_REC_IP_FRAGMENT,
+static_assert(RPCMON_REC_HOST_MSG != RPCMON_REC_PACKET && RPCMON_REC_HOST_MSG != RPCMON_REC_IP_FRAGMENT &&
+                  RPCMON_REC_HOST_CONN != RPCMON_REC_PACKET && RPCMON_REC_HOST_CONN != RPCMON_REC_IP_FRAGMENT,
               "host-socket records need their own record type");
 
 void Pipeline::onHostRecord(Bytes record, TimeNs ts) {
@@ -169,6 +173,16 @@ void Pipeline::onHostRecord(Bytes record, TimeNs ts) {
         return;
     }
     host_pipes_->onRecord(rec, record.subspan(sizeof rec), ts);
+}
+
+void Pipeline::onHostConnRecord(Bytes record, TimeNs) {
+    rpcmon_host_conn_record rec;
+    if (record.size() != sizeof rec) {
+        bad_record_sizes_++;
+        return;
+    }
+    std::memcpy(&rec, record.data(), sizeof rec);
+    processes_->onConnection(rec);
 }
 
 void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts) {
@@ -246,6 +260,7 @@ Json Pipeline::stats() const {
     // Only once the host-socket source delivered something: offline runs (golden files) and
     // agents without host hooks keep their stats line.
     if (Json h = host_pipes_->stats(); h["records"].get<uint64_t>()) j["host_pipes"] = std::move(h);
+    if (Json p = processes_->stats(); p["connections"].get<uint64_t>()) j["processes"] = std::move(p);
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
     return j;

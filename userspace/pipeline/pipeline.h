@@ -19,6 +19,9 @@ namespace rpcmon::npa {
 class HostPipes;
 class WireSessions;
 }
+namespace rpcmon::host {
+class ProcessTable;
+}
 
 namespace rpcmon {
 
@@ -65,6 +68,8 @@ private:
     void onPacketRecord(Bytes record, TimeNs ts);
     // Host-socket records (Samba's np/ sockets, include/rpcmon/host_wire.h).
     void onHostRecord(Bytes record, TimeNs ts);
+    // A local process's TCP connection (process attribution of wire records).
+    void onHostConnRecord(Bytes record, TimeNs ts);
     void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
     // The memory cap: sheds flows while the resident set is above opts_.memory_limit_kb.
     void checkMemory(TimeNs now);
@@ -78,6 +83,7 @@ private:
     std::array<uint64_t, 5> packets_by_app_{};
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<host::ProcessTable> processes_;    // wire records gain process.*
     std::unique_ptr<npa::WireSessions> wire_sessions_;  // the protocol layers' sink (host dedup)
     std::unique_ptr<npa::HostPipes> host_pipes_;
     TimeNs last_tick_ = 0;
