@@ -17,7 +17,7 @@ namespace rpcmon::npa {
 
 // Longest handshake accepted: a session info with ~1000 group SIDs is about 40 KiB; past this
 // the socket is not Samba's (npa.handshake_too_long).
-constexpr size_t kMaxHandshake = 256 * 1024;
+constexpr size_t kMaxHandshake = 64 * 1024;
 constexpr size_t kLengthPrefix = 4;
 
 enum class Parse { NeedMore, Ok, UnknownLevel, Invalid };

@@ -290,3 +290,26 @@ TEST(HostPipes, CallsOfClearWireSessionsAreLeftToTheWire) {
 }
 
 }  // namespace
+
+namespace {
+
+// A local process holding partial handshakes on many np/ sockets cannot grow the agent.
+TEST(HostPipes, BufferedBytesStayWithinBudget) {
+    Collect out;
+    Counts counts;
+    HostPipes pipes(out, counts);
+    Feeder f{pipes};
+    std::vector<uint8_t> partial(60000, 0x41);
+    partial[0] = 0, partial[1] = 0, partial[2] = 0xff, partial[3] = 0x00;  // claims 65280 bytes
+    std::memcpy(partial.data() + 4, "NPAM", 4);
+    for (int i = 0; i < 700; i++) {
+        f.sock++;
+        f.io(RPCMON_HOST_RECV, partial, "attacker");
+        ASSERT_LE(pipes.bufferedBytes(), kMaxBufferedBytes);
+    }
+    EXPECT_GT(counts.n["npa.buffer_budget_exceeded"], 0u);
+    pipes.closeAll(f.ts);
+    EXPECT_EQ(pipes.bufferedBytes(), 0u);
+}
+
+}  // namespace

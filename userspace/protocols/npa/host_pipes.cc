@@ -100,6 +100,7 @@ struct HostPipes::Pipe {
     std::unique_ptr<HostSink> sink;
     std::unique_ptr<EmbeddedStream> rpc;
     TimeNs last_seen = 0;
+    size_t held = 0;  // bytes counted in HostPipes::buffered_
 };
 
 void WireSessions::emit(Json&& rec) {
@@ -150,6 +151,28 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
         end(it, ts);
         return;
     }
+    if (buffered_ + payload.size() > kMaxBufferedBytes && p.phase != Pipe::Phase::Ignored) {
+        anomalies_.count("npa.buffer_budget_exceeded");
+        if (p.rpc) p.rpc->onGap(Direction::ToServer);
+        p.phase = Pipe::Phase::Ignored;
+    }
+    feed(p, rec, payload, ts);
+    account(p);
+}
+
+void HostPipes::account(Pipe& p) {
+    if (p.phase == Pipe::Phase::Ignored) {
+        if (!p.request.empty()) wipe(p.request.data(), p.request.size());
+        p.request.clear();
+        p.buf[0].clear();
+        p.buf[1].clear();
+    }
+    size_t now = p.request.size() + p.buf[0].size() + p.buf[1].size();
+    buffered_ = buffered_ - p.held + now;
+    p.held = now;
+}
+
+void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, TimeNs ts) {
     // Server end: what the process read went to the server, what it wrote came from it.
     Direction dir = rec.direction == RPCMON_HOST_RECV ? Direction::ToServer : Direction::FromServer;
     if (rec.hdr.flags & (RPCMON_HOSTF_TRUNCATED | RPCMON_HOSTF_COPY_FAILED)) {
@@ -254,6 +277,7 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
 
 void HostPipes::end(std::map<Key, std::unique_ptr<Pipe>>::iterator it, TimeNs now) {
     Pipe& p = *it->second;
+    buffered_ -= p.held;
     if (p.rpc) p.rpc->onClose(now);
     if (!p.request.empty()) wipe(p.request.data(), p.request.size());
     pipes_.erase(it);
@@ -285,6 +309,7 @@ Json HostPipes::stats() const {
     j["pipes_created"] = created_;
     j["pipes_ended"] = ended_;
     j["pipes_evicted"] = evicted_;
+    j["buffered_bytes"] = buffered_;
     j["handshakes"] = handshakes_;
     j["handshake_levels"] = Json::object();
     for (const auto& [lvl, n] : levels_) j["handshake_levels"][std::to_string(lvl)] = n;

@@ -28,6 +28,10 @@ constexpr size_t kMaxPipes = 4096;
 // A pipe with no traffic for this long is ended (its pending calls reported). Clients keep
 // pipes open between calls, but rarely for long; the socket's EOF ends it sooner.
 constexpr TimeNs kPipeIdleNs = 900ull * 1000000000ull;
+// Bytes all pipes may hold while waiting for the rest of a handshake or message (a message
+// is at most 64 KiB): a local process filling many np/ sockets with partial messages cannot
+// grow the agent past this; the pipe that would is given up (npa.buffer_budget_exceeded).
+constexpr size_t kMaxBufferedBytes = 32u << 20;
 
 // The wire flow id of a TCP flow (client/server key), or 0 when the wire does not know it.
 using FlowIdLookup = std::function<uint64_t(const FlowKey&)>;
@@ -62,11 +66,15 @@ public:
     void closeAll(TimeNs now);
     Json stats() const;
     size_t size() const { return pipes_.size(); }
+    size_t bufferedBytes() const { return buffered_; }
 
 private:
     struct Pipe;
     using Key = std::pair<uint64_t, uint64_t>;  // (struct sock address, inode)
     void end(std::map<Key, std::unique_ptr<Pipe>>::iterator it, TimeNs now);
+    void feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, TimeNs ts);
+    // Re-counts what `p` holds into buffered_.
+    void account(Pipe& p);
 
     RecordSink& sink_;
     AnomalyCounter& anomalies_;
@@ -74,6 +82,7 @@ private:
     const WireSessions* wire_;
     std::map<Key, std::unique_ptr<Pipe>> pipes_;
     uint64_t next_flow_id_ = 0;
+    size_t buffered_ = 0;
     uint64_t created_ = 0, ended_ = 0, evicted_ = 0, handshakes_ = 0, records_ = 0, bytes_ = 0;
     std::map<uint32_t, uint64_t> levels_;
 };
