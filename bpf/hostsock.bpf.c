@@ -263,7 +263,7 @@ static __always_inline int on_msg_enter(__u64 fd, __u64 umsg, __u64 flags, __u8 
 	struct hs_user_msghdr m;
 	if (bpf_probe_read_user(&m, sizeof(m), (void *)umsg))
 		return 0;
-	return on_enter(fd, m.msg_iov, m.msg_iovlen ? m.msg_iovlen : 0, sys, dir) ;
+	return on_enter(fd, m.msg_iov, m.msg_iovlen, sys, dir);
 }
 
 static __always_inline void fill_header(struct scratch *s, struct pending *p, __u64 id, __u32 total)

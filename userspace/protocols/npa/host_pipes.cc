@@ -243,10 +243,8 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         if (!h.domain.empty()) p.info.smb["domain"] = h.domain;
         p.rpc = dcerpc::makePipeStream(p.flow, p.info, *p.sink, anomalies_, nullptr);
         p.phase = Pipe::Phase::Messages;
-        payload = Bytes(rest.data(), rest.size());
+        // Bytes after the handshake in the same read are the first message(s).
         p.buf[0].assign(rest.begin(), rest.end());
-        payload = {};
-        // fall through with the rest already buffered
     } else {
         p.buf[int(dir)].insert(p.buf[int(dir)].end(), payload.begin(), payload.end());
     }
