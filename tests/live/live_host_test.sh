@@ -13,7 +13,9 @@
 #     (so the agent's hooks saw them), then EVE, the agent's log and the control-socket
 #     snapshot are searched for it (raw, hex either case, spaced hex, base64);
 #   - a local process writing garbage to an np/ socket it created: counted, the agent lives;
-#   - --no-host-hooks: the agent says so and reports no host records.
+#   - --no-host-hooks: the agent says so and reports no host records;
+#   - the AD DC (samba, its own named-pipe server) with encryption required: SAMR/LSA calls
+#     reported from the host with the user and the DC's rpc task (when samba-ad is installed).
 # Usage: live_host_test.sh RPCMON_BINARY     (exit 77 = skipped, with the reason)
 set -euo pipefail
 RPCMON=$(readlink -f "$1")
@@ -189,4 +191,33 @@ sleep 1.2
 stop_agent "$AGENT"
 if grep -q '"vantage":"host"' "$OUT/eve-off.json"; then fail "--no-host-hooks still reported host records"; fi
 grep -q '"mode":"off"' "$OUT/eve-off.json" || fail "--no-host-hooks: stats do not say host_hooks off"
+
+# The AD DC: the same np/ directory and handshake, served by samba's rpc task.
+if [[ -d /usr/share/samba/setup ]] && command -v samba >/dev/null && command -v winbindd >/dev/null; then
+    "$REPO/tools/lab/smb_server.sh" stop "$LAB" >>"$OUT/server.log" 2>&1
+    DC_SMB_ENCRYPT=required "$REPO/tools/lab/dc_server.sh" start "$LAB" >>"$OUT/server.log" 2>&1 ||
+        { tail -20 "$OUT/server.log"; fail "Samba AD DC did not start"; }
+    # shellcheck disable=SC1091
+    source "$STATE/dc.env"
+    AGENT=$(start_agent "$OUT/eve-dc.json" --control-socket none)
+    lab_exec "$LAB_CLI_NS" timeout 30 rpcclient --option='client smb encrypt=required' \
+        -U "$LAB_DC_ADMIN%$LAB_DC_PASS" "$LAB_SRV_IP" -c 'enumdomusers;lsaquery' >"$OUT/rpcclient-dc.txt" 2>&1 ||
+        { cat "$OUT/rpcclient-dc.txt"; fail "rpcclient against the DC failed"; }
+    sleep 1.2
+    stop_agent "$AGENT"
+    /usr/bin/python3 - "$OUT/eve-dc.json" "$LAB_CLI_IP" "$LAB_DC_ADMIN" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+host = [r for r in recs if r["event_type"] == "rpc" and r["rpc"].get("vantage") == "host"]
+enum = [r for r in host if r["rpc"].get("named_pipe") == "samr" and r["rpc"].get("operation") == "SamrEnumerateUsersInDomain"]
+assert enum, f"DC: no host-vantage SamrEnumerateUsersInDomain: {[(r['rpc'].get('named_pipe'), r['rpc'].get('operation')) for r in host]}"
+r = enum[0]
+assert r["smb"]["user"] == sys.argv[3] and r["src_ip"] == sys.argv[2] and r["dest_port"] == 445, r
+assert r["process"]["name"] and r["process"]["pid"] > 0, r
+assert [x for x in host if x["rpc"].get("named_pipe") == "lsarpc"], "DC: no host-vantage lsarpc call"
+print(f"ok (AD DC): {len(host)} host-vantage rpc records by {sorted({x['process']['name'] for x in host})}")
+PY
+else
+    echo "note: AD DC case skipped (samba-ad-provision / winbind not installed)"
+fi
 echo PASS
