@@ -22,7 +22,7 @@ function(bpf_object name src)
             -I${PROJECT_SOURCE_DIR}/include -I/usr/include/${RPCMON_ARCH}-linux-gnu
             -Wall -Werror -c ${CMAKE_CURRENT_SOURCE_DIR}/${src} -o ${obj}
     DEPENDS ${src} ${PROJECT_SOURCE_DIR}/include/rpcmon/wire.h ${PROJECT_SOURCE_DIR}/include/rpcmon/classify.h
-            ${PROJECT_SOURCE_DIR}/include/rpcmon/flow_track.h
+            ${PROJECT_SOURCE_DIR}/include/rpcmon/flow_track.h ${PROJECT_SOURCE_DIR}/include/rpcmon/host_wire.h
     COMMENT "BPF ${src}")
   add_custom_command(
     OUTPUT ${skel}

@@ -13,6 +13,7 @@
 #
 # Environment:
 #   DC_REALM (default LAB.TEST), DC_DOMAIN (LAB), DC_ADMIN_PASS (default Lab-Admin-Pw1!)
+#   DC_SMB_ENCRYPT (default off: `server smb encrypt`; required hides pipes from the wire)
 #
 # After start, $LAB_STATE/dc.env exports LAB_DC_REALM, LAB_DC_DOMAIN, LAB_DC_ADMIN (=
 # Administrator), LAB_DC_PASS, LAB_DC_CONF (the smb.conf, for samba-tool -s).
@@ -68,7 +69,7 @@ dc_provision() {
     # The forwarder copied from the host's resolv.conf points outside the lab: drop it. Keep
     # SMB unencrypted so DCE/RPC over named pipes stays visible to the monitor.
     sed -i '/dns forwarder/d' "$d/prov/etc/smb.conf"
-    sed -i '/^\[global\]/a\	server smb encrypt = off\n\tlog file = '"$d"'/log/log.%m\n\tlog level = 1\n\tmax log size = 1000' \
+    sed -i '/^\[global\]/a\	server smb encrypt = '"${DC_SMB_ENCRYPT:-off}"'\n\tlog file = '"$d"'/log/log.%m\n\tlog level = 1\n\tmax log size = 1000' \
         "$d/prov/etc/smb.conf"
     echo "$((SECONDS - t0))" >"$d/provision.seconds"
 }

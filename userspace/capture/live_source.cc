@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 
 #include "capture/packet_source.h"
 #include "loader/bpf_loader.h"
+#include "loader/hostsock_loader.h"
 
 namespace rpcmon {
 namespace {
@@ -106,11 +108,14 @@ public:
         learner_ = std::make_unique<KernelLearner>(*loader_);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &LiveSource::onSample, this, nullptr);
         if (!rb_) throw std::runtime_error(std::string("cannot open ring buffer: ") + strerror(errno));
+        if (o.host_hooks) attachHostHooks();
+        else spdlog::info("host hooks off (--no-host-hooks): named pipes are read on the wire only");
         // Kernel timestamps are CLOCK_MONOTONIC; records carry wall-clock time.
         mono_to_wall_ = clockNs(CLOCK_REALTIME) - clockNs(CLOCK_MONOTONIC);
     }
     ~LiveSource() override {
         ring_buffer__free(rb_);
+        host_.reset();
         loader_.reset();  // detaches XDP and closes the sockets before anything else goes
         if (ctl_fd_ >= 0) close(ctl_fd_);
     }
@@ -172,12 +177,36 @@ public:
         j["endpoint_learn_failures"] = learner_->failed();
         j["endpoints_expired"] = expired_;
         j["watched_endpoints"] = loader_->watchedCount();
+        Json& h = j["host_hooks"];
+        h["mode"] = host_ ? host_->mode() : opts_.host_hooks ? "unavailable" : "off";
+        if (host_) {
+            HostCounters c = host_->readCounters();
+            for (int i = 0; i < RPCMON_HOST_CNT_MAX; i++) h["kernel"][hostCounterName(i)] = c[i];
+        }
         return j;
     }
     EndpointLearner& learner() override { return *learner_; }
     TimeNs now() const override { return clockNs(CLOCK_REALTIME); }
 
 private:
+    // The host-socket source (Samba's np/ sockets). Where no hook type loads the agent says so
+    // once and keeps monitoring the wire.
+    void attachHostHooks() {
+        try {
+            auto h = std::make_unique<HostSockLoader>();
+            if (int err = ring_buffer__add(rb_, h->ringbufFd(), &LiveSource::onSample, this))
+                throw std::runtime_error(std::string("host hooks: cannot add ring buffer: ") + strerror(-err));
+            host_ = std::move(h);
+        } catch (const std::exception& e) {
+            spdlog::warn("{}; host hooks unavailable, monitoring the wire only", e.what());
+            return;
+        }
+        // Handshake bytes (with the SMB session key) pass through the ring buffer's read-only
+        // mapping, which user space cannot wipe: no core dump of this process may hold them.
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        spdlog::info("host hooks: {} on Samba named-pipe sockets (*/np/*)", host_->mode());
+    }
+
     // XDP in the configured mode (auto falls back to generic, then to none), then the socket
     // filter: egress only next to XDP, both directions without it.
     XdpMode attach(int ifindex, const std::string& name) {
@@ -264,6 +293,7 @@ private:
 
     LiveOptions opts_;
     std::unique_ptr<BpfLoader> loader_;
+    std::unique_ptr<HostSockLoader> host_;
     std::unique_ptr<KernelLearner> learner_;
     ring_buffer* rb_ = nullptr;
     RecordHandler* handler_ = nullptr;

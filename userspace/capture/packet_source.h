@@ -65,6 +65,7 @@ struct LiveOptions {
     // directions; off = socket filter alone everywhere.
     XdpMode xdp_mode = XdpMode::Auto;
     bool bulk_skip = true;    // kernel skips bulk data (NFS/SMB file data) of tracked flows
+    bool host_hooks = true;   // also read Samba's named-pipe sockets on this host (hostsock.bpf.c)
     int poll_timeout_ms = 100;
 };
 // Loads and attaches the BPF programs. Throws with a clear reason (no such interface, missing

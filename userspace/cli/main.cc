@@ -166,6 +166,7 @@ int main(int argc, char** argv) {
     bool no_xdp = false;
     std::string xdp_mode_text = "auto";
     bool no_bulk_skip = false;
+    bool no_host_hooks = false;
     double agent_stats = 60;
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
@@ -174,6 +175,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "native", "generic", "off"}));
     agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
     agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
+    agent->add_flag("--no-host-hooks", no_host_hooks, "do not read Samba's named-pipe sockets on this host (rpc.vantage host)");
     agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
@@ -281,6 +283,7 @@ int main(int argc, char** argv) {
             parseXdpMode(xdp_mode_text, lo.xdp_mode);
             if (no_xdp) lo.xdp_mode = XdpMode::Off;
             lo.bulk_skip = !no_bulk_skip;
+            lo.host_hooks = !no_host_hooks;
             auto src = makeLiveSource(lo);
             spdlog::info("monitoring {} (xdp mode {})", fmt::join(lo.interfaces, ", "), xdpModeName(lo.xdp_mode));
             if (keep_caps) keepAgentPrivileges();

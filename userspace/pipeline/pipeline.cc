@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.h"
 
+#include "host/process_table.h"
+#include "protocols/npa/host_pipes.h"
+#include "rpcmon/host_wire.h"
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -76,12 +80,18 @@ Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearne
     handlers_[RPCMON_REC_PACKET] = &Pipeline::onPacketRecord;
     handlers_[RPCMON_REC_IP_FRAGMENT] = &Pipeline::onFragmentRecord;
     defrag_ = std::make_unique<IpDefrag>(opts.defrag, *this);
+    processes_ = std::make_unique<host::ProcessTable>(sink_);
+    wire_sessions_ = std::make_unique<npa::WireSessions>(*processes_);
     flows_ = std::make_unique<FlowTable>(
         opts.flows,
         [this](const FlowContext& ctx) -> std::unique_ptr<StreamConsumer> {
-            return maker_ ? maker_(ctx, sink_, *this, tee_) : nullptr;
+            return maker_ ? maker_(ctx, *wire_sessions_, *this, tee_) : nullptr;
         },
         *this);
+    handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
+    handlers_[RPCMON_REC_HOST_CONN] = &Pipeline::onHostConnRecord;
+    host_pipes_ = std::make_unique<npa::HostPipes>(
+        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get());
 }
 
 Pipeline::~Pipeline() = default;
@@ -207,6 +217,34 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
     if (opts_.packet_records) emitPacketRecord(rec, flow, ts);
 }
 
+static_assert(RPCMON_REC_HOST_MSG != RPCMON_REC_PACKET && RPCMON_REC_HOST_MSG != RPCMON_REC_IP_FRAGMENT &&
+                  RPCMON_REC_HOST_CONN != RPCMON_REC_PACKET && RPCMON_REC_HOST_CONN != RPCMON_REC_IP_FRAGMENT,
+              "host-socket records need their own record type");
+
+void Pipeline::onHostRecord(Bytes record, TimeNs ts) {
+    rpcmon_host_msg_record rec;
+    if (record.size() < sizeof rec) {
+        bad_record_sizes_++;
+        return;
+    }
+    std::memcpy(&rec, record.data(), sizeof rec);
+    if (rec.captured_len > RPCMON_HOST_CHUNK || sizeof rec + rec.captured_len != record.size()) {
+        bad_record_sizes_++;
+        return;
+    }
+    host_pipes_->onRecord(rec, record.subspan(sizeof rec), ts);
+}
+
+void Pipeline::onHostConnRecord(Bytes record, TimeNs) {
+    rpcmon_host_conn_record rec;
+    if (record.size() != sizeof rec) {
+        bad_record_sizes_++;
+        return;
+    }
+    std::memcpy(&rec, record.data(), sizeof rec);
+    processes_->onConnection(rec);
+}
+
 void Pipeline::emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts) {
     bool from_server = rec.role == RPCMON_ROLE_FROM_SERVER;
     Json j = makeRecord(flow, ts, "packet");
@@ -235,6 +273,7 @@ void Pipeline::onIdle(TimeNs now) {
     defrag_->expire(now);
     frag_cls_.expireWatched(now);
     flows_->tick(now);
+    host_pipes_->tick(now);
     checkMemory(now);
 }
 
@@ -261,7 +300,10 @@ void Pipeline::checkMemory(TimeNs now) {
     }
 }
 
-void Pipeline::finish(TimeNs now) { flows_->closeAll(now); }
+void Pipeline::finish(TimeNs now) {
+    flows_->closeAll(now);
+    host_pipes_->closeAll(now);
+}
 
 Json Pipeline::stats() const {
     Json j;
@@ -283,6 +325,10 @@ Json Pipeline::stats() const {
     j["memory"]["anon_rss_kb"] = currentRssKb(true);
     j["memory"]["max_rss_kb"] = peakRssKb();
     j["memory"]["limit_kb"] = opts_.memory_limit_kb;
+    // Only once the host-socket source delivered something: offline runs (golden files) and
+    // agents without host hooks keep their stats line.
+    if (Json h = host_pipes_->stats(); h["records"].get<uint64_t>()) j["host_pipes"] = std::move(h);
+    if (Json p = processes_->stats(); p["connections"].get<uint64_t>()) j["processes"] = std::move(p);
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
     return j;

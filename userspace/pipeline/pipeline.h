@@ -18,6 +18,14 @@
 #include "stream/flow_table.h"
 #include "stream/ip_defrag.h"
 
+namespace rpcmon::npa {
+class HostPipes;
+class WireSessions;
+}
+namespace rpcmon::host {
+class ProcessTable;
+}
+
 namespace rpcmon {
 
 // Per-connection protocol state bounds handed to the protocol layers (makeDissectors); the
@@ -68,6 +76,10 @@ private:
     // An IP fragment (struct rpcmon_frame_record): into the reassembler; a complete datagram is
     // classified by frag_cls_ and continues as a packet record.
     void onFragmentRecord(Bytes record, TimeNs ts);
+    // Host-socket records (Samba's np/ sockets, include/rpcmon/host_wire.h).
+    void onHostRecord(Bytes record, TimeNs ts);
+    // A local process's TCP connection (process attribution of wire records).
+    void onHostConnRecord(Bytes record, TimeNs ts);
     void emitPacketRecord(const rpcmon_packet_record& rec, const FlowContext& flow, TimeNs ts);
     // The memory cap: sheds flows while the resident set is above opts_.memory_limit_kb.
     void checkMemory(TimeNs now);
@@ -99,6 +111,9 @@ private:
     std::array<uint64_t, 5> packets_by_app_{};
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
+    std::unique_ptr<host::ProcessTable> processes_;    // wire records gain process.*
+    std::unique_ptr<npa::WireSessions> wire_sessions_;  // the protocol layers' sink (host dedup)
+    std::unique_ptr<npa::HostPipes> host_pipes_;
     TimeNs last_tick_ = 0;
     bool over_memory_cap_ = false;  // inside an episode above the cap (warned once)
 };

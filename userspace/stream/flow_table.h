@@ -57,6 +57,11 @@ public:
     size_t shed(size_t n, TimeNs now);
 
     size_t size() const { return flows_.size(); }
+    // flow_id of the flow with this key, 0 if there is none (host-vantage records reuse it).
+    uint64_t flowId(const FlowKey& key) const {
+        auto it = flows_.find(key);
+        return it == flows_.end() ? 0 : it->second.ctx.flow_id;
+    }
     uint64_t created() const { return created_; }
     uint64_t evicted() const { return evicted_; }
     size_t bufferedBytes() const { return budget_.used; }
