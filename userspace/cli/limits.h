@@ -21,6 +21,11 @@ inline void applyLimits(const detect::RuntimeLimits& l, PipelineOptions& p) {
     if (l.onc_pending_calls) p.dissectors.onc_pending_calls = size_t(*l.onc_pending_calls);
     if (l.dcerpc_pending_calls) p.dissectors.dcerpc_pending_calls = size_t(*l.dcerpc_pending_calls);
     if (l.dcerpc_contexts) p.dissectors.dcerpc_contexts = size_t(*l.dcerpc_contexts);
+    if (l.defrag_max_bytes) p.defrag.max_bytes = size_t(*l.defrag_max_bytes);
+    if (l.defrag_max_datagrams) p.defrag.max_datagrams = size_t(*l.defrag_max_datagrams);
+    if (l.defrag_max_fragments) p.defrag.max_fragments = size_t(*l.defrag_max_fragments);
+    if (l.defrag_ipv4_timeout) p.defrag.ipv4_timeout_ns = *l.defrag_ipv4_timeout * kSec;
+    if (l.defrag_ipv6_timeout) p.defrag.ipv6_timeout_ns = *l.defrag_ipv6_timeout * kSec;
 }
 
 }  // namespace rpcmon

@@ -313,7 +313,7 @@ public:
     void limits(const YAML::Node& n, DetectConfig& cfg) const {
         RuntimeLimits& l = cfg.runtime;
         constexpr int64_t kDay = 86400, kGiB = 1ll << 30;
-        forEach(n, "limits", {"max_tracked_keys", "summary_min_count", "memory_mb", "flows", "reassembly", "protocols"},
+        forEach(n, "limits", {"max_tracked_keys", "summary_min_count", "memory_mb", "flows", "reassembly", "protocols", "ip_reassembly"},
                 [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
                     if (k == "max_tracked_keys") cfg.max_tracked_keys = uint32_t(integer(x, p, 100, 100000000));
                     else if (k == "summary_min_count") cfg.summary_min_count = uint32_t(integer(x, p, 2, 100000000));
@@ -333,6 +333,15 @@ public:
                                     else if (a == "max_out_of_order_segments")
                                         l.max_out_of_order_segments = uint64_t(integer(y, ap, 0, 1000000));
                                     else l.reassembly_budget = uint64_t(integer(y, ap, 65536, 64 * kGiB));
+                                });
+                    else if (k == "ip_reassembly")
+                        forEach(x, p, {"max_bytes", "max_datagrams", "max_fragments", "ipv4_timeout", "ipv6_timeout"},
+                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
+                                    if (a == "max_bytes") l.defrag_max_bytes = uint64_t(integer(y, ap, 65536, 4 * kGiB));
+                                    else if (a == "max_datagrams") l.defrag_max_datagrams = uint64_t(integer(y, ap, 1, 10000000));
+                                    else if (a == "max_fragments") l.defrag_max_fragments = uint64_t(integer(y, ap, 2, 8192));
+                                    else if (a == "ipv4_timeout") l.defrag_ipv4_timeout = uint64_t(integer(y, ap, 1, 3600));
+                                    else l.defrag_ipv6_timeout = uint64_t(integer(y, ap, 1, 3600));
                                 });
                     else if (k == "protocols")
                         forEach(x, p, {"onc_pending_calls", "dcerpc_pending_calls", "dcerpc_contexts"},

@@ -95,6 +95,10 @@ struct RuntimeLimits {
     std::optional<uint64_t> onc_pending_calls;           // protocols.onc_pending_calls
     std::optional<uint64_t> dcerpc_pending_calls;        // protocols.dcerpc_pending_calls
     std::optional<uint64_t> dcerpc_contexts;             // protocols.dcerpc_contexts
+    std::optional<uint64_t> defrag_max_bytes;            // ip_reassembly.max_bytes, all datagrams
+    std::optional<uint64_t> defrag_max_datagrams;        // ip_reassembly.max_datagrams
+    std::optional<uint64_t> defrag_max_fragments;        // ip_reassembly.max_fragments, per datagram
+    std::optional<uint64_t> defrag_ipv4_timeout, defrag_ipv6_timeout;  // ip_reassembly.*_timeout, seconds
 };
 
 struct DetectConfig {

@@ -166,6 +166,22 @@ limits:
     EXPECT_EQ(parseConfig("limits: {memory_mb: 0}\n", "x.yaml").runtime.memory_mb, 0u);  // 0 = no cap
 }
 
+TEST(Limits, IpReassembly) {
+    const RuntimeLimits l = parseConfig(R"(
+limits:
+  ip_reassembly: {max_bytes: 1048576, max_datagrams: 100, max_fragments: 8, ipv4_timeout: 5, ipv6_timeout: 7}
+)", "x.yaml").runtime;
+    EXPECT_EQ(l.defrag_max_bytes, 1048576u);
+    EXPECT_EQ(l.defrag_max_datagrams, 100u);
+    EXPECT_EQ(l.defrag_max_fragments, 8u);
+    EXPECT_EQ(l.defrag_ipv4_timeout, 5u);
+    EXPECT_EQ(l.defrag_ipv6_timeout, 7u);
+    EXPECT_FALSE(parseConfig("limits: {}\n", "x.yaml").runtime.defrag_max_bytes);
+    EXPECT_EQ(errorOf("limits:\n  ip_reassembly:\n    max_frags: 3\n"),
+              "rules.yaml:3: key 'limits.ip_reassembly.max_frags': unknown key");
+    EXPECT_NE(errorOf("limits:\n  ip_reassembly:\n    max_fragments: 1\n"), "");  // below the range
+}
+
 TEST(Limits, UnknownKeysNameFileLineKey) {
     EXPECT_EQ(errorOf("version: 1\nlimits:\n  memory: 64\n"), "rules.yaml:3: key 'limits.memory': unknown key");
     EXPECT_EQ(errorOf("limits:\n  flows:\n    max: 10\n    maxx: 3\n"), "rules.yaml:4: key 'limits.flows.maxx': unknown key");
