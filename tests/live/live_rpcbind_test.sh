@@ -73,7 +73,7 @@ for _ in $(seq 20); do xdp_attached || break; sleep 0.1; done
 xdp_attached && fail "XDP program left on $LAB_SRV_IF after kill -9"
 PID=$(start_agent "$OUT/eve3.json")
 xdp_attached || fail "restart after kill -9 did not attach"
-kill -TERM "$PID"
+stop_agent "$PID"   # waits: the next start must find the XDP slot free
 
 # 3. Clear errors: a missing interface exits non-zero with a message, and attaches nothing.
 set +e
