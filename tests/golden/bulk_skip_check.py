@@ -21,7 +21,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # Counters that only the skipping produces, by design. tcp.kernel_loss_bytes is a capture
 # loss the tracking kernel reports itself (without it: tcp.capture_loss_acked, from ACKs).
 SKIP_ONLY = {"tcp.kernel_skipped_bytes", "tcp.kernel_loss_bytes", "smb.file_data_cut"}
-BULK = ["tests/data/lab/onc-nfs-bulk.pcap", "tests/data/lab/smb-bulk.pcap"]
+BULK = ["tests/data/lab/onc-nfs-bulk.pcap", "tests/data/lab/smb-bulk.pcap",
+        "tests/data/lab/offload/onc-nfs-bulk.pcap", "tests/data/lab/offload/smb-bulk.pcap"]
 
 
 def analyze(rpcmon, pcap, extra):
@@ -37,6 +38,9 @@ def main():
     corpus = sys.argv[2] if len(sys.argv) > 2 else os.path.join(REPO, "..", "shared", "corpus")
     pcaps = sorted(glob.glob(os.path.join(REPO, "tests/data/lab/*.pcap")))
     pcaps += sorted(glob.glob(os.path.join(REPO, "tests/data/lab/attacks/*.pcap")))
+    # Taken with the veth offloads on (GSO super-packets up to 64 KiB), and TSO-style copies of
+    # them (IPv4 total length 0: tests/golden/tso_capture.py).
+    pcaps += sorted(glob.glob(os.path.join(REPO, "tests/data/lab/offload/*.pcap")))
     pcaps += sorted(glob.glob(os.path.join(corpus, "**/*.pcap*"), recursive=True))
     failures = []
     for pcap in pcaps:
