@@ -137,9 +137,10 @@ PY
 # 4. rpcmon top against the agent, 80x24.
 start_top top --socket "$SOCK" --interval 0.5
 wait_for top "HOSTS"
+wait_for top "rpcmon top \\[$LAB_SRV_IF xdp:native\\]"   # the mode the agent attached with
 wait_for top "^$LAB_CLI_IP +[0-9.]+k? +[1-9]"      # the client's row with CALLS/s and CALLS > 0
 screen top | head -1 | grep -q " agent /" || fail "header does not name the agent"
-screen top | head -1 | grep -q "\[$LAB_SRV_IF\]" || fail "header does not name the interface"
+screen top | head -1 | grep -q "\[$LAB_SRV_IF xdp:native\]" || fail "header does not name the interface and its XDP mode"
 # Kernel run-time stats while top is open need CAP_SYS_ADMIN, which the agent dropped (README
 # "Privileges"): the line says so, unless the host collects them for everyone.
 if [[ $(cat /proc/sys/kernel/bpf_stats_enabled) == 1 ]]; then

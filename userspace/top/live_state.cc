@@ -346,6 +346,12 @@ void LiveState::observeHealth(const Json& capture, const Json& pipeline, const J
     drops_.set(drops);
     watched_endpoints_ = capture.value("watched_endpoints", uint64_t(0));
     if (capture.contains("interfaces")) interfaces_ = capture["interfaces"];
+    // How each interface is attached (native / generic XDP, or off: socket filter both ways).
+    if (capture.contains("interface_state") && capture["interface_state"].is_object()) {
+        xdp_modes_ = Json::object();
+        for (const auto& [name, st] : capture["interface_state"].items())
+            if (st.is_object() && st.contains("xdp_mode")) xdp_modes_[name] = st["xdp_mode"];
+    }
     records_.set(pipeline.value("records", uint64_t(0)));
     parse_errors_.set(pipeline.contains("anomalies") ? sumNumbers(pipeline["anomalies"]) : 0);
     if (pipeline.contains("flows") && pipeline["flows"].is_object())
@@ -410,6 +416,7 @@ Json LiveState::snapshot(TimeNs now, const SnapshotOptions& so) const {
     j["first_record"] = first_ts_ ? Json(formatTimestamp(first_ts_)) : Json();
     Json& h = j["health"];
     h["interfaces"] = interfaces_;
+    h["xdp_mode"] = xdp_modes_;
     h["packets"] = rateJson(packets_);
     h["bytes"] = rateJson(bytes_);
     h["ringbuf_drops"] = rateJson(drops_);

@@ -121,6 +121,7 @@ private:
     RateCounter packets_, bytes_, drops_, parse_errors_, records_;
     uint64_t flows_active_ = 0, watched_endpoints_ = 0;
     Json interfaces_ = Json::array();
+    Json xdp_modes_ = Json::object();  // interface -> native, generic or off
     bool have_health_ = false;
     // Every drop/loss counter by its stats-line name (lossCounterNames order, then anomalies A-Z).
     std::vector<std::pair<std::string, RateCounter>> loss_;

@@ -179,6 +179,7 @@ TEST(LiveState, AlertsAreKeptRecentFirstAndCountedPerEntity) {
 TEST(LiveState, HealthFromCaptureAndPipelineStats) {
     LiveState s;
     Json cap = {{"source", "live"}, {"interfaces", {"veth0"}},
+                {"interface_state", {{"veth0", {{"state", "up"}, {"xdp_mode", "generic"}}}}},
                 {"kernel", {{"xdp", {{"packets_seen", 100}, {"ringbuf_drops", 1}}}, {"socket", {{"packets_seen", 50}}}}}};
     Json pipe = {{"records", 80}, {"flows", {{"active", 4}}}, {"anomalies", {{"onc_bad_record_mark", 2}}}};
     s.observeHealth(cap, pipe);
@@ -195,6 +196,7 @@ TEST(LiveState, HealthFromCaptureAndPipelineStats) {
     EXPECT_EQ(h["parse_errors"]["total"], 5);
     EXPECT_DOUBLE_EQ(h["parse_errors"]["per_s"].get<double>(), 3.0);
     EXPECT_EQ(h["interfaces"][0], "veth0");
+    EXPECT_EQ(h["xdp_mode"]["veth0"], "generic");  // the mode the agent attached with
 }
 
 // Every drop/loss counter under its stats-line name, with total and rate; the names are the

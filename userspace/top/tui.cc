@@ -300,7 +300,14 @@ std::vector<std::string> renderScreen(const Json& snap, const ViewState& vs, int
     when = when.size() >= 19 ? when.substr(11, 8) : "--:--:--";
     std::string ifaces;
     if (health.contains("interfaces") && health["interfaces"].is_array())
-        for (const auto& i : health["interfaces"]) ifaces += (ifaces.empty() ? "" : ",") + (i.is_string() ? i.get<std::string>() : i.dump());
+        for (const auto& i : health["interfaces"]) {
+            std::string name = i.is_string() ? i.get<std::string>() : i.dump();
+            ifaces += (ifaces.empty() ? "" : ",") + name;
+            // The XDP mode each interface got (auto may have fallen back to generic or none).
+            if (health.contains("xdp_mode") && health["xdp_mode"].is_object() && health["xdp_mode"].contains(name) &&
+                health["xdp_mode"][name].is_string())
+                ifaces += " xdp:" + health["xdp_mode"][name].get<std::string>();
+        }
     char every[32];
     std::snprintf(every, sizeof every, "%.1fs", vs.interval_s);
     // Interfaces before the source: a long socket path is what gets cut on a narrow screen.

@@ -112,6 +112,18 @@ TEST(Tui, AlertsPaneShowsTimeTechniqueRuleAndHosts) {
     EXPECT_NE(s.find(" 13:58:42 T1003.006 DCSync from a non-DC  10.0.0.1 -> 10.0.0.2"), std::string::npos) << s;
 }
 
+// The title names each interface with the XDP mode it got (auto may fall back to generic).
+TEST(Tui, TitleShowsEachInterfacesXdpMode) {
+    LiveState st;
+    st.observeHealth({{"interfaces", {"eth0", "veth1"}},
+                      {"interface_state", {{"eth0", {{"xdp_mode", "generic"}}}, {"veth1", {{"xdp_mode", "native"}}}}}},
+                     {{"records", 1}});
+    st.tick(kT0);
+    ViewState vs;
+    std::string s = screen(st.snapshot(kT0), vs, 120);
+    EXPECT_NE(s.find("[eth0 xdp:generic,veth1 xdp:native]"), std::string::npos) << s;
+}
+
 // The LOSS line: every non-zero loss counter by its stats-line name with total and rate, the
 // growing ones first; "none" when nothing was lost; still 80x24.
 TEST(Tui, LossLineNamesEveryNonZeroCounter) {
