@@ -147,6 +147,15 @@ static __always_inline void rpcmon_learn_endpoint(struct rpcmon_pkt *p,
 		__sync_fetch_and_or(w, 1ull << (k->port & 63));
 }
 
+/* The frame's length including what lies beyond `linear` (XDP multi-buffer fragments); the
+ * socket filter's skb->len already counts everything. */
+static __always_inline __u32 rpcmon_pkt_total_len(struct rpcmon_pkt *p, __u32 linear)
+{
+	if (p->skb)
+		return linear;
+	return (__u32)bpf_xdp_get_buff_len(p->xdp);
+}
+
 /* len bytes (a constant) at frame offset off, wherever they are: XDP frags, skb page frags. */
 static __always_inline int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len)
 {
@@ -264,6 +273,7 @@ static __always_inline void rpcmon_fragment(struct rpcmon_pkt *pkt, struct rpcmo
 	long err;
 
 	cnt->c[RPCMON_CNT_IP_FRAGMENTS]++;
+	len = rpcmon_pkt_total_len(pkt, len);
 	h = rpcmon_pkt_ptr(pkt, 12, 2, tmp);
 	if (!h)
 		return;
@@ -498,7 +508,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		return;
 	}
 	cnt->c[RPCMON_CNT_PACKETS_CLASSIFIED]++;
-	cnt->c[RPCMON_CNT_BYTES_CLASSIFIED] += len;
+	cnt->c[RPCMON_CNT_BYTES_CLASSIFIED] += rpcmon_pkt_total_len(pkt, len);
 
 	rec->hdr.flags = 0;
 	rec->skipped_before = 0;
@@ -605,7 +615,8 @@ int rpcmon_xdp(struct xdp_md *ctx)
 		.skb = 0,
 	};
 
-	rpcmon_handle(&pkt, (__u32)bpf_xdp_get_buff_len(ctx), 0, RPCMON_HOOK_XDP, ctx->ingress_ifindex, 0);
+	/* The linear length: the full one (multi-buffer) is asked for only by packets that need it. */
+	rpcmon_handle(&pkt, (__u32)(pkt.data_end - pkt.data), 0, RPCMON_HOOK_XDP, ctx->ingress_ifindex, 0);
 	return XDP_PASS;
 }
 

@@ -15,6 +15,9 @@
  *                              __u8 *app);   1 and *app if the endpoint is watched
  *   void rpcmon_learn_endpoint(struct rpcmon_pkt *p, const struct rpcmon_endpoint_key *k,
  *                              __u8 app);    remember a server found by payload signature
+ *   __u32 rpcmon_pkt_total_len(struct rpcmon_pkt *p, __u32 len);
+ *                                            the frame's full length, when len (what the caller
+ *                                            passed: XDP's linear part) may be short of it
  *
  * so the kernel and user space run the very same decisions (Pixie's trick). Every read goes
  * through rpcmon_pkt_ptr (skb_header_pointer's idea), which bounds-checks; offsets are capped
@@ -203,8 +206,11 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 		tot = rpcmon_be16(h + 2);
 		/* Total length 0: a TSO/LSO frame captured before segmentation (the NIC fills in
 		 * each segment's length); as Wireshark does, the frame length stands in for it. */
-		if (tot == 0 && pkt_len > off)
-			tot = pkt_len - off > 0xffffffu ? 0xffffffu : pkt_len - off;
+		if (tot == 0) {
+			__u32 full = rpcmon_pkt_total_len(pkt, pkt_len);
+			if (full > off)
+				tot = full - off > 0xffffffu ? 0xffffffu : full - off;
+		}
 		if ((h[0] >> 4) != 4 || ihl < 20 || tot < ihl)
 			return RPCMON_V_TRUNCATED;
 		/* Any fragment, the first one too (MF set, offset 0): its L4 payload is only part of
@@ -274,9 +280,14 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 	sport = rpcmon_be16(l4);
 	dport = rpcmon_be16(l4 + 2);
 	/* Trust the IP length over the frame length (Ethernet pads short frames), but never
-	 * beyond the frame (a truncated capture or a lying header). */
-	if (l3_end > pkt_len)
-		l3_end = pkt_len;
+	 * beyond the frame (a truncated capture or a lying header). Only a packet that got this
+	 * far asks for its full length: an XDP multi-buffer frame's length beyond the linear part
+	 * costs a helper call, which non-RPC traffic never pays. */
+	if (l3_end > pkt_len) {
+		pkt_len = rpcmon_pkt_total_len(pkt, pkt_len);
+		if (l3_end > pkt_len)
+			l3_end = pkt_len;
+	}
 	if (off > l3_end)
 		return RPCMON_V_TRUNCATED;
 

@@ -92,7 +92,7 @@ enum rpcmon_match {
  * counterName() in userspace/capture/pcap_source.cc; keep the two lists in the same order. */
 enum rpcmon_counter {
 	RPCMON_CNT_PACKETS_SEEN = 0,
-	RPCMON_CNT_BYTES_SEEN,
+	RPCMON_CNT_BYTES_SEEN,         /* XDP: the linear part of a multi-buffer frame (cheap) */
 	RPCMON_CNT_PACKETS_CLASSIFIED,
 	RPCMON_CNT_BYTES_CLASSIFIED,
 	RPCMON_CNT_RINGBUF_DROPS,      /* bpf_ringbuf_output failed: ring full */

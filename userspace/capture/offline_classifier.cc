@@ -36,6 +36,7 @@ static inline void rpcmon_learn_endpoint(struct rpcmon_pkt* p, const struct rpcm
     p->self->learnFromSignature(*k, app);
 }
 
+static inline __u32 rpcmon_pkt_total_len(struct rpcmon_pkt*, __u32 len) { return len; }
 static inline int rpcmon_pkt_load(struct rpcmon_pkt* p, __u32 off, void* dst, __u32 len) {
     if (off > p->len || p->len - off < len) return -1;
     std::memcpy(dst, p->data + off, len);
