@@ -502,8 +502,8 @@ namespace {
 class PipeStream : public EmbeddedStream {
 public:
     PipeStream(const FlowContext& flow, const PipeInfo& pipe, RecordSink& sink,
-               AnomalyCounter& anomalies, EndpointLearner* learner)
-        : conn_(flow, sink, anomalies, learner, pipe) {}
+               AnomalyCounter& anomalies, EndpointLearner* learner, ConnectionConfig cfg)
+        : conn_(flow, sink, anomalies, learner, pipe, cfg) {}
     void feed(Direction dir, Bytes data, TimeNs ts) override { conn_.feed(dir, data, ts); }
     void onGap(Direction dir) override { conn_.gap(dir); }
     void onTick(TimeNs now) override { conn_.tick(now); }
@@ -516,8 +516,8 @@ private:
 
 std::unique_ptr<EmbeddedStream> makePipeStream(const FlowContext& flow, const PipeInfo& pipe,
                                                RecordSink& sink, AnomalyCounter& anomalies,
-                                               EndpointLearner* learner) {
-    return std::make_unique<PipeStream>(flow, pipe, sink, anomalies, learner);
+                                               EndpointLearner* learner, ConnectionConfig cfg) {
+    return std::make_unique<PipeStream>(flow, pipe, sink, anomalies, learner, cfg);
 }
 
 }  // namespace rpcmon::dcerpc

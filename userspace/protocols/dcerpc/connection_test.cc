@@ -595,6 +595,28 @@ TEST(PipeStream, NamedPipeAndSmbKeysByteByByte) {
     EXPECT_EQ(r["smb"]["share"], "IPC$");
 }
 
+// limits.protocols.dcerpc_* reach pipes too: the opener the SMB layer holds passes its config
+// to every pipe connection it opens (a pipe used to get the built-in defaults).
+TEST(PipeStream, OpenerAppliesConfiguredLimits) {
+    RecordingSink sink;
+    RecordingCounter counter;
+    ConnectionConfig cfg;
+    cfg.max_pending_calls = 1;
+    cfg.max_contexts = 1;
+    DcerpcPipeOpener opener(sink, counter, nullptr, cfg);
+    PipeInfo pipe;
+    pipe.pipe_name = "samr";
+    auto s = opener.openPipe(flow(), pipe);
+    s->feed(Direction::ToServer, view(bind(1, {{0, kSamr, 1, 0}, {1, kSamr, 1, 0}})), kT0);
+    s->feed(Direction::FromServer, view(bindAck(1, {0, 0})), kT0);
+    EXPECT_EQ(counter.get("dcerpc.context_table_full"), 1u);
+    s->feed(Direction::ToServer, view(request(2, 0, 1, Buf(4, 0))), kT0 + 1);
+    s->feed(Direction::ToServer, view(request(3, 0, 1, Buf(4, 0))), kT0 + 2);
+    EXPECT_EQ(counter.get("dcerpc.pending_evicted"), 1u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 2);
+}
+
 TEST(TcpConsumer, DatagramCountedAndCloseFlushes) {
     RecordingSink sink;
     RecordingCounter counter;
