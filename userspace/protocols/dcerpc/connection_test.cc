@@ -306,6 +306,23 @@ TEST_F(Fixture, PendingCallsBoundedWithEviction) {
     EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);  // the oldest
 }
 
+// A request PDU from the server side is no call of the client's, and a response from the client
+// side answers nothing: counted by name, neither reported nor matched.
+TEST_F(Fixture, RequestFromServerSideIsAnomalyNotCall) {
+    bindSamr();
+    fromServer(request(3, 1, 13, Buf(24, 0)), kT0 + 1);
+    EXPECT_EQ(counter.get("dcerpc.request_from_server"), 1u);
+    EXPECT_EQ(conn->pendingCalls(), 0u);
+    toServer(request(4, 1, 1, Buf(4, 0)), kT0 + 2);
+    toServer(response(4, 1, Ndr{}.u32(0).b), kT0 + 3);
+    EXPECT_EQ(counter.get("dcerpc.response_from_client"), 1u);
+    EXPECT_EQ(conn->pendingCalls(), 1u);
+    conn->close(kT0 + 4);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 4);
+    EXPECT_TRUE(sink.records[0]["rpc"]["reply"].is_null());
+}
+
 TEST_F(Fixture, ContextTableFull) {
     ConnectionConfig c;
     c.max_contexts = 2;
