@@ -3,15 +3,12 @@
 // Protocol layers build a record with makeRecord() and hand it to a RecordSink.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 
+#include "core/json.h"
 #include "core/types.h"
 
 namespace rpcmon {
-
-using Json = nlohmann::ordered_json;
 
 // Receives finished records (rpc calls, smb sessions, alerts, stats) in emission order.
 class RecordSink {
