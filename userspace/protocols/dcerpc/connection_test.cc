@@ -323,6 +323,16 @@ TEST_F(Fixture, RequestFromServerSideIsAnomalyNotCall) {
     EXPECT_TRUE(sink.records[0]["rpc"]["reply"].is_null());
 }
 
+// Same rule as ONC: a reply stamped before its call has no latency (omitted, never 0).
+TEST_F(Fixture, ReplyBeforeCallOmitsLatency) {
+    bindSamr();
+    toServer(request(3, 1, 1, Buf(4, 0)), kT0 + 10000);
+    fromServer(response(3, 1, Ndr{}.u32(0).b), kT0);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_FALSE(sink.records[0]["rpc"]["reply"].is_null());
+    EXPECT_FALSE(sink.records[0]["rpc"].contains("latency_us"));
+}
+
 TEST_F(Fixture, ContextTableFull) {
     ConnectionConfig c;
     c.max_contexts = 2;
