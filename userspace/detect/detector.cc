@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "detect/detector.h"
 
+#include "output/reply_outcome.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -212,13 +214,9 @@ void Detector::advance(TimeNs ts) {
 }
 
 bool Detector::isError(const Json& rec) {
-    if (isAuthFailure(rec)) return true;
-    const Json* reply = field(rec, "rpc.reply");
-    if (!reply || !reply->is_object()) return false;
-    if (reply->value("packet_type", "") == "fault") return true;
-    if (reply->value("status", "") == "denied") return true;
-    if (reply->contains("accept_status") && reply->value("accept_status", "") != "success") return true;
-    return false;
+    // The reply verdict is shared with `rpcmon top` and alert outcomes (output/reply_outcome.h);
+    // a refused SMB session or pipe open is an error too.
+    return replyIsError(rec) || isAuthFailure(rec);
 }
 
 void Detector::onRecord(const Json& rec, TimeNs ts) {

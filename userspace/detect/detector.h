@@ -54,6 +54,10 @@ public:
     const std::string& stateLoadError() const { return state_load_error_; }
     const DetectConfig& config() const { return cfg_; }
 
+    // The baselines' error verdict: output/reply_outcome.h's (shared with `rpcmon top` and
+    // alert outcomes) or a refused SMB session / pipe open.
+    static bool isError(const Json& rec);
+
 private:
     struct ActiveSig {
         SignatureDef def;
@@ -120,7 +124,6 @@ private:
     void attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
     void baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts);
     void loadState();
-    static bool isError(const Json& rec);
 
     DetectorOptions opts_;
     RecordSink& sink_;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "detect/test_util.h"
+#include "output/reply_outcome.h"
 
 namespace rpcmon::detect::test {
 namespace {
@@ -526,6 +527,40 @@ TEST(Signatures, InterfaceBruteForceCountsBindContexts) {
     Outcome o = run({r});
     ASSERT_TRUE(o.fired(1000062));
     EXPECT_EQ((*o.first(1000062))["alert"]["distinct_count"], 14);
+}
+
+// One definition of "this reply is an error" for the baselines, alert outcomes and `rpcmon top`
+// (output/reply_outcome.h): STATUS_MORE_ENTRIES and the other NTSTATUS information/warning
+// codes are successes everywhere; NTSTATUS errors, NFS errors and refused contexts fail.
+TEST(ReplyVerdict, DetectorErrorAndOutcomeAgreeWithTheSharedDefinition) {
+    struct Case {
+        Json rec;
+        bool error;
+    };
+    auto withStatus = [](const char* st) {
+        Json r = dce("10.0.0.9", "10.0.0.2", "12345778-1234-abcd-ef00-0123456789ac", 13);
+        r["rpc"]["reply"]["status"] = st;
+        return r;
+    };
+    Json rejected = withStatus("0x00000000");
+    rejected["rpc"]["context_rejected"] = true;
+    Json fault = withStatus("0x1c010003");
+    fault["rpc"]["reply"]["packet_type"] = "fault";
+    Json nfs_err = onc("10.0.0.9", "10.0.0.2", 100003, 3, 3);
+    nfs_err["nfs"]["status"] = "NFS3ERR_NOENT";
+    std::vector<Case> cases = {
+        {withStatus("0x00000105"), false}, {withStatus("0x00000107"), false}, {withStatus("0x8000001a"), false},
+        {withStatus("0x00000000"), false}, {withStatus("0x00001234"), false}, {withStatus("0xc0000022"), true},
+        {withStatus("0xc000000d"), true},  {rejected, true},                  {fault, true},
+        {nfs_err, true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.rec.dump());
+        EXPECT_EQ(Detector::isError(c.rec), c.error);
+        EXPECT_EQ(replyIsError(c.rec), c.error);
+        EXPECT_EQ(recordOutcome(c.rec) == std::optional<std::string>("failed"), c.error);
+    }
+    EXPECT_EQ(recordOutcome(withStatus("0x00000105")), std::optional<std::string>("succeeded"));
 }
 
 }  // namespace
