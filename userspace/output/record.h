@@ -15,6 +15,9 @@ class RecordSink {
 public:
     virtual ~RecordSink() = default;
     virtual void emit(Json&& record) = 0;
+    // A record the caller keeps (shared with a detector's suppression window). Sinks that only
+    // read the record (writers) override this to skip the copy.
+    virtual void emitView(const Json& record) { emit(Json(record)); }
 };
 
 // "2026-11-24T09:18:01.123456+0000" (UTC, microseconds), Suricata's EVE timestamp format.
