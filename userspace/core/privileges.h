@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "output/record.h"
+#include "core/json.h"
 
 namespace rpcmon {
 

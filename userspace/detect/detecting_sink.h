@@ -21,8 +21,12 @@ public:
     }
 
     void emit(Json&& record) override {
-        detector_.onRecord(record);
-        downstream_.emit(std::move(record));
+        // Shared with the detector (a suppression window may keep it for its summary) instead
+        // of copied; moved on when the detector did not keep it, else written in place.
+        auto rec = std::make_shared<Json>(std::move(record));
+        detector_.onRecord(std::shared_ptr<const Json>(rec));
+        if (rec.use_count() == 1) downstream_.emit(std::move(*rec));
+        else downstream_.emitView(*rec);
         flushAlerts();
     }
     void onTick(TimeNs now) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "detect/detector.h"
 
+#include "output/reply_outcome.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -212,16 +214,33 @@ void Detector::advance(TimeNs ts) {
 }
 
 bool Detector::isError(const Json& rec) {
-    if (isAuthFailure(rec)) return true;
-    const Json* reply = field(rec, "rpc.reply");
-    if (!reply || !reply->is_object()) return false;
-    if (reply->value("packet_type", "") == "fault") return true;
-    if (reply->value("status", "") == "denied") return true;
-    if (reply->contains("accept_status") && reply->value("accept_status", "") != "success") return true;
-    return false;
+    // The reply verdict is shared with `rpcmon top` and alert outcomes (output/reply_outcome.h);
+    // a refused SMB session or pipe open is an error too.
+    return replyIsError(rec) || isAuthFailure(rec);
+}
+
+void Detector::onRecord(const std::shared_ptr<const Json>& record) {
+    if (!record) return;
+    cur_shared_ = record;
+    onRecord(*record);
+    cur_shared_.reset();
 }
 
 void Detector::onRecord(const Json& rec, TimeNs ts) {
+    if (!(cur_shared_ && cur_shared_.get() == &rec)) cur_shared_.reset();
+    cur_rec_ = &rec;
+    process(rec, ts);
+    cur_rec_ = nullptr;
+    cur_shared_.reset();
+}
+
+std::shared_ptr<const Json> Detector::keepRecord(const Json& rec) {
+    if (&rec != cur_rec_) return std::make_shared<const Json>(rec);
+    if (!cur_shared_) cur_shared_ = std::make_shared<const Json>(rec);
+    return cur_shared_;
+}
+
+void Detector::process(const Json& rec, TimeNs ts) {
     if (!rec.is_object()) return;
     const std::string et = fieldString(rec, "event_type").value_or("");
     if (et != "rpc" && et != "smb_session" && et != "smb_pipe" && et != "dcerpc_bind") return;
@@ -671,7 +690,7 @@ void Detector::raise(const Hit& hit, const Json& rec, const std::string& src, co
             s.count += hit.weight;
             s.last = ts;
             s.last_hit = std::make_shared<const Hit>(hit);
-            s.last_rec = rec;
+            s.last_rec = keepRecord(rec);
             s.src = src;
             s.dst = dst;
             suppressed_++;
@@ -704,9 +723,9 @@ void Detector::expireSuppressions(TimeNs now, bool all) {
         if (it == supp_.end() || it->second.until != until) continue;
         Suppression s = std::move(it->second);
         supp_.erase(it);
-        if (s.count < cfg_.summary_min_count || !s.last_hit) continue;
+        if (s.count < cfg_.summary_min_count || !s.last_hit || !s.last_rec) continue;
         // One summary per window: the latest triggering record, with the window's total count.
-        Json a = buildAlert(*s.last_hit, s.last_rec, s.src, s.dst, s.last);
+        Json a = buildAlert(*s.last_hit, *s.last_rec, s.src, s.dst, s.last);
         a["alert"]["count"] = s.count;
         a["alert"]["summary"] = true;
         a["alert"]["first_seen"] = formatTimestamp(s.first);

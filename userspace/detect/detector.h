@@ -41,6 +41,10 @@ public:
     // comes from record["timestamp"], so offline and live runs raise the same alerts.
     void onRecord(const Json& record);
     void onRecord(const Json& record, TimeNs ts);
+    // Same, for a caller that shares the record (DetectingSink): a suppression window keeps
+    // it for its end-of-window summary without a copy. Through the overloads above a record
+    // is copied at most once, however many suppressed hits it makes.
+    void onRecord(const std::shared_ptr<const Json>& record);
     // Periodic call (live: about once a second with wall-clock time): ends suppression windows
     // (emitting summaries), closes idle baseline buckets, saves state every state_save_interval.
     void onTick(TimeNs now);
@@ -53,6 +57,10 @@ public:
     Json stats() const;
     const std::string& stateLoadError() const { return state_load_error_; }
     const DetectConfig& config() const { return cfg_; }
+
+    // The baselines' error verdict: output/reply_outcome.h's (shared with `rpcmon top` and
+    // alert outcomes) or a refused SMB session / pipe open.
+    static bool isError(const Json& rec);
 
 private:
     struct ActiveSig {
@@ -74,7 +82,7 @@ private:
         uint64_t count = 0;
         // The most recent suppressed hit and its record: the summary is built from them.
         std::shared_ptr<const Hit> last_hit;
-        Json last_rec;
+        std::shared_ptr<const Json> last_rec;
         std::string src, dst;
     };
     struct ReplayEntry {
@@ -110,6 +118,10 @@ private:
         int64_t opnum = -1, program = -1, procedure = -1;
     };
     static bool selects(const SignatureDef& d, const Keys& k);
+    void process(const Json& rec, TimeNs ts);
+    // The record being processed, shared: the caller's (onRecord(shared_ptr)) or one copy made
+    // on the first suppressed hit it makes; any other record is copied.
+    std::shared_ptr<const Json> keepRecord(const Json& rec);
     void raise(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
     Json buildAlert(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
     void expireSuppressions(TimeNs now, bool all);
@@ -120,10 +132,12 @@ private:
     void attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
     void baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts);
     void loadState();
-    static bool isError(const Json& rec);
 
     DetectorOptions opts_;
     RecordSink& sink_;
+    // See keepRecord: set for the duration of one onRecord.
+    const Json* cur_rec_ = nullptr;
+    std::shared_ptr<const Json> cur_shared_;
     DetectConfig cfg_;
     std::vector<ActiveSig> sigs_;
     // Which enabled signatures select a record with given keys: the same few keys recur for

@@ -3,6 +3,8 @@
 // entry (the same values as protocols/dcerpc/interfaces.cc, which this file does not depend on).
 #include "detect/signatures.h"
 
+#include "output/reply_outcome.h"
+
 #include <algorithm>
 #include <cctype>
 #include <iterator>
@@ -305,42 +307,13 @@ std::optional<std::string> recordOutcome(const Json& r) {
         return "attempt";
     }
     if (et != "rpc") return std::nullopt;
-    const Json* reply = field(r, "rpc.reply");
-    if (!reply || reply->is_null()) return "attempt";
-    if (!reply->is_object()) return std::nullopt;
-    if (fieldTrue(r, "rpc.context_rejected")) return "failed";
-    if (fieldString(r, "rpc.family").value_or("") == "onc") {
-        if (reply->value("status", "") == "denied") return "failed";
-        if (reply->contains("accept_status") && reply->value("accept_status", "") != "success") return "failed";
-        for (const char* k : {"nfs.status", "mount.status"})
-            if (auto st = fieldString(r, k)) {
-                bool ok = st->size() >= 3 && st->compare(st->size() - 3, 3, "_OK") == 0;
-                return ok ? "succeeded" : "failed";
-            }
-        return "succeeded";
+    // One definition with `rpcmon top` and the baselines' error rate (output/reply_outcome.h).
+    switch (replyOutcome(r)) {
+    case ReplyOutcome::NoReply: return "attempt";
+    case ReplyOutcome::Succeeded: return "succeeded";
+    case ReplyOutcome::Failed: return "failed";
+    case ReplyOutcome::Unknown: break;
     }
-    if (reply->value("packet_type", "") == "fault") return "failed";
-    auto st = fieldString(*reply, "status");
-    if (!st) return std::nullopt;
-    if (isAuthFailure(r)) return "failed";
-    unsigned long v = 0;
-    try {
-        v = std::stoul(*st, nullptr, 16);
-    } catch (...) {
-        return std::nullopt;
-    }
-    // The response's last word: an NTSTATUS, a Win32 error or (for operations that return
-    // none) data. 0 and NTSTATUS success/information/warning codes (STATUS_SOME_NOT_MAPPED,
-    // STATUS_MORE_ENTRIES, STATUS_NO_MORE_ENTRIES) succeeded; NTSTATUS errors (0xC...) and
-    // DCE/RPC status codes (0x1c01..., 0x16c9...) failed; anything else is not judged.
-    if (v == 0 || v == 0x103 || v == 0x105 || v == 0x107 || v == 0x8000001a || v == 0x80000005)
-        return "succeeded";
-    // ept_lookup ends its walk of the map with ept_s_not_registered (C706 appendix N).
-    if (v == 0x16c9a0d6 && fieldInt(r, "rpc.opnum") == 2 &&
-        lower(fieldString(r, "rpc.interface.uuid").value_or("")) == kEpm)
-        return "succeeded";
-    if ((v & 0xc0000000) == 0xc0000000 || (v >> 16) == 0x1c01 || (v >> 16) == 0x1c00 || (v >> 16) == 0x16c9)
-        return "failed";
     return std::nullopt;
 }
 

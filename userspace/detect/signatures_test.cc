@@ -6,7 +6,9 @@
 #include <functional>
 #include <set>
 
+#include "detect/detecting_sink.h"
 #include "detect/test_util.h"
+#include "output/reply_outcome.h"
 
 namespace rpcmon::detect::test {
 namespace {
@@ -526,6 +528,74 @@ TEST(Signatures, InterfaceBruteForceCountsBindContexts) {
     Outcome o = run({r});
     ASSERT_TRUE(o.fired(1000062));
     EXPECT_EQ((*o.first(1000062))["alert"]["distinct_count"], 14);
+}
+
+// One definition of "this reply is an error" for the baselines, alert outcomes and `rpcmon top`
+// (output/reply_outcome.h): STATUS_MORE_ENTRIES and the other NTSTATUS information/warning
+// codes are successes everywhere; NTSTATUS errors, NFS errors and refused contexts fail.
+TEST(ReplyVerdict, DetectorErrorAndOutcomeAgreeWithTheSharedDefinition) {
+    struct Case {
+        Json rec;
+        bool error;
+    };
+    auto withStatus = [](const char* st) {
+        Json r = dce("10.0.0.9", "10.0.0.2", "12345778-1234-abcd-ef00-0123456789ac", 13);
+        r["rpc"]["reply"]["status"] = st;
+        return r;
+    };
+    Json rejected = withStatus("0x00000000");
+    rejected["rpc"]["context_rejected"] = true;
+    Json fault = withStatus("0x1c010003");
+    fault["rpc"]["reply"]["packet_type"] = "fault";
+    Json nfs_err = onc("10.0.0.9", "10.0.0.2", 100003, 3, 3);
+    nfs_err["nfs"]["status"] = "NFS3ERR_NOENT";
+    std::vector<Case> cases = {
+        {withStatus("0x00000105"), false}, {withStatus("0x00000107"), false}, {withStatus("0x8000001a"), false},
+        {withStatus("0x00000000"), false}, {withStatus("0x00001234"), false}, {withStatus("0xc0000022"), true},
+        {withStatus("0xc000000d"), true},  {rejected, true},                  {fault, true},
+        {nfs_err, true},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.rec.dump());
+        EXPECT_EQ(Detector::isError(c.rec), c.error);
+        EXPECT_EQ(replyIsError(c.rec), c.error);
+        EXPECT_EQ(recordOutcome(c.rec) == std::optional<std::string>("failed"), c.error);
+    }
+    EXPECT_EQ(recordOutcome(withStatus("0x00000105")), std::optional<std::string>("succeeded"));
+}
+
+// Suppressed hits keep their record for the end-of-window summary by sharing it with the
+// DetectingSink instead of deep-copying it per hit. Same alerts, same summaries, same records
+// written as through the plain onRecord(const Json&) path: 719 suppressed Zerologon attempts.
+TEST(Suppression, SharedRecordGivesTheSameAlertsAndRecordsAsACopy) {
+    std::vector<Json> records;
+    for (auto& r : loadGolden("corpus-bug-5162-netlogon"))
+        if (r["event_type"] != "alert") records.push_back(std::move(r));
+    ASSERT_FALSE(records.empty());
+    Outcome copied = run(records);
+
+    CollectSink down;
+    DetectorOptions o;
+    o.rules_text = "baseline: {enabled: false}\n";
+    {
+        DetectingSink ds(down, o, "");
+        for (const auto& r : records) ds.emit(Json(r));
+        ds.finish();
+    }
+    std::vector<Json> alerts, passed;
+    for (auto& j : down.out) (j["event_type"] == "alert" ? alerts : passed).push_back(j);
+    ASSERT_EQ(alerts.size(), copied.alerts.size());
+    for (size_t i = 0; i < alerts.size(); i++) EXPECT_EQ(alerts[i], copied.alerts[i]) << i;
+    // Every record reached the writer unchanged, the ones a window kept included.
+    ASSERT_EQ(passed.size(), records.size());
+    for (size_t i = 0; i < passed.size(); i++) EXPECT_EQ(passed[i], records[i]) << i;
+    // The suppression path was taken: a summary of the window's 719 hits, built from the last.
+    const Json* summary = nullptr;
+    for (const auto& a : alerts)
+        if (a["alert"]["signature_id"] == 1000041 && a["alert"].value("summary", false)) summary = &a;
+    ASSERT_NE(summary, nullptr);
+    EXPECT_EQ((*summary)["alert"]["count"], 719);
+    EXPECT_EQ((*summary)["alert"]["last_seen"], (*summary)["timestamp"]);
 }
 
 }  // namespace

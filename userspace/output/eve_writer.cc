@@ -38,7 +38,9 @@ EveWriter::~EveWriter() {
     if (owned_) close(fd_);
 }
 
-void EveWriter::emit(Json&& record) {
+void EveWriter::emit(Json&& record) { emitView(record); }
+
+void EveWriter::emitView(const Json& record) {
     auto it = record.find("event_type");
     if (it != record.end() && it->is_string()) by_type_[it->get<std::string>()]++;
     buf_ += record.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -22,6 +22,7 @@ public:
     EveWriter& operator=(const EveWriter&) = delete;
     // Buffers the line; writes when the buffer is full (kFlushBytes) or on flush().
     void emit(Json&& record) override;
+    void emitView(const Json& record) override;
     // Writes the buffered lines. On failure they are dropped (counted in recordsLost()).
     void flush();
     // Reopens the file by name (log rotation moved it away: SIGHUP). The old file is kept

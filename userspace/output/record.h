@@ -3,21 +3,21 @@
 // Protocol layers build a record with makeRecord() and hand it to a RecordSink.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 
+#include "core/json.h"
 #include "core/types.h"
 
 namespace rpcmon {
-
-using Json = nlohmann::ordered_json;
 
 // Receives finished records (rpc calls, smb sessions, alerts, stats) in emission order.
 class RecordSink {
 public:
     virtual ~RecordSink() = default;
     virtual void emit(Json&& record) = 0;
+    // A record the caller keeps (shared with a detector's suppression window). Sinks that only
+    // read the record (writers) override this to skip the copy.
+    virtual void emitView(const Json& record) { emit(Json(record)); }
 };
 
 // "2026-11-24T09:18:01.123456+0000" (UTC, microseconds), Suricata's EVE timestamp format.

@@ -17,7 +17,7 @@ static_assert(DissectorLimits{}.dcerpc_contexts == dcerpc::kDefaultMaxContexts);
 
 ConsumerMaker makeDissectors(const DissectorLimits& limits) {
     // SMB named pipes are handed to DCE/RPC through one opener; it only holds the pipeline's
-    // sink, counters and learner, which are the same for every flow.
+    // sink, counters, learner and the DCE/RPC limits, which are the same for every flow.
     std::shared_ptr<dcerpc::DcerpcPipeOpener> pipes;
     onc::OncConfig onc;
     onc.max_pending = limits.onc_pending_calls;
@@ -36,7 +36,7 @@ ConsumerMaker makeDissectors(const DissectorLimits& limits) {
         case RPCMON_APP_SMB:
         case RPCMON_APP_NBSS:
             if (!tcp) return nullptr;  // NetBIOS name/datagram services carry no RPC
-            if (!pipes) pipes = std::make_shared<dcerpc::DcerpcPipeOpener>(sink, anomalies, &learner);
+            if (!pipes) pipes = std::make_shared<dcerpc::DcerpcPipeOpener>(sink, anomalies, &learner, dce);
             return std::make_unique<smb::SmbConsumer>(flow, sink, anomalies, pipes.get(), flow.app == RPCMON_APP_NBSS);
         default:
             return nullptr;

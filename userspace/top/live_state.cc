@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "top/live_state.h"
 
+#include "output/reply_outcome.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -160,30 +162,11 @@ const EntityStats* EntityTable::find(const std::string& name) const {
 }
 
 bool rpcIsError(const Json& rec, bool* no_reply) {
-    if (no_reply) *no_reply = false;
-    auto rit = rec.find("rpc");
-    if (rit == rec.end() || !rit->is_object()) return false;
-    auto rep = rit->find("reply");
-    if (rep == rit->end() || rep->is_null()) {
-        if (no_reply) *no_reply = true;
-        return true;
-    }
-    if (!rep->is_object()) return false;
-    if (str(*rit, "family") == "dcerpc") {
-        std::string pt = str(*rep, "packet_type");
-        if (pt == "fault" || pt == "reject") return true;
-        std::string st = str(*rep, "status");
-        return !st.empty() && std::strtoull(st.c_str(), nullptr, 16) != 0;
-    }
-    // ONC: a denied reply, an accepted one that is not `success`, or an NFS status not *_OK.
-    if (str(*rep, "status") == "denied") return true;
-    std::string as = str(*rep, "accept_status");
-    if (!as.empty() && as != "success") return true;
-    if (auto n = rec.find("nfs"); n != rec.end() && n->is_object()) {
-        std::string st = str(*n, "status");
-        if (!st.empty() && !(st.size() >= 2 && st.compare(st.size() - 2, 2, "OK") == 0)) return true;
-    }
-    return false;
+    // The verdict is the detector's (output/reply_outcome.h); a call without reply also counts
+    // among the errors here, flagged apart so the view can show it.
+    ReplyOutcome o = replyOutcome(rec);
+    if (no_reply) *no_reply = o == ReplyOutcome::NoReply;
+    return o == ReplyOutcome::NoReply || o == ReplyOutcome::Failed;
 }
 
 LiveState::LiveState(const LiveStateOptions& opts, std::string source) : opts_(opts), source_(std::move(source)) {

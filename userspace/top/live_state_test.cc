@@ -3,6 +3,8 @@
 // views, rates per period next to totals, bounded tables, alerts, health, and a real capture.
 #include "top/live_state.h"
 
+#include "output/reply_outcome.h"
+
 #include <gtest/gtest.h>
 
 #include "top/snapshot_source.h"
@@ -69,6 +71,23 @@ TEST(RpcIsError, FollowsTheReplyOfEachFamily) {
     EXPECT_FALSE(rpcIsError(dce(nullptr)));  // unknown interface: no return value decoded
     EXPECT_TRUE(rpcIsError(dce("0xc0000022")));
     EXPECT_TRUE(rpcIsError(dce("0x1c010003", "fault")));
+}
+
+// NTSTATUS success, information and warning codes are no errors: SamrEnumerate* answers
+// STATUS_MORE_ENTRIES while pages remain, LsarLookupSids STATUS_SOME_NOT_MAPPED. The verdict is
+// the one the detector uses (output/reply_outcome.h), so `top` and alerts agree.
+TEST(RpcIsError, StatusMoreEntriesIsNoErrorAsForTheDetector) {
+    for (const char* st : {"0x00000105", "0x00000107", "0x8000001a", "0x00000103"}) {
+        EXPECT_FALSE(rpcIsError(dce(st))) << st;
+        EXPECT_EQ(replyOutcome(dce(st)), ReplyOutcome::Succeeded) << st;
+    }
+    // A last word that is data, not a status, is not judged an error.
+    EXPECT_FALSE(rpcIsError(dce("0x00001234")));
+    EXPECT_EQ(replyOutcome(dce("0x00001234")), ReplyOutcome::Unknown);
+    EXPECT_TRUE(rpcIsError(dce("0x00000005")));  // ERROR_ACCESS_DENIED
+    Json rejected = dce("0x00000000");
+    rejected["rpc"]["context_rejected"] = true;
+    EXPECT_TRUE(rpcIsError(rejected));
 }
 
 TEST(LiveState, FourViewsCountCallsErrorsAndLatency) {

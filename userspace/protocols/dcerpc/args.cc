@@ -255,6 +255,14 @@ bool allZero(Bytes b) {
     return true;
 }
 
+// The ulong an [out] parameter list ends with, just before the 4-byte return status (NDR aligns
+// both to 4, so they are the stub's last 8 bytes); nullopt when the stub cannot hold them.
+std::optional<uint32_t> wordBeforeStatus(Bytes stub, bool le) {
+    if (stub.size() < 8 || stub.size() % 4) return std::nullopt;
+    ByteReader r(stub.subspan(stub.size() - 8, 4));
+    return le ? r.le32() : r.be32();
+}
+
 DecodeResult finish(NdrReader& n, CallArgs& out, Json&& a) {
     if (!n.ok()) return DecodeResult::Failed;
     for (auto& [k, v] : a.items()) out.args[k] = v;
@@ -686,6 +694,45 @@ DecodeResult ArgsDecoder::response(const InterfaceInfo& iface, uint16_t op, Byte
         if (!n.ok()) return DecodeResult::Failed;
         out.dcom["ipid_remunknown"] = ipid.toString();
         return DecodeResult::Decoded;
+    }
+    if (name == "samr" && (op == 6 || op == 11 || op == 13 || op == 15)) {
+        // [MS-SAMR] 3.1.5.2.1-5 SamrEnumerateDomainsInSamServer / GroupsInDomain /
+        // UsersInDomain / AliasesInDomain: [in,out] EnumerationContext, [out]
+        // PSAMPR_ENUMERATION_BUFFER* Buffer (unique: a referent id, then EntriesRead and the
+        // entries), [out] CountReturned, then the NTSTATUS. CountReturned is the last ulong
+        // before the status; EntriesRead must agree with it when the buffer is there.
+        n.u32();
+        uint32_t buf = n.pointer();
+        uint32_t entries = buf ? n.u32() : 0;
+        auto count = wordBeforeStatus(stub, le);
+        if (!n.ok() || !count || (buf && entries != *count)) return DecodeResult::Failed;
+        out.args["entries_read"] = *count;
+        return DecodeResult::Decoded;
+    }
+    if (name == "lsarpc" && (op == 14 || op == 15 || op == 57 || op == 58 || op == 68 || op == 76 || op == 77)) {
+        // [MS-LSAT] 3.1.4.x LsarLookupSids/2/3, LsarLookupNames/2/3/4: the out parameters
+        // end with [in,out] MappedCount, then the NTSTATUS. Names (or SIDs) actually mapped:
+        // never more than the request asked for. Reported as mapped_count, not entries_read:
+        // a SID brute force is weighed by the SIDs it tries (sid_count), of which few map.
+        auto mapped = wordBeforeStatus(stub, le);
+        if (!mapped) return DecodeResult::Failed;
+        for (const char* k : {"sid_count", "name_count"})
+            if (out.args.contains(k) && out.args[k].is_number_unsigned() && *mapped > out.args[k].get<uint64_t>())
+                return DecodeResult::Failed;
+        out.args["mapped_count"] = *mapped;
+        return DecodeResult::Decoded;
+    }
+    if (name == "srvsvc" && op == 15) {
+        // [MS-SRVS] 3.1.4.8 NetrShareEnum: [in,out] SHARE_ENUM_STRUCT {Level, [switch_is(Level)]
+        // union of container pointers}: Level, the union's discriminant (= Level), the
+        // container's referent id, then the container's EntriesRead.
+        uint32_t level = n.u32();
+        uint32_t disc = n.u32();
+        uint32_t ctr = n.pointer();
+        if (!n.ok() || disc != level) return DecodeResult::Failed;
+        if (!ctr) return DecodeResult::Decoded;  // no container: nothing returned
+        out.args["entries_read"] = n.u32();
+        return n.ok() ? DecodeResult::Decoded : DecodeResult::Failed;
     }
     if (name == "winreg" && (op <= 4 || op == 27 || op == 15 || op == 6)) {
         // Remember handle → key name so BaseRegSaveKey can name the key it saves.

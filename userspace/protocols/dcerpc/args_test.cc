@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include <map>
+
+#include <fstream>
+
 #include "protocols/dcerpc/test_util.h"
 
 namespace rpcmon::dcerpc {
@@ -583,4 +589,72 @@ TEST(Args, LsarLookupSidsCarriesSidCount) {
 }
 
 }  // namespace
+
+// Enumeration replies from the lab captures (testdata/enum_replies.hex): rpc.args.entries_read is
+// the count the server returned, as tshark shows it (samr num_entries, srvsvc Ctr count); LSA
+// lookups report theirs (lsa count, MappedCount) as rpc.args.mapped_count.
+std::map<std::string, Buf> enumReplies() {
+    std::map<std::string, Buf> m;
+    std::ifstream in(std::string(DCERPC_TESTDATA) + "/enum_replies.hex");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream ls(line);
+        std::string name, pcap, frame, hex;
+        ls >> name >> pcap >> frame >> hex;
+        Buf b;
+        for (size_t i = 0; i + 1 < hex.size(); i += 2) b.push_back(uint8_t(std::stoi(hex.substr(i, 2), nullptr, 16)));
+        m[name] = std::move(b);
+    }
+    return m;
+}
+
+TEST(EnumReplies, EntriesReadFromRealReplies) {
+    auto r = enumReplies();
+    ASSERT_EQ(r.size(), 7u);
+    struct Case {
+        const char* name;
+        const char* iface;
+        uint16_t op;
+        uint32_t entries;
+    } cases[] = {
+        {"samr_enum_domains", "samr", 6, 2},           // LAB, BUILTIN
+        {"samr_enum_users", "samr", 13, 3},             // Administrator, Guest, krbtgt
+        {"samr_enum_groups", "samr", 11, 12},
+        {"samr_enum_aliases", "samr", 15, 21},
+        {"lsa_lookup_sids", "lsarpc", 15, 18},          // MappedCount, STATUS_SOME_NOT_MAPPED
+        {"srvsvc_share_enum_level2", "srvsvc", 15, 2},
+        {"srvsvc_share_enum_level1", "srvsvc", 15, 2},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        ArgsDecoder d;
+        CallArgs out;
+        ASSERT_EQ(d.response(iface(c.iface), c.op, view(r.at(c.name)), true, out), DecodeResult::Decoded);
+        EXPECT_EQ(out.args[std::string(c.iface) == "lsarpc" ? "mapped_count" : "entries_read"], c.entries);
+    }
+}
+
+TEST(EnumReplies, InconsistentOrShortRepliesFail) {
+    auto r = enumReplies();
+    ArgsDecoder d;
+    // EntriesRead (front) and CountReturned (before the status) disagree.
+    Buf users = r.at("samr_enum_users");
+    users[users.size() - 8] ^= 1;
+    CallArgs a;
+    EXPECT_EQ(d.response(iface("samr"), 13, view(users), true, a), DecodeResult::Failed);
+    EXPECT_FALSE(a.args.contains("entries_read"));
+    // More names mapped than SIDs asked for.
+    CallArgs b;
+    b.args["sid_count"] = 5u;
+    EXPECT_EQ(d.response(iface("lsarpc"), 15, view(r.at("lsa_lookup_sids")), true, b), DecodeResult::Failed);
+    // Union discriminant differing from the level.
+    Buf shares = r.at("srvsvc_share_enum_level1");
+    shares[4] = 2;
+    CallArgs c;
+    EXPECT_EQ(d.response(iface("srvsvc"), 15, view(shares), true, c), DecodeResult::Failed);
+    CallArgs e;
+    EXPECT_EQ(d.response(iface("samr"), 6, view(Buf(6, 0)), true, e), DecodeResult::Failed);
+}
+
 }  // namespace rpcmon::dcerpc

@@ -109,9 +109,21 @@ void Connection::close(TimeNs) {
 }
 
 void Connection::handlePdu(Direction dir, const Pdu& pdu, TimeNs ts) {
-    (void)dir;
     last_ts_ = ts;
-    switch (static_cast<PduType>(pdu.hdr.ptype)) {
+    const auto type = static_cast<PduType>(pdu.hdr.ptype);
+    // Calls go client -> server and answers server -> client (C706 12.6.4; ncacn has no
+    // callbacks on the association). A request from the server would be reported as a call the
+    // client never made, and a response from the client would complete a call the server never
+    // answered: both counted and ignored.
+    if (dir == Direction::FromServer && type == PduType::Request) {
+        anomalies_.count("dcerpc.request_from_server");
+        return;
+    }
+    if (dir == Direction::ToServer && (type == PduType::Response || type == PduType::Fault)) {
+        anomalies_.count("dcerpc.response_from_client");
+        return;
+    }
+    switch (type) {
     case PduType::Bind: onBind(pdu, false); break;
     case PduType::AlterContext: onBind(pdu, true); break;
     case PduType::BindAck: onBindAck(pdu, false); break;
@@ -502,8 +514,8 @@ namespace {
 class PipeStream : public EmbeddedStream {
 public:
     PipeStream(const FlowContext& flow, const PipeInfo& pipe, RecordSink& sink,
-               AnomalyCounter& anomalies, EndpointLearner* learner)
-        : conn_(flow, sink, anomalies, learner, pipe) {}
+               AnomalyCounter& anomalies, EndpointLearner* learner, ConnectionConfig cfg)
+        : conn_(flow, sink, anomalies, learner, pipe, cfg) {}
     void feed(Direction dir, Bytes data, TimeNs ts) override { conn_.feed(dir, data, ts); }
     void onGap(Direction dir) override { conn_.gap(dir); }
     void onTick(TimeNs now) override { conn_.tick(now); }
@@ -516,8 +528,8 @@ private:
 
 std::unique_ptr<EmbeddedStream> makePipeStream(const FlowContext& flow, const PipeInfo& pipe,
                                                RecordSink& sink, AnomalyCounter& anomalies,
-                                               EndpointLearner* learner) {
-    return std::make_unique<PipeStream>(flow, pipe, sink, anomalies, learner);
+                                               EndpointLearner* learner, ConnectionConfig cfg) {
+    return std::make_unique<PipeStream>(flow, pipe, sink, anomalies, learner, cfg);
 }
 
 }  // namespace rpcmon::dcerpc

@@ -183,23 +183,26 @@ private:
 };
 
 // DCE/RPC inside an SMB named pipe: records carry rpc.named_pipe and the session's smb.* keys.
+// `cfg` carries the same limits (limits.protocols.dcerpc_*) as direct TCP connections.
 std::unique_ptr<EmbeddedStream> makePipeStream(const FlowContext& flow, const PipeInfo& pipe,
                                                RecordSink& sink, AnomalyCounter& anomalies,
-                                               EndpointLearner* learner);
+                                               EndpointLearner* learner, ConnectionConfig cfg = {});
 
-// PipeOpener for the SMB layer: binds sink, counters and learner once.
+// PipeOpener for the SMB layer: binds sink, counters, learner and limits once.
 class DcerpcPipeOpener : public PipeOpener {
 public:
-    DcerpcPipeOpener(RecordSink& sink, AnomalyCounter& anomalies, EndpointLearner* learner)
-        : sink_(sink), anomalies_(anomalies), learner_(learner) {}
+    DcerpcPipeOpener(RecordSink& sink, AnomalyCounter& anomalies, EndpointLearner* learner,
+                     ConnectionConfig cfg = {})
+        : sink_(sink), anomalies_(anomalies), learner_(learner), cfg_(cfg) {}
     std::unique_ptr<EmbeddedStream> openPipe(const FlowContext& flow, const PipeInfo& pipe) override {
-        return makePipeStream(flow, pipe, sink_, anomalies_, learner_);
+        return makePipeStream(flow, pipe, sink_, anomalies_, learner_, cfg_);
     }
 
 private:
     RecordSink& sink_;
     AnomalyCounter& anomalies_;
     EndpointLearner* learner_;
+    ConnectionConfig cfg_;
 };
 
 }  // namespace rpcmon::dcerpc

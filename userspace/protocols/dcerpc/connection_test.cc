@@ -306,6 +306,33 @@ TEST_F(Fixture, PendingCallsBoundedWithEviction) {
     EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);  // the oldest
 }
 
+// A request PDU from the server side is no call of the client's, and a response from the client
+// side answers nothing: counted by name, neither reported nor matched.
+TEST_F(Fixture, RequestFromServerSideIsAnomalyNotCall) {
+    bindSamr();
+    fromServer(request(3, 1, 13, Buf(24, 0)), kT0 + 1);
+    EXPECT_EQ(counter.get("dcerpc.request_from_server"), 1u);
+    EXPECT_EQ(conn->pendingCalls(), 0u);
+    toServer(request(4, 1, 1, Buf(4, 0)), kT0 + 2);
+    toServer(response(4, 1, Ndr{}.u32(0).b), kT0 + 3);
+    EXPECT_EQ(counter.get("dcerpc.response_from_client"), 1u);
+    EXPECT_EQ(conn->pendingCalls(), 1u);
+    conn->close(kT0 + 4);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 4);
+    EXPECT_TRUE(sink.records[0]["rpc"]["reply"].is_null());
+}
+
+// Same rule as ONC: a reply stamped before its call has no latency (omitted, never 0).
+TEST_F(Fixture, ReplyBeforeCallOmitsLatency) {
+    bindSamr();
+    toServer(request(3, 1, 1, Buf(4, 0)), kT0 + 10000);
+    fromServer(response(3, 1, Ndr{}.u32(0).b), kT0);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_FALSE(sink.records[0]["rpc"]["reply"].is_null());
+    EXPECT_FALSE(sink.records[0]["rpc"].contains("latency_us"));
+}
+
 TEST_F(Fixture, ContextTableFull) {
     ConnectionConfig c;
     c.max_contexts = 2;
@@ -593,6 +620,28 @@ TEST(PipeStream, NamedPipeAndSmbKeysByteByByte) {
     EXPECT_EQ(r["rpc"]["operation"], "NetrShareEnum");
     EXPECT_EQ(r["smb"]["user"], "alice");
     EXPECT_EQ(r["smb"]["share"], "IPC$");
+}
+
+// limits.protocols.dcerpc_* reach pipes too: the opener the SMB layer holds passes its config
+// to every pipe connection it opens (a pipe used to get the built-in defaults).
+TEST(PipeStream, OpenerAppliesConfiguredLimits) {
+    RecordingSink sink;
+    RecordingCounter counter;
+    ConnectionConfig cfg;
+    cfg.max_pending_calls = 1;
+    cfg.max_contexts = 1;
+    DcerpcPipeOpener opener(sink, counter, nullptr, cfg);
+    PipeInfo pipe;
+    pipe.pipe_name = "samr";
+    auto s = opener.openPipe(flow(), pipe);
+    s->feed(Direction::ToServer, view(bind(1, {{0, kSamr, 1, 0}, {1, kSamr, 1, 0}})), kT0);
+    s->feed(Direction::FromServer, view(bindAck(1, {0, 0})), kT0);
+    EXPECT_EQ(counter.get("dcerpc.context_table_full"), 1u);
+    s->feed(Direction::ToServer, view(request(2, 0, 1, Buf(4, 0))), kT0 + 1);
+    s->feed(Direction::ToServer, view(request(3, 0, 1, Buf(4, 0))), kT0 + 2);
+    EXPECT_EQ(counter.get("dcerpc.pending_evicted"), 1u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 2);
 }
 
 TEST(TcpConsumer, DatagramCountedAndCloseFlushes) {

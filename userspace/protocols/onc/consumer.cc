@@ -257,7 +257,10 @@ void OncConsumer::finish(PendingTable& table, std::list<Pending>::iterator it,
     if (p.dir == Direction::FromServer) rpc["callback"] = true;  // call sent by the server side
     if (reply) {
         rpc["reply"] = replyJson(*reply);
-        rpc["latency_us"] = reply_ts >= p.ts ? (reply_ts - p.ts) / 1000 : 0;
+        // A reply stamped before its call (per-CPU ring buffers, a stepped clock) has no
+        // latency to report: omitted as unknown (SCHEMA.md), as DCE/RPC does, rather than a 0
+        // that would read as a real measurement and drag a SIEM's latency statistics down.
+        if (reply_ts >= p.ts) rpc["latency_us"] = (reply_ts - p.ts) / 1000;
     } else {
         rpc["reply"] = nullptr;
     }

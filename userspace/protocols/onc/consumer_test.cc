@@ -186,6 +186,16 @@ TEST(OncConsumer, UdpCallAndReply) {
     EXPECT_EQ(h.sink.records[0]["nfs"]["status"], "NFS3ERR_STALE");
 }
 
+// A reply stamped before its call: latency unknown, so omitted (as for DCE/RPC), never 0.
+TEST(OncConsumer, ReplyBeforeCallOmitsLatency) {
+    Harness h(IPPROTO_UDP);
+    h.udp(C, lookupCall(98), kT0 + 10 * 1000);
+    h.udp(S, nfs3Reply(98, 0), kT0);
+    ASSERT_EQ(h.sink.records.size(), 1u);
+    EXPECT_FALSE(h.sink.records[0]["rpc"]["reply"].is_null());
+    EXPECT_FALSE(h.sink.records[0]["rpc"].contains("latency_us"));
+}
+
 TEST(OncConsumer, TimeoutReportsReplyNull) {
     Harness h(IPPROTO_UDP);
     h.udp(C, lookupCall(5), kT0);
