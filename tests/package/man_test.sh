@@ -28,5 +28,11 @@ if [[ $# -ge 1 ]]; then
     for sub in agent analyze top stats signatures; do
         grep -q "^  $sub" <<<"$help" || fail "rpcmon.8 documents '$sub', rpcmon --help does not list it"
     done
+    # Every option of `rpcmon agent` is in rpcmon(8) (roff escapes \- for -), so the page keeps up.
+    page=$(sed 's/\\-/-/g' "$REPO/packaging/man/rpcmon.8")
+    for opt in $("$1" agent --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        [[ $opt == --help ]] && continue
+        grep -qF -- "$opt" <<<"$page" || fail "rpcmon agent $opt is not documented in packaging/man/rpcmon.8"
+    done
 fi
 echo PASS
