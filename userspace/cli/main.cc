@@ -26,6 +26,7 @@
 #include "cli/limits.h"  // rules file `limits:` -> PipelineOptions
 #include "top/agent_control.h"  // rpcmon top: live state + control socket in the agent
 #include "top/top_cli.h"        // rpcmon top / rpcmon stats
+#include "rpcmon_version.h"     // generated: RPCMON_VERSION, RPCMON_GIT_REVISION
 
 using namespace rpcmon;
 
@@ -154,6 +155,8 @@ int main(int argc, char** argv) {
         "  rpcmon analyze capture.pcap       offline: same pipeline, same records\n"
         "  rpcmon top                        live view of a running agent (htop-style)\n"
         "  rpcmon stats --json               one snapshot of the agent's live state\n");
+    // --version: project version and the git revision built from (cmake/version.cmake).
+    app.set_version_flag("--version", "rpcmon " RPCMON_VERSION " (git " RPCMON_GIT_REVISION ")");
     bool verbose = false;
     app.add_flag("-v,--verbose", verbose, "debug logging on stderr");
 
