@@ -46,8 +46,12 @@ for f in /usr/sbin/rpcmon /etc/rpcmon/rules.yaml /lib/systemd/system/rpcmon.serv
 done
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles >"$T/conffiles"
 grep -qx /etc/rpcmon/rules.yaml "$T/conffiles" || fail "rules.yaml is not a conffile"
-cmp -s <(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./etc/rpcmon/rules.yaml) "$REPO/config/rules.example.yaml" ||
-    fail "/etc/rpcmon/rules.yaml is not config/rules.example.yaml"
+# The shipped rules file: the documented example with the lab's allowlist addresses emptied.
+diff <(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./etc/rpcmon/rules.yaml) "$REPO/config/rules.example.yaml" |
+    grep -E '^[<>]' >"$T/rules.diff" || true
+[[ $(grep -c '^<' "$T/rules.diff") -eq 2 && $(grep -c '^>' "$T/rules.diff") -eq 2 ]] &&
+    grep -q '^< *domain_controllers: \[\]$' "$T/rules.diff" && grep -q '^< *nfs_root_clients: \[\]$' "$T/rules.diff" ||
+    { cat "$T/rules.diff"; fail "/etc/rpcmon/rules.yaml is not the example with empty allowlists"; }
 
 xdp_before=$(ip -d link | grep -i xdp || true)
 

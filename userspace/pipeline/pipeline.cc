@@ -90,8 +90,11 @@ Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearne
         *this);
     handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
     handlers_[RPCMON_REC_HOST_CONN] = &Pipeline::onHostConnRecord;
+    dcerpc::ConnectionConfig dce;  // the limits wire connections get (makeDissectors)
+    dce.max_pending_calls = opts.dissectors.dcerpc_pending_calls;
+    dce.max_contexts = opts.dissectors.dcerpc_contexts;
     host_pipes_ = std::make_unique<npa::HostPipes>(
-        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get());
+        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get(), dce);
 }
 
 Pipeline::~Pipeline() = default;

@@ -234,6 +234,26 @@ TEST(HostPipes, HandshakeThenCallsBecomeHostRecords) {
     EXPECT_EQ(dump.find(key), std::string::npos);
 }
 
+// The DCE/RPC limits of the rules file (limits.protocols.dcerpc_*) bound host pipes as they
+// bound wire connections: three calls without replies on a pipe limited to two pending calls.
+TEST(HostPipes, DcerpcLimitsApply) {
+    Collect out;
+    Counts counts;
+    dcerpc::ConnectionConfig dce;
+    dce.max_pending_calls = 2;
+    HostPipes pipes(out, counts, {}, nullptr, dce);
+    Feeder f{pipes};
+    auto hs = fixture();
+    f.io(RPCMON_HOST_RECV, hs, "samba-dcerpcd");
+    f.io(RPCMON_HOST_SEND, {0, 0, 0, 0x20, 'N', 'P', 'A', 'M', 7, 0, 0, 0, 7, 0, 0, 0, 2, 0, 0xff, 5,
+                            0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "samba-dcerpcd");
+    using namespace rpcmon::dcerpc::test;
+    f.io(RPCMON_HOST_RECV, msg(bind(1, {{0, kSamr, 1, 0}})));
+    f.io(RPCMON_HOST_SEND, msg(bindAck(1, {0})));
+    for (uint32_t id = 2; id <= 4; id++) f.io(RPCMON_HOST_RECV, msg(request(id, 0, 13, Buf(8, 0x11))));
+    EXPECT_EQ(counts.n["dcerpc.pending_evicted"], 1u);
+}
+
 TEST(HostPipes, GarbageIsCountedAndIgnored) {
     Collect out;
     Counts counts;

@@ -119,8 +119,9 @@ bool WireSessions::readableOnWire(uint64_t flow_id) const {
     return it != clear_.end() && it->second;
 }
 
-HostPipes::HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup, const WireSessions* wire)
-    : sink_(sink), anomalies_(anomalies), lookup_(std::move(lookup)), wire_(wire) {}
+HostPipes::HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup, const WireSessions* wire,
+                     dcerpc::ConnectionConfig dce)
+    : sink_(sink), anomalies_(anomalies), lookup_(std::move(lookup)), wire_(wire), dce_(dce) {}
 
 HostPipes::~HostPipes() = default;
 
@@ -241,7 +242,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         p.info.smb = Json::object();
         if (!h.account.empty()) p.info.smb["user"] = h.account;
         if (!h.domain.empty()) p.info.smb["domain"] = h.domain;
-        p.rpc = dcerpc::makePipeStream(p.flow, p.info, *p.sink, anomalies_, nullptr);
+        p.rpc = dcerpc::makePipeStream(p.flow, p.info, *p.sink, anomalies_, nullptr, dce_);
         p.phase = Pipe::Phase::Messages;
         // Bytes after the handshake in the same read are the first message(s).
         p.buf[0].assign(rest.begin(), rest.end());

@@ -17,6 +17,7 @@
 #include "core/byte_reader.h"
 #include "core/types.h"
 #include "output/record.h"
+#include "protocols/dcerpc/connection.h"
 #include "rpcmon/host_wire.h"
 #include "stream/consumer.h"
 
@@ -56,8 +57,9 @@ private:
 
 class HostPipes {
 public:
+    // `dce`: the same DCE/RPC limits (limits.protocols.dcerpc_*) as wire connections.
     HostPipes(RecordSink& sink, AnomalyCounter& anomalies, FlowIdLookup lookup = {},
-              const WireSessions* wire = nullptr);
+              const WireSessions* wire = nullptr, dcerpc::ConnectionConfig dce = {});
     ~HostPipes();
 
     // One rpcmon_host_msg_record (header already checked) and its payload.
@@ -80,6 +82,7 @@ private:
     AnomalyCounter& anomalies_;
     FlowIdLookup lookup_;
     const WireSessions* wire_;
+    dcerpc::ConnectionConfig dce_;
     std::map<Key, std::unique_ptr<Pipe>> pipes_;
     uint64_t next_flow_id_ = 0;
     size_t buffered_ = 0;
