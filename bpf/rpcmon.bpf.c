@@ -418,25 +418,8 @@ static __always_inline long rpcmon_emit_step(struct rpcmon_pkt *pkt, struct rpcm
 		return 1;
 	}
 	__builtin_memcpy(r, tmpl, sizeof(*tmpl));
-	r->tcp_seq = tmpl->tcp_seq + pc.off;
-	r->payload_len = pc.wire_len;
-	r->captured_len = caplen;
-	r->hdr.size = sizeof(*r) + caplen;
-	if (e->records) {
-		/* Only the first record reports loss before the packet; SYN belongs to the first,
-		 * FIN/RST to the last. */
-		r->skipped_before = pc.skipped_before;
-		r->hdr.flags &= ~RPCMON_RECF_LOSS_BEFORE;
-		r->tcp_flags &= ~RPCMON_TCP_SYN;
-	} else {
-		r->skipped_before = tmpl->skipped_before + pc.skipped_before;
-	}
-	if (!pc.last) {
-		r->hdr.flags |= RPCMON_RECF_MORE;
-		r->tcp_flags &= ~(RPCMON_TCP_FIN | RPCMON_TCP_RST);
-	}
+	rpcmon_piece_record(r, &pc, caplen, e->records == 0);
 	if (pc.cut || caplen < pc.len) {
-		r->hdr.flags |= RPCMON_RECF_TRUNCATED;
 		e->cut = 1;
 		c->cnt->c[RPCMON_CNT_CUT_BYTES] += pc.wire_len - caplen;
 	}
@@ -512,9 +495,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 
 	rec->hdr.flags = 0;
 	rec->skipped_before = 0;
-	io->nr = 1;
-	io->r_lo[0] = 0;
-	io->r_hi[0] = rec->payload_len;
+	rpcmon_ranges_whole(io, rec->payload_len);
 	if (cfg_bulk_skip && rec->flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec->app)) {
 		rpcmon_track_io_init(io, rec, payload_off, cfg_bulk_threshold, cfg_bulk_prefix, cfg_bulk_max_message);
 		__builtin_memcpy(&s->track_key.flow, &rec->flow, sizeof(rec->flow));

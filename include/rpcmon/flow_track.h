@@ -43,10 +43,10 @@
 /* Message headers walked per segment; a segment holding more boundaries (many tiny messages
  * in one GSO packet) makes the flow LOST rather than run an unbounded loop. */
 #define RPCMON_TRACK_MAX_MSGS 32
-/* Needed byte ranges reported per segment. An MTU-sized segment has one or two; a GSO/GRO
- * super-packet can hold many messages: ranges beyond this merge into the last one, which only
- * delivers some bulk bytes more (efficiency, never correctness). Power of two. */
-#define RPCMON_TRACK_MAX_RANGES 8
+/* Needed byte ranges reported per segment: the needed bytes, and an empty range at the
+ * segment end when they stop short of a FIN/RST or of the end of a skipped message. Power of
+ * two (indices are masked for the verifier). */
+#define RPCMON_TRACK_MAX_RANGES 2
 
 enum rpcmon_track_state {
 	RPCMON_TRACK_NONE = 0,   /* not tracked (no entry) */
@@ -192,6 +192,15 @@ struct rpcmon_track_io {
 	__u32 r_lo[RPCMON_TRACK_MAX_RANGES];
 	__u32 r_hi[RPCMON_TRACK_MAX_RANGES];
 };
+
+/* One range, the whole payload: what an untracked segment, or one a tracker delivers as it is,
+ * needs. */
+RPCMON_INLINE void rpcmon_ranges_whole(struct rpcmon_track_io *io, __u32 len)
+{
+	io->nr = 1;
+	io->r_lo[0] = 0;
+	io->r_hi[0] = len;
+}
 
 /* State of one segment's walk over message boundaries. */
 struct rpcmon_track_walk {
@@ -393,9 +402,7 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		t->hdr_have = 0;
 		io->events |= RPCMON_TRACK_EV_LOST;
 		io->first = 0;
-		io->nr = 1;
-		io->r_lo[0] = 0;
-		io->r_hi[0] = len;
+		rpcmon_ranges_whole(io, len);
 		return RPCMON_TRACK_DELIVER;
 	}
 	{
@@ -443,9 +450,7 @@ RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct
 	io->cfg.max_message = max_message;
 	io->first = 0;
 	io->events = 0;
-	io->nr = 1;
-	io->r_lo[0] = 0;
-	io->r_hi[0] = rec->payload_len;
+	rpcmon_ranges_whole(io, rec->payload_len);
 }
 
 /*
@@ -528,6 +533,31 @@ RPCMON_INLINE void rpcmon_split_init(struct rpcmon_split *sp, __u32 budget)
 	sp->pos = 0;
 	sp->prev_end = 0;
 	sp->budget = budget;
+}
+
+/* Turns *r, a copy of the packet's record, into the record of piece pc with caplen payload
+ * bytes copied: only the first piece reports loss before the packet and carries SYN, only the
+ * last carries FIN/RST. */
+RPCMON_INLINE void rpcmon_piece_record(struct rpcmon_packet_record *r, const struct rpcmon_piece *pc,
+				       __u32 caplen, int first)
+{
+	r->tcp_seq += pc->off;
+	r->payload_len = pc->wire_len;
+	r->captured_len = caplen;
+	r->hdr.size = sizeof(*r) + caplen;
+	if (first) {
+		r->skipped_before += pc->skipped_before;
+	} else {
+		r->skipped_before = pc->skipped_before;
+		r->hdr.flags &= ~RPCMON_RECF_LOSS_BEFORE;
+		r->tcp_flags &= ~RPCMON_TCP_SYN;
+	}
+	if (!pc->last) {
+		r->hdr.flags |= RPCMON_RECF_MORE;
+		r->tcp_flags &= ~(RPCMON_TCP_FIN | RPCMON_TCP_RST);
+	}
+	if (pc->cut || caplen < pc->len)
+		r->hdr.flags |= RPCMON_RECF_TRUNCATED;
 }
 
 /* The next piece; 0 when none is left. */

@@ -117,7 +117,7 @@ bool OfflineClassifier::KeyEq::operator()(const rpcmon_endpoint_key& a, const rp
 }
 
 bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timestamp_ns,
-                                 std::vector<uint8_t>& out) {
+                                 std::vector<uint8_t>& out, uint8_t hook, uint32_t ifindex) {
     counters_[RPCMON_CNT_PACKETS_SEEN]++;
     counters_[RPCMON_CNT_BYTES_SEEN] += frame.size();
     now_ns_ = timestamp_ns;
@@ -133,15 +133,15 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
     }
     counters_[RPCMON_CNT_PACKETS_CLASSIFIED]++;
     counters_[RPCMON_CNT_BYTES_CLASSIFIED] += frame.size();
+    rec.hook = hook;
+    rec.ifindex = ifindex;
     rpcmon_track_io io{};
-    io.nr = 1;
-    io.r_hi[0] = rec.payload_len;
+    rpcmon_ranges_whole(&io, rec.payload_len);
     if (bulk_skip_ && rec.flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec.app) &&
         !track(&pkt, rec, payload_off, io))
         return false;
     rec.hdr.type = RPCMON_REC_PACKET;
     rec.hdr.timestamp_ns = timestamp_ns;
-    rec.hook = RPCMON_HOOK_PCAP;
     // The kernel's record split (flow_track.h): the needed ranges, at most
     // RPCMON_RECORD_MAX_PAYLOAD bytes per record, the snap length capping unframed traffic.
     rpcmon_split sp;
@@ -156,29 +156,12 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
         // A capture's own snap length may have cut the frame short of the IP length.
         size_t at = size_t(payload_off) + pc.off;
         if (at + caplen > frame.size()) caplen = at < frame.size() ? static_cast<uint32_t>(frame.size() - at) : 0;
-        r.tcp_seq = rec.tcp_seq + pc.off;
-        r.payload_len = pc.wire_len;
-        r.captured_len = caplen;
-        r.hdr.size = static_cast<uint32_t>(sizeof r + caplen);
-        if (records) {
-            r.skipped_before = pc.skipped_before;
-            r.hdr.flags &= ~RPCMON_RECF_LOSS_BEFORE;
-            r.tcp_flags &= ~RPCMON_TCP_SYN;
-        } else {
-            r.skipped_before = rec.skipped_before + pc.skipped_before;
-        }
-        if (!pc.last) {
-            r.hdr.flags |= RPCMON_RECF_MORE;
-            r.tcp_flags &= ~(RPCMON_TCP_FIN | RPCMON_TCP_RST);
-        }
-        if (pc.cut || caplen < pc.len) {
-            r.hdr.flags |= RPCMON_RECF_TRUNCATED;
-            // Cut by the snap length: the kernel would count it too. A short capture frame is
-            // the capture's loss, not the agent's.
-            if (pc.cut) {
-                cut = true;
-                counters_[RPCMON_CNT_CUT_BYTES] += pc.wire_len - pc.len;
-            }
+        rpcmon_piece_record(&r, &pc, caplen, records == 0);
+        // Cut by the snap length: the kernel would count it too. A short capture frame is the
+        // capture's loss, not the agent's.
+        if (pc.cut) {
+            cut = true;
+            counters_[RPCMON_CNT_CUT_BYTES] += pc.wire_len - pc.len;
         }
         size_t base = out.size();
         out.resize(base + r.hdr.size);

@@ -28,8 +28,10 @@ public:
     // Classifies one Ethernet frame. On success fills `out` with one or more packet records
     // back to back (header + payload, exactly as the kernel would put them in the ring buffer:
     // a super-packet becomes several; iterate with forEachRecord) and returns true. Counts like
-    // the kernel.
-    bool classify(std::span<const uint8_t> frame, uint64_t timestamp_ns, std::vector<uint8_t>& out);
+    // the kernel. hook and ifindex go into the records (a datagram reassembled from fragments
+    // keeps where its fragments were seen).
+    bool classify(std::span<const uint8_t> frame, uint64_t timestamp_ns, std::vector<uint8_t>& out,
+                  uint8_t hook = RPCMON_HOOK_PCAP, uint32_t ifindex = 0);
 
     // Calls fn(std::span<const uint8_t>) for each record classify() put in `out`.
     template <typename Fn>

@@ -132,14 +132,17 @@ void Pipeline::TeeLearner::learn(const LearnedEndpoint& ep) {
     cls_.addWatched(k, v);
 }
 
+// A record type's fixed part T, followed by exactly T::captured_len bytes; false otherwise.
+template <typename T>
+static bool readRecord(Bytes record, T& out) {
+    if (record.size() < sizeof out) return false;
+    std::memcpy(&out, record.data(), sizeof out);
+    return sizeof out + out.captured_len == record.size();
+}
+
 void Pipeline::onFragmentRecord(Bytes record, TimeNs ts) {
-    if (record.size() < sizeof(rpcmon_frame_record)) {
-        bad_record_sizes_++;
-        return;
-    }
     rpcmon_frame_record fr;
-    std::memcpy(&fr, record.data(), sizeof fr);
-    if (sizeof fr + fr.captured_len != record.size()) {
+    if (!readRecord(record, fr)) {
         bad_record_sizes_++;
         return;
     }
@@ -148,31 +151,18 @@ void Pipeline::onFragmentRecord(Bytes record, TimeNs ts) {
     if (!checksumsAccept(frame, opts_.checksums, *this)) return;
     if (defrag_->offer(frame, ts, datagram_) != IpDefrag::Result::Complete) return;
     if (!checksumsAccept(datagram_, opts_.checksums, *this)) return;
-    if (!frag_cls_.classify(datagram_, ts, frag_rec_)) {
+    // Records say where the fragments were seen, not the user-space classifier's own hook; a
+    // reassembled datagram can be larger than one record: classify() may have split it.
+    if (!frag_cls_.classify(datagram_, ts, frag_rec_, fr.hook, fr.ifindex)) {
         count("defrag.datagrams_not_rpc");
         return;
     }
-    // A reassembled datagram can be larger than one record: classify() may have split it.
-    OfflineClassifier::forEachRecord(frag_rec_, [&](std::span<const uint8_t> piece) {
-        // Where the fragments were seen, not the user-space classifier's own hook.
-        std::vector<uint8_t> one(piece.begin(), piece.end());
-        rpcmon_packet_record rec;
-        std::memcpy(&rec, one.data(), sizeof rec);
-        rec.hook = fr.hook;
-        rec.ifindex = fr.ifindex;
-        std::memcpy(one.data(), &rec, sizeof rec);
-        onPacketRecord(one, ts);
-    });
+    OfflineClassifier::forEachRecord(frag_rec_, [&](std::span<const uint8_t> piece) { onPacketRecord(piece, ts); });
 }
 
 void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
-    if (record.size() < sizeof(rpcmon_packet_record)) {
-        bad_record_sizes_++;
-        return;
-    }
     rpcmon_packet_record rec;
-    std::memcpy(&rec, record.data(), sizeof rec);
-    if (sizeof rec + rec.captured_len != record.size()) {
+    if (!readRecord(record, rec)) {
         bad_record_sizes_++;
         return;
     }
@@ -226,12 +216,7 @@ static_assert(RPCMON_REC_HOST_MSG != RPCMON_REC_PACKET && RPCMON_REC_HOST_MSG !=
 
 void Pipeline::onHostRecord(Bytes record, TimeNs ts) {
     rpcmon_host_msg_record rec;
-    if (record.size() < sizeof rec) {
-        bad_record_sizes_++;
-        return;
-    }
-    std::memcpy(&rec, record.data(), sizeof rec);
-    if (rec.captured_len > RPCMON_HOST_CHUNK || sizeof rec + rec.captured_len != record.size()) {
+    if (!readRecord(record, rec) || rec.captured_len > RPCMON_HOST_CHUNK) {
         bad_record_sizes_++;
         return;
     }
