@@ -135,6 +135,18 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     return 0;
 }
 
+// A CLI check made from an enum's parse function, so the accepted words are defined once, by
+// the parser (whose name table also names the value in logs and stats).
+template <typename E>
+CLI::Validator parsedBy(bool (*parse)(const std::string&, E&), const std::string& what) {
+    return CLI::Validator(
+        [parse, what](std::string& text) {
+            E value;
+            return parse(text, value) ? std::string() : "not a valid " + what + ": " + text;
+        },
+        what);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,7 +187,7 @@ int main(int argc, char** argv) {
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     agent->add_option("--snaplen", snaplen, "payload bytes copied per packet of traffic the kernel does not frame (DCE/RPC over TCP, UDP); default and max 262144")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
     agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
-        ->check(CLI::IsMember({"auto", "native", "generic", "off"}));
+        ->check(parsedBy(parseXdpMode, "XDP mode"));
     agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
     agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
     agent->add_flag("--no-host-hooks", no_host_hooks, "do not read Samba's named-pipe sockets on this host (rpc.vantage host)");
@@ -206,7 +218,7 @@ int main(int argc, char** argv) {
     bool analyze_no_bulk_skip = false;
     analyze->add_flag("--no-bulk-skip", analyze_no_bulk_skip, "parse NFS/SMB file data too (default: skipped as the agent's kernel side does)");
     std::string analyze_checksums = "auto";
-    analyze->add_option("--checksums", analyze_checksums, "drop frames with bad IP/TCP/UDP checksums as the host would: auto (default; accepts transmit-offload checksums), on, off")->check(CLI::IsMember({"auto", "on", "off"}));
+    analyze->add_option("--checksums", analyze_checksums, "drop frames with bad IP/TCP/UDP checksums as the host would: auto (default; accepts transmit-offload checksums), on, off")->check(parsedBy(parseChecksumMode, "checksum mode"));
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
     addDetectOptions(analyze);

@@ -20,11 +20,12 @@ constexpr int kMaxIpv6Ext = 4;  // as classify.h
 }  // namespace
 
 bool parseChecksumMode(const std::string& text, ChecksumMode& mode) {
-    if (text == "auto") mode = ChecksumMode::Auto;
-    else if (text == "on") mode = ChecksumMode::On;
-    else if (text == "off") mode = ChecksumMode::Off;
-    else return false;
-    return true;
+    for (ChecksumMode m : {ChecksumMode::Auto, ChecksumMode::On, ChecksumMode::Off})
+        if (text == checksumModeName(m)) {
+            mode = m;
+            return true;
+        }
+    return false;
 }
 
 const char* checksumModeName(ChecksumMode mode) {
