@@ -29,7 +29,7 @@ grep -q '"read_error"' "$T/out" || fail "the final stats line does not name the 
 printf 'signatures:\n  dcsync:\n    enabled: true\n    bogus_key: 3\n' >"$T/bad.yaml"
 expect 2 "bad.yaml:4: key 'signatures.dcsync.bogus_key': unknown key" "$RPCMON" analyze "$CAP" --rules "$T/bad.yaml"
 # Enum options accept exactly the words their parser knows (one name table each).
-for bad in "agent --xdp-mode bogus" "analyze $CAP --checksums maybe"; do
+for bad in "agent -i no-such-if0 --xdp-mode bogus" "analyze $CAP --checksums maybe"; do
     # shellcheck disable=SC2086
     if "$RPCMON" $bad >"$T/out" 2>"$T/err"; then fail "'rpcmon $bad' was accepted"; fi
     grep -q "not a valid .* mode: \(bogus\|maybe\)" "$T/err" || { cat "$T/err"; fail "'rpcmon $bad': unclear error"; }
