@@ -7,6 +7,7 @@
 // (include/rpcmon/flow_track.h)] then stream-script records (fuzz_util.h); each record's bytes
 // are one Ethernet frame. Record kinds: data/datagram = classify the frame; gap = add the
 // endpoint key in the first 20 bytes of the following frame to the watched map; tick = remove it.
+#include <algorithm>
 #include <cstring>
 
 #include "capture/offline_classifier.h"
@@ -56,7 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         if (!ok) continue;
         FUZZ_CHECK(out.size() >= sizeof(rpcmon_packet_record));
-        size_t records = 0, total = 0;
+        size_t records = 0, total = 0, captured = 0;
+        bool tracked = false;
         OfflineClassifier::forEachRecord(out, [&](std::span<const uint8_t> r) {
             records++;
             total += r.size();
@@ -68,6 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             FUZZ_CHECK(rec.captured_len == r.size() - sizeof rec);
             FUZZ_CHECK(rec.captured_len <= RPCMON_RECORD_MAX_PAYLOAD);
             FUZZ_CHECK(rec.captured_len <= rec.payload_len);
+            captured += rec.captured_len;
+            tracked = tracked || (rec.hdr.flags & RPCMON_RECF_TRACKED);
             FUZZ_CHECK(rec.skipped_before < (1u << 30));
             FUZZ_CHECK(rec.skipped_before == 0 || rec.flow.l4proto == 6);
             FUZZ_CHECK(rec.captured_len <= op.bytes.size());
@@ -87,8 +91,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // Every byte of `out` belongs to a record; a packet becomes a bounded number of them.
         FUZZ_CHECK(total == out.size());
         FUZZ_CHECK(records >= 1 && records <= RPCMON_MAX_RECORDS_PER_PACKET);
-        // Unframed payload stays within the snap length across all records of the packet.
-        (void)snaplen;
+        // Unframed payload stays within the snap length across all records of the packet; framed
+        // flows deliver what they need, up to the per-packet bound.
+        FUZZ_CHECK(captured <= (tracked ? RPCMON_MAX_SNAPLEN : std::min<uint32_t>(snaplen, RPCMON_OFFLINE_MAX_SNAPLEN)));
     }
     const auto& k = c.counters();
     FUZZ_CHECK(k[RPCMON_CNT_PACKETS_CLASSIFIED] <= k[RPCMON_CNT_PACKETS_SEEN]);
