@@ -291,10 +291,11 @@ public:
             if (group) return limits(x, cfg, p);
             if (!row) failAt(keynode.Mark(), p, "unknown key");
             if (auto prev = cfg.limit_sources.find(p); prev != cfg.limit_sources.end())
-                failAt(keynode.Mark(), p, "also set in " + prev->second.first + ":" +
-                                              std::to_string(prev->second.second) + "; set it in one file only");
-            row->set(cfg, uint64_t(integer(x, p, row->lo, row->hi)));
-            cfg.limit_sources[p] = {file(), lineOf(keynode)};
+                failAt(keynode.Mark(), p, "also set in " + prev->second.file + ":" +
+                                              std::to_string(prev->second.line) + "; set it in one file only");
+            uint64_t v = uint64_t(integer(x, p, row->lo, row->hi));
+            row->set(cfg, v);
+            cfg.limit_sources[p] = {file(), lineOf(keynode), v};
         });
     }
 

@@ -115,9 +115,14 @@ struct DetectConfig {
     uint32_t max_tracked_keys = 200000;  // aggregation + suppression entries, oldest evicted
     uint32_t summary_min_count = 2;      // emit an end-of-window summary when count >= this
     RuntimeLimits runtime;               // the rest of `limits:` (pipeline tables, memory cap)
-    // Where each `limits:` key was set: dotted key -> (file, line). A key may be set once, in
+    // Where each `limits:` key was set: dotted key -> place and value. A key may be set once, in
     // the rules file or in the agent file (mergeLimits), never in both.
-    std::map<std::string, std::pair<std::string, int>> limit_sources;
+    struct LimitSource {
+        std::string file;
+        int line = 0;
+        uint64_t value = 0;
+    };
+    std::map<std::string, LimitSource> limit_sources;
 };
 
 std::vector<std::string> defaultSensitiveFiles();
