@@ -33,7 +33,7 @@ if grep -q '^limits:' "$RULES"; then fail "the shipped rules file sets limits: t
 # 2. Every key is documented, with its default. Uncommenting every `# key: value` line of the
 #    shipped file must give a valid file in which every key the parser knows (agent keys and
 #    limits) is set from the file: nothing undocumented, nothing unknown.
-sed -E 's/^( *)# ([a-z_]+: )/\1\2/' "$T/rpcmon.yaml" >"$T/all.yaml"
+sed -E 's/^( *)# ([a-z0-9_]+: )/\1\2/' "$T/rpcmon.yaml" >"$T/all.yaml"
 expect 0 "all.yaml: ok" "$RPCMON" check-config --effective "$T/all.yaml"
 grep -v ': ok$' "$T/out" >"$T/all.effective"
 nkeys=$(wc -l <"$T/all.effective")
@@ -46,10 +46,10 @@ if grep -v '# default$' "$T/defaults.effective"; then fail "an empty file set th
 # documented KEY VALUE for each commented-out `# key: value` line (dotted path from the indentation).
 documented() {
     awk '{
-        if (match($0, /^ *[a-z_]+:/)) { match($0, /^ */); d = RLENGTH / 2; k = $0; sub(/^ */, "", k); sub(/:.*/, "", k)
+        if (match($0, /^ *[a-z0-9_]+:/)) { match($0, /^ */); d = RLENGTH / 2; k = $0; sub(/^ */, "", k); sub(/:.*/, "", k)
             path[d] = k; next }
-        if (match($0, /^ *# [a-z_]+: /)) { match($0, /^ */); d = RLENGTH / 2; s = $0; sub(/^ *# /, "", s)
-            k = s; sub(/:.*/, "", k); v = s; sub(/^[a-z_]+: /, "", v); sub(/ +#.*/, "", v); gsub(/"/, "", v)
+        if (match($0, /^ *# [a-z0-9_]+: /)) { match($0, /^ */); d = RLENGTH / 2; s = $0; sub(/^ *# /, "", s)
+            k = s; sub(/:.*/, "", k); v = s; sub(/^[a-z0-9_]+: /, "", v); sub(/ +#.*/, "", v); gsub(/"/, "", v)
             p = ""; for (i = 0; i < d; i++) p = p path[i] "."; print p k "\t" v }
     }' "$1"
 }

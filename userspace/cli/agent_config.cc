@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/agent_config.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "config/yaml_reader.h"
@@ -39,7 +43,7 @@ CLI::Option* optionOf(CLI::App& agent, const AgentKey& k) {
     }
 }
 
-bool isFlag(const CLI::Option* o) { return o->get_type_size() == 0; }
+bool isFlag(const CLI::Option* o) { return o->get_expected_max() == 0; }  // add_flag: expected(0)
 
 // Defaults as the options held them before parsing (bindAgentKeys), for effectiveSettings.
 std::map<std::string, std::string>& defaults() {
@@ -98,11 +102,11 @@ private:
         }
         try {
             for (auto& s : values) o->add_result(s);
-            o->run_callback();
+            if (!values.empty()) o->run_callback();  // [] keeps the default (as not giving it)
         } catch (const CLI::Error& e) {
             fail(v, row.key, e.what());
         }
-        out_.where[row.key] = file() + ":" + std::to_string(lineOf(keynode));
+        out_.line[row.key] = lineOf(keynode);
     }
 
     CLI::App& agent_;
@@ -139,6 +143,11 @@ std::shared_ptr<const detect::DetectConfig> resolveDetectConfig(const std::strin
     if (rules_file.empty() && !file_limits) return nullptr;  // built-in defaults
     auto cfg = std::make_shared<detect::DetectConfig>();
     if (!rules_file.empty()) {
+        // A rules file named by the agent file that cannot be read is that line's error.
+        auto named = af ? af->line.find("detect.rules") : std::map<std::string, int>::const_iterator();
+        if (af && named != af->line.end() && access(rules_file.c_str(), R_OK) != 0)
+            throw detect::ConfigError(af->path, named->second, "detect.rules",
+                                      "cannot read the rules file " + rules_file + ": " + std::strerror(errno));
         *cfg = detect::loadConfig(rules_file);
     } else {
         cfg->sensitive_files = detect::defaultSensitiveFiles();
@@ -161,7 +170,7 @@ std::string effectiveSettings(CLI::App& agent, const AgentFile* af, const detect
             value = isFlag(o) ? (o->as<bool>() ? "true" : "false") : joined(o->results());
             source = "command line";
         }
-        if (af && af->where.count(k.key)) source = af->where.at(k.key);
+        if (af && af->line.count(k.key)) source = af->path + ":" + std::to_string(af->line.at(k.key));
         if (o->get_items_expected_max() > 1) value = "[" + (value == "[]" ? "" : value) + "]";
         line(k.key, value, source);
     }

@@ -32,7 +32,7 @@ void bindAgentKeys(CLI::App& agent);
 struct AgentFile {
     std::string path;
     YAML::Node limits;                         // the file's `limits:` (undefined: none)
-    std::map<std::string, std::string> where;  // key -> "FILE:LINE" for keys the file applied
+    std::map<std::string, int> line;           // key -> line, for the keys the file applied
 };
 
 // Reads FILE and gives every key's value to its option unless the command line gave that

@@ -148,6 +148,11 @@ CLI::Validator parsedBy(bool (*parse)(const std::string&, E&), const std::string
         what);
 }
 
+// A boolean flag whose default (the variable's value now) --print-config can show.
+CLI::Option* addSwitch(CLI::App* app, const std::string& names, bool& var, const std::string& help) {
+    return app->add_flag(names, var, help)->default_str(var ? "true" : "false");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,16 +204,16 @@ int main(int argc, char** argv) {
     agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
         ->check(parsedBy(parseXdpMode, "XDP mode"));
     agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
-    agent->add_flag("--bulk-skip,!--no-bulk-skip", bulk_skip, "skip NFS/SMB file data in the kernel (default); --no-bulk-skip delivers it to user space too");
-    agent->add_flag("--host-hooks,!--no-host-hooks", host_hooks, "read Samba's named-pipe sockets on this host (default; rpc.vantage host); --no-host-hooks: do not");
-    agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
+    addSwitch(agent, "--bulk-skip,!--no-bulk-skip", bulk_skip, "skip NFS/SMB file data in the kernel (default); --no-bulk-skip delivers it to user space too");
+    addSwitch(agent, "--host-hooks,!--no-host-hooks", host_hooks, "read Samba's named-pipe sockets on this host (default; rpc.vantage host); --no-host-hooks: do not");
+    addSwitch(agent, "--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
     auto addDetectOptions = [&dcli](CLI::App* cmd) {
         cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml)");
         cmd->add_option("--state", dcli.opts.state_file, "baseline state file (saved atomically, restored at start)");
         cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT");
-        cmd->add_flag("--detect,!--no-detect", dcli.enabled, "signatures and baselines (default); --no-detect: records only");
+        addSwitch(cmd, "--detect,!--no-detect", dcli.enabled, "signatures and baselines (default); --no-detect: records only");
     };
     addDetectOptions(agent);
     // rpcmon top: the agent's control socket.
