@@ -147,6 +147,8 @@ want "detect.state: $T/state.json" "$T/agent.yaml:13"
 want "control.socket: none" "$T/agent.yaml:15"
 want "detect.enabled: true" "default"
 want "limits.flows.max: 200" "$T/limits-rules.yaml:5"
+"$RPCMON" agent --config "$T/agent.yaml" --print-config --no-xdp >"$T/eff"
+want "xdp_mode: off" "command line"
 # Without overrides the file's values are in effect.
 "$RPCMON" agent --config "$T/agent.yaml" --print-config >"$T/eff"
 want "interfaces: \\[eth7, eth8\\]" "$T/agent.yaml:2"

@@ -201,7 +201,7 @@ int main(int argc, char** argv) {
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     agent->add_option("--snaplen", snaplen, "payload bytes copied per packet of traffic the kernel does not frame (DCE/RPC over TCP, UDP); default and max 262144")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
-    agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
+    CLI::Option* xdp_mode_opt = agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
         ->check(parsedBy(parseXdpMode, "XDP mode"));
     agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
     addSwitch(agent, "--bulk-skip,!--no-bulk-skip", bulk_skip, "skip NFS/SMB file data in the kernel (default); --no-bulk-skip delivers it to user space too");
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
     auto addDetectOptions = [&dcli](CLI::App* cmd) {
-        cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml)");
+        cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml, rpcmon.yaml(5))");
         cmd->add_option("--state", dcli.opts.state_file, "baseline state file (saved atomically, restored at start)");
         cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT");
         addSwitch(cmd, "--detect,!--no-detect", dcli.enabled, "signatures and baselines (default); --no-detect: records only");
@@ -307,6 +307,8 @@ int main(int argc, char** argv) {
     PipelineOptions popts;
     popts.packet_records = packets;
     try {
+        // --no-xdp is --xdp-mode off given on the command line (so it also beats the file's xdp_mode).
+        if (no_xdp) xdp_mode_opt->clear(), xdp_mode_opt->add_result("off")->run_callback();
         // The agent file fills the options the command line did not give (the rules path too).
         std::unique_ptr<cli::AgentFile> af;
         if (agent->parsed() && !config_file.empty())
@@ -338,10 +340,10 @@ int main(int argc, char** argv) {
             }
             lo.snaplen = snaplen;
             parseXdpMode(xdp_mode_text, lo.xdp_mode);
-            if (no_xdp) lo.xdp_mode = XdpMode::Off;
             lo.bulk_skip = bulk_skip;
             lo.host_hooks = host_hooks;
             auto src = makeLiveSource(lo);
+            if (af) spdlog::info("settings from {} and the command line (--print-config shows each)", af->path);
             spdlog::info("monitoring {} (xdp mode {})", fmt::join(lo.interfaces, ", "), xdpModeName(lo.xdp_mode));
             if (keep_caps) keepAgentPrivileges();
             int rc = runSession(*src, eve, popts, agent_stats, dcli, &control, !keep_caps);
