@@ -42,5 +42,10 @@ if [[ $# -ge 1 ]]; then
     for key in $("$1" check-config --effective "$T_EMPTY" | sed -n 's/^\([a-z_.]*\): .*# default$/\1/p' | grep -v '^limits\.'); do
         grep -qx "\.B $key" <<<"$page" || fail "agent file key $key is not documented in packaging/man/rpcmon.yaml.5"
     done
+    # ... and every agent option but these four is one of its keys (agent --help says so).
+    for opt in $("$1" agent --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+        case $opt in --help|--config|--print-config|--no-xdp|--keep-caps) continue ;; esac
+        grep -qF -- "$opt" <<<"$page" || fail "rpcmon agent $opt is not a key in packaging/man/rpcmon.yaml.5"
+    done
 fi
 echo PASS

@@ -224,6 +224,13 @@ int main(int argc, char** argv) {
     agent->add_flag("--keep-caps", keep_caps, "debugging: keep all capabilities after start-up (default: drop; README \"Privileges\")");
 
     cli::bindAgentKeys(*agent);  // every key of the agent file is an option above
+    agent->footer(
+        "SETTINGS FILE: every option above except --config, --print-config, --no-xdp and --keep-caps\n"
+        "  is also a key of --config FILE (rpcmon.yaml(5)); the command line overrides the file.\n"
+        "EXAMPLES:\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml                  as the packaged service\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml -i eth1 --print-config\n"
+        "  rpcmon check-config /etc/rpcmon/rpcmon.yaml\n");
 
     auto* check_cmd = app.add_subcommand("check-config", "validate an agent file (and the rules file it names); exit 2 on an error");
     std::string check_file;
