@@ -215,6 +215,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         handshakes_++;
         levels_[h.level]++;
         if (r == Parse::UnknownLevel) anomalies_.count("npa.unknown_level");
+        else if (r == Parse::Unparsed) anomalies_.count("npa.level_fields_unparsed");
         else if (!h.session_parsed) anomalies_.count("npa.session_info_unparsed");
         // The whole handshake is wiped, not only the key: nothing of it is needed any more.
         std::vector<uint8_t> rest(p.request.begin() + std::min(used, p.request.size()), p.request.end());
