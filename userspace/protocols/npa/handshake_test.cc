@@ -476,6 +476,9 @@ TEST(HostPipes, OlderLevelsAreReported) {
         std::string dump;
         for (auto& x : out.recs) dump += x.dump();
         EXPECT_EQ(dump.find(std::string(key.begin(), key.end())), std::string::npos);
+        std::string hex;
+        for (uint8_t c : key) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+        EXPECT_EQ(dump.find(hex), std::string::npos);
     }
 }
 
