@@ -482,6 +482,38 @@ TEST(HostPipes, OlderLevelsAreReported) {
     }
 }
 
+// A level without a known layout (a future Samba): counted, its pipe's calls still dissected
+// and reported with the pipe, process and vantage (no addresses: the handshake gave none).
+TEST(HostPipes, UnknownLevelPipesAreStillDissected) {
+    Collect out;
+    Counts counts;
+    HostPipes pipes(out, counts);
+    Feeder f{pipes};
+    auto hs = fixture();
+    hs[8] = hs[12] = 9;
+    f.io(RPCMON_HOST_RECV, hs, "samba-dcerpcd");
+    f.io(RPCMON_HOST_SEND, {0, 0, 0, 0x20, 'N', 'P', 'A', 'M', 9, 0, 0, 0, 9, 0, 0, 0, 2, 0, 0xff, 5,
+                            0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "samba-dcerpcd");
+    using namespace rpcmon::dcerpc::test;
+    f.io(RPCMON_HOST_RECV, msg(bind(1, {{0, kSamr, 1, 0}})));
+    f.io(RPCMON_HOST_SEND, msg(bindAck(1, {0})));
+    f.io(RPCMON_HOST_RECV, msg(request(2, 0, 13, Buf(8, 0x11))));
+    f.io(RPCMON_HOST_SEND, msg(response(2, 0, Buf{0, 0, 0, 0})));
+    f.io(RPCMON_HOST_RECV, {}, "rpcd_samr", RPCMON_HOSTF_EOF);
+    EXPECT_EQ(counts.n["npa.unknown_level"], 1u);
+    std::vector<Json> rpc;
+    for (auto& r : out.recs)
+        if (r["event_type"] == "rpc") rpc.push_back(r);
+    ASSERT_EQ(rpc.size(), 1u);
+    const Json& r = rpc[0];
+    EXPECT_EQ(r["rpc"]["opnum"], 13);
+    EXPECT_EQ(r["rpc"]["named_pipe"], "samr");
+    EXPECT_EQ(r["rpc"]["vantage"], "host");
+    EXPECT_EQ(r["process"]["name"], "rpcd_samr");
+    for (const char* k : {"src_ip", "src_port", "dest_ip", "dest_port"}) EXPECT_FALSE(r.contains(k)) << k;
+    EXPECT_FALSE(r.contains("smb"));
+}
+
 // The DCE/RPC limits of the rules file (limits.protocols.dcerpc_*) bound host pipes as they
 // bound wire connections: three calls without replies on a pipe limited to two pending calls.
 TEST(HostPipes, DcerpcLimitsApply) {
