@@ -238,7 +238,8 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
             return;
         }
         p.flow.key.l4proto = IPPROTO_TCP;
-        bool addrs = parseAddress(h.client_addr, p.flow.key.client) & parseAddress(h.server_addr, p.flow.key.server);
+        bool client_ok = parseAddress(h.client_addr, p.flow.key.client);  // both filled, either way
+        bool addrs = parseAddress(h.server_addr, p.flow.key.server) && client_ok;
         if (!addrs && r == Parse::Ok) anomalies_.count("npa.bad_address");
         p.flow.key.client_port = h.client_port;
         p.flow.key.server_port = h.server_port;
