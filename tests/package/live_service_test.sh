@@ -63,7 +63,7 @@ echo "--- agent log (unit's capability set: $caps)"
 cat "$OUT/full/agent.log"
 grep -q monitoring "$OUT/full/agent.log" || fail "the agent did not start with the unit's capability set"
 grep -q "dropped capabilities; keeping: none" "$OUT/full/agent.log" || fail "no capability drop logged"
-grep -q "host hooks: syscall_tracepoints on" "$OUT/full/agent.log" || fail "host hooks are off with the unit's set"
+grep -Eq "host hooks: (fentry|syscall_tracepoints) on" "$OUT/full/agent.log" || fail "host hooks are off with the unit's set"
 grep -q "NoNewPrivs:[[:space:]]*1" "/proc/$PID/status" || fail "no_new_privs is not set"
 ip -n "$LAB_SRV_NS" link show "$LAB_SRV_IF" | grep -q xdp || fail "no XDP program attached"
 lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null
