@@ -100,6 +100,8 @@ public:
 
     const EntityTable& table(View v) const { return tables_[int(v)]; }
     uint64_t calls() const { return calls_.total; }
+    uint64_t errors() const { return errors_.total; }   // failed calls, no_reply included
+    uint64_t noReply() const { return no_reply_; }
 
 private:
     void observeRpc(const Json& rec, TimeNs ts);
