@@ -10,7 +10,7 @@ BUILD_PKGS=(cmake make g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev z
 TEST_PKGS=(iproute2 ethtool tcpdump tshark rpcbind libnfs-utils nfs-ganesha nfs-ganesha-vfs
            samba smbclient samba-ad-dc winbind samba-ad-provision python3-impacket tcpreplay tmux procps nmap rsyslog
            time valgrind python3-scapy lintian logrotate dpkg-dev groff-base systemd
-           prometheus)  # for promtool; where systemd runs, the package also starts a Prometheus on :9090
+           curl prometheus)  # metrics test: curl, promtool (where systemd runs, prometheus starts a server on :9090)
 
 missing=()
 wanted=("${BUILD_PKGS[@]}")

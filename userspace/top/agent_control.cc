@@ -31,15 +31,16 @@ bool enableStats(BpfRunStats& bpf, std::string& why) {
 }  // namespace
 
 AgentControl::AgentControl(RecordSink& out, const AgentControlOptions& opts) : out_(out), state_({}, "live") {
-    if (opts.socket_path.empty() || opts.socket_path == "none") return;
-    try {
-        ControlServerOptions so;
-        so.path = opts.socket_path;
-        so.group = opts.group;
-        server_ = std::make_unique<ControlServer>(so);
-        spdlog::info("control socket {} (for rpcmon top / rpcmon stats)", so.path);
-    } catch (const std::exception& e) {
-        spdlog::warn("no control socket ({}); `rpcmon top` cannot attach to this agent", e.what());
+    if (!opts.socket_path.empty() && opts.socket_path != "none") {
+        try {
+            ControlServerOptions so;
+            so.path = opts.socket_path;
+            so.group = opts.group;
+            server_ = std::make_unique<ControlServer>(so);
+            spdlog::info("control socket {} (for rpcmon top / rpcmon stats)", so.path);
+        } catch (const std::exception& e) {
+            spdlog::warn("no control socket ({}); `rpcmon top` cannot attach to this agent", e.what());
+        }
     }
     if (!opts.metrics_listen.empty()) {
         metrics::HttpServerOptions mo;
