@@ -41,6 +41,7 @@ const Column kColumns[] = {
 };
 constexpr int kColumnCount = int(std::size(kColumns));
 constexpr int kMinName = 10;
+constexpr int kMinPairName = 34;
 
 // Natural order: names A-Z, "last seen" most recent first, numbers biggest first.
 bool ascendingByDefault(int col) { return kColumns[col].kind == Kind::Text || kColumns[col].kind == Kind::Ago; }
@@ -121,8 +122,8 @@ bool containsNoCase(const std::string& hay, const std::string& needle) {
     return needle.empty() || lower(hay).find(lower(needle)) != std::string::npos;
 }
 
-// Which columns fit: NAME keeps at least kMinName, lowest-priority columns go first.
-std::vector<int> visibleColumns(int width, int* name_width) {
+// Which columns fit: NAME keeps at least min_name, lowest-priority columns go first.
+std::vector<int> visibleColumns(int width, int min_name, int* name_width) {
     std::vector<int> cols;
     for (int i = 0; i < kColumnCount; i++) cols.push_back(i);
     auto used = [&] {
@@ -130,13 +131,13 @@ std::vector<int> visibleColumns(int width, int* name_width) {
         for (int c : cols) u += kColumns[c].width + (c ? 1 : 0);
         return u;
     };
-    while (width - used() < kMinName) {
+    while (width - used() < min_name) {
         auto drop = std::max_element(cols.begin(), cols.end(),
                                      [](int a, int b) { return kColumns[a].drop_rank < kColumns[b].drop_rank; });
         if (drop == cols.end() || kColumns[*drop].drop_rank == 0) break;
         cols.erase(drop);
     }
-    *name_width = std::max(kMinName, width - used());
+    *name_width = std::max(min_name, width - used());
     return cols;
 }
 
@@ -307,7 +308,9 @@ std::vector<std::string> tableBody(const Json& s, const ViewState& vs, int width
                          sc.title + (asc ? " asc" : " desc") + (vs.filter.empty() ? "" : "  filter \"" + vs.filter + "\"");
     out.push_back(std::string(kBold) + fit(vtitle, width) + kReset);
     int name_w = 0;
-    std::vector<int> cols = visibleColumns(width, &name_w);
+    // "CALLER -> OPERATION" names need room (an IPv4 caller and most operation names at 80
+    // columns): that view gives up BYTES/s (never known per pair), ALRT and CALLS first.
+    std::vector<int> cols = visibleColumns(width, vs.view == View::Calls ? kMinPairName : kMinName, &name_w);
     // The sorted column's title is underlined (the title line above names it too).
     std::string hdr = kReverse;
     int hdr_w = 0;
@@ -434,9 +437,10 @@ std::vector<std::string> summaryBody(const Json& s, const ViewState& vs, int wid
     int need_callers = std::max(1, int(hosts.size())), need_ops = std::max(1, int(ops.size()));
     int caller_rows = std::min(need_callers, std::max((rows + 1) / 2, rows - need_ops));
     std::string filter = vs.filter.empty() ? "" : "  filter \"" + vs.filter + "\"";
-    section(out, " TOP CALLERS  " + fmtNum(countOf(View::Hosts)) + " client hosts, busiest first" + filter + "  (h: all)",
+    auto counted = [](double n, const char* what) { return fmtNum(n) + " " + what + (n == 1 ? "" : "s"); };
+    section(out, " TOP CALLERS  " + counted(countOf(View::Hosts), "client host") + ", busiest first" + filter + "  (h: all)",
             "CALLER", "CALLS MOST", hosts, caller_rows, true, op_of);
-    section(out, " TOP OPERATIONS  " + fmtNum(countOf(View::Operations)) + " operations, busiest first" + filter + "  (o: all)",
+    section(out, " TOP OPERATIONS  " + counted(countOf(View::Operations), "operation") + ", busiest first" + filter + "  (o: all)",
             "OPERATION", "TOP CALLER", ops, rows - caller_rows, false, caller_of);
     while (int(out.size()) > rows_available) out.pop_back();
     return out;

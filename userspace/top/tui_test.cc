@@ -162,6 +162,8 @@ TEST(Tui, PerViewKeysLeaveTheSummaryAndWComesBack) {
     s = screen(snap, vs, 120);
     EXPECT_NE(s.find(" CALLS  3 shown"), std::string::npos) << s;
     EXPECT_NE(s.find("\n10.0.0.7 -> nfs v3 READ "), std::string::npos) << s;
+    s = screen(snap, vs);  // 80 columns: the pair names fit whole
+    EXPECT_NE(s.find("\n10.0.0.7 -> nfs v3 GETATTR "), std::string::npos) << s;
     handleKey(vs, 'w');
     EXPECT_TRUE(vs.summary);
     EXPECT_NE(screen(snap, vs).find("TOP CALLERS"), std::string::npos);
