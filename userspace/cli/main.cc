@@ -267,7 +267,8 @@ int main(int argc, char** argv) {
     top_cmd->add_option("--pcap", top_opts.pcap, "replay a capture through the pipeline into the view instead");
     top_cmd->add_flag("--fast", top_opts.fast, "with --pcap: as fast as possible instead of at capture pace");
     top_cmd->footer(
-        "KEYS: h/s/i/o views, < > or 1-9,0 sort, r reverse, / filter, p pause, ? help, q quit\n"
+        "KEYS: w summary (first screen), h/s/i/o/c views, Tab next, < > or 1-9,0 sort, r reverse,\n"
+        "  / filter, p pause, ? help, q quit\n"
         "OVERHEAD: one snapshot per refresh over the socket; while top is connected the kernel's\n"
         "  BPF run-time stats are on (two clock reads per program run); off again when it quits.\n"
         "  They need CAP_SYS_ADMIN, which the agent drops (agent --keep-caps, or sysctl\n"

@@ -107,7 +107,7 @@ std::string AgentControl::metricsText() const {
     metrics::ExpositionOptions eo;
     eo.origins = {{"calls", "Calls and errors as rpcmon top counts them (stats --json totals):"},
                   {"metrics_http", "Requests to this endpoint:"},
-                  {"build", "rpcmon build:"}};
+                  {"build", "The running binary's"}};
     return metrics::renderExposition(j, eo).text;
 }
 
