@@ -29,6 +29,7 @@ const std::vector<AgentKey>& agentKeys() {
         {"detect.state", "--state"},
         {"control.socket", "--control-socket"},
         {"control.group", "--control-group"},
+        {"metrics.listen", "--metrics-listen"},
     };
     return keys;
 }

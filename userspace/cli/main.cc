@@ -61,7 +61,7 @@ public:
         pipe_.onIdle(now);
         if (detect_) detect_->onTick(now);
         if (g_reopen.exchange(false)) out_.reopen();  // SIGHUP: log rotation
-        if (control_) control_->onIdle(now, src_, pipe_);  // rpcmon top: period tick + control socket
+        if (control_) control_->onIdle(now);  // rpcmon top: period tick + control socket; metrics
         if (interval_ns_ && now >= last_stats_ + interval_ns_) {
             if (last_stats_) emitStats(now);
             last_stats_ = now;
@@ -73,7 +73,13 @@ public:
         Json j;
         j["timestamp"] = formatTimestamp(now);
         j["event_type"] = "stats";
-        Json& s = j["stats"];
+        j["stats"] = stats();
+        out_.emit(std::move(j));
+        out_.flush();
+    }
+    // The counters of a stats line (also the source of rpcmon top's health and the metrics).
+    Json stats() const {
+        Json s;
         s["capture"] = src_.stats();
         s["pipeline"] = pipe_.stats();
         if (detect_) s["detect"] = detect_->stats();
@@ -84,8 +90,7 @@ public:
         s["output"]["reopen_failures"] = out_.reopenFailures();
         if (Json p = privilegeStats(); !p.is_null()) s["privileges"] = std::move(p);
         for (const auto& [k, v] : out_.byType()) s["output"]["by_type"][k] = v;
-        out_.emit(std::move(j));
-        out_.flush();
+        return s;
     }
 
 private:
@@ -118,8 +123,8 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
     Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors(popts.dissectors));
     Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
-    // rpcmon top's loss line: the same counters (and names) as the stats line's detect/output.
-    if (ctl) ctl->setExtraStats([&] { return Json{{"detect", det ? det->stats() : Json::object()}, {"output", {{"write_errors", out.writeErrors()}}}}; });
+    // rpcmon top's health/loss lines and the metrics: the stats line's counters, once per period.
+    if (ctl) ctl->setStats([&] { return session.stats(); });
     // Everything is attached and open: from here on the agent runs with the least privileges.
     if (drop_caps) dropAgentPrivileges();
     src.run(session, g_stop);
@@ -220,6 +225,7 @@ int main(int argc, char** argv) {
     top::AgentControlOptions control;
     agent->add_option("--control-socket", control.socket_path, "Unix socket for rpcmon top/stats (default /run/rpcmon/rpcmon.sock; none: off)");
     agent->add_option("--control-group", control.group, "group that may connect to the control socket (default: root only)");
+    agent->add_option("--metrics-listen", control.metrics_listen, "serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464; default off)");
     bool keep_caps = false;
     agent->add_flag("--keep-caps", keep_caps, "debugging: keep all capabilities after start-up (default: drop; README \"Privileges\")");
 
@@ -261,7 +267,8 @@ int main(int argc, char** argv) {
     top_cmd->add_option("--pcap", top_opts.pcap, "replay a capture through the pipeline into the view instead");
     top_cmd->add_flag("--fast", top_opts.fast, "with --pcap: as fast as possible instead of at capture pace");
     top_cmd->footer(
-        "KEYS: h/s/i/o views, < > or 1-9,0 sort, r reverse, / filter, p pause, ? help, q quit\n"
+        "KEYS: w summary (first screen), h/s/i/o/c views, Tab next, < > or 1-9,0 sort, r reverse,\n"
+        "  / filter, p pause, ? help, q quit\n"
         "OVERHEAD: one snapshot per refresh over the socket; while top is connected the kernel's\n"
         "  BPF run-time stats are on (two clock reads per program run); off again when it quits.\n"
         "  They need CAP_SYS_ADMIN, which the agent drops (agent --keep-caps, or sysctl\n"
