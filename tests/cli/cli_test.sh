@@ -34,6 +34,12 @@ for bad in "agent -i no-such-if0 --xdp-mode bogus" "analyze $CAP --checksums may
     if "$RPCMON" $bad >"$T/out" 2>"$T/err"; then fail "'rpcmon $bad' was accepted"; fi
     grep -q "not a valid .* mode: \(bogus\|maybe\)" "$T/err" || { cat "$T/err"; fail "'rpcmon $bad': unclear error"; }
 done
+# Usage errors exit 1 (README "Usage"), not a parser-library code; --help and --version exit 0.
+expect 1 "bogus" "$RPCMON" agent --bogus
+expect 1 "required" "$RPCMON" analyze
+expect 1 "not a valid XDP mode" "$RPCMON" agent -i no-such-if0 --xdp-mode bogus
+"$RPCMON" --help >/dev/null || fail "--help did not exit 0"
+"$RPCMON" --version | grep -q "^rpcmon " || fail "--version did not exit 0 with the version"
 printf 'signatures:\n  samr_enumeration:\n    threshold: many\n' >"$T/badval.yaml"
 expect 2 "badval.yaml:3: key 'signatures.samr_enumeration.threshold'" "$RPCMON" analyze "$CAP" --rules "$T/badval.yaml"
 

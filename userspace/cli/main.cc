@@ -288,7 +288,13 @@ int main(int argc, char** argv) {
     bool attack_layer = false;
     sigs_cmd->add_flag("--attack-layer", attack_layer, "print them as an ATT&CK Navigator layer (JSON, layer format 4.5)");
 
-    CLI11_PARSE(app, argc, argv);
+    // A usage error exits 1 as README "Usage" says (CLI11's own codes are 100+); --help and
+    // --version still exit 0.
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 1;
+    }
     if (sigs_cmd->parsed()) {
         std::fputs(attack_layer ? (detect::attackLayer().dump(2) + "\n").c_str() : detect::signatureListing().c_str(), stdout);
         return 0;
