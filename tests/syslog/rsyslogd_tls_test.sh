@@ -11,7 +11,8 @@
 #     does not carry, and no client certificate where one is required: refused, nothing
 #     delivered, counted by name (detect.syslog.tls_verify_failures / tls_handshake_failures),
 #     logged once per outage with the reason;
-#   * key files that cannot be used stop the start with an error that names the file;
+#   * key files that cannot be used, and TLS settings without tls://, stop the start with an
+#     error that names the file or the reason;
 #   * the collector down at start, then started: the queued alerts are delivered;
 #   * the collector restarted in the middle of a run (a capture fed through a FIFO, as an agent
 #     sees traffic): alerts from before, during and after the restart all arrive, none twice;
@@ -199,6 +200,14 @@ for bad in "sensor-encrypted.key:PEM, not passphrase-protected" "other.key:does 
         { cat "$T/badkey-$key.err"; fail "$key: error does not name the file and the reason"; }
 done
 echo "unusable keys refused at start: $(head -c 300 "$T/badkey-other.key.err")"
+# TLS settings with a clear-text target (or none) would protect nothing: refused at start.
+for target in "--syslog tcp://127.0.0.1:$CENTRAL" ""; do
+    # shellcheck disable=SC2086
+    if "$RPCMON" analyze "$CAP" $target --syslog-ca "$T/ca1.pem" >/dev/null 2>"$T/notls.err" </dev/null; then
+        fail "--syslog-ca accepted with '${target:-no --syslog}'"
+    fi
+    grep -q "need --syslog tls://" "$T/notls.err" || { cat "$T/notls.err"; fail "no reason given for refusing --syslog-ca"; }
+done
 
 # --- collector down at start, then started ---------------------------------------------------
 stop_rsyslogd
