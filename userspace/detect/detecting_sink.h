@@ -20,7 +20,7 @@ public:
                   const SyslogTlsOptions& syslog_tls = {})
         : downstream_(downstream), alerts_(*this), detector_(opts, alerts_) {
         if (!syslog_spec.empty()) syslog_ = std::make_unique<SyslogSink>(parseSyslogSpec(syslog_spec, syslog_tls));
-        else if (!syslog_tls.empty()) throw std::invalid_argument("syslog: --syslog-ca, --syslog-cert, --syslog-key and --syslog-name need --syslog tls://HOST:PORT");
+        else if (!syslog_tls.empty()) throw std::invalid_argument(kTlsOptionsNeedTls);
     }
 
     void emit(Json&& record) override {

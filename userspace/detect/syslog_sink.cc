@@ -62,6 +62,9 @@ std::string token(std::string s, size_t max) {
 
 }  // namespace
 
+const char* const kTlsOptionsNeedTls =
+    "syslog: --syslog-ca, --syslog-cert, --syslog-key and --syslog-name need --syslog tls://HOST:PORT";
+
 SyslogOptions parseSyslogSpec(const std::string& spec, const SyslogTlsOptions& tls) {
     SyslogOptions o;
     std::string rest;
@@ -81,9 +84,9 @@ SyslogOptions parseSyslogSpec(const std::string& spec, const SyslogTlsOptions& t
             "syslog: expected local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT");
     }
     if (o.transport != SyslogOptions::Transport::Tls && !tls.empty())
-        throw std::invalid_argument("syslog: --syslog-ca, --syslog-cert, --syslog-key and --syslog-name need --syslog tls://HOST:PORT");
+        throw std::invalid_argument(kTlsOptionsNeedTls);
     if (tls.cert_file.empty() != tls.key_file.empty())
-        throw std::invalid_argument("syslog: --syslog-cert and --syslog-key go together (client certificate and its key)");
+        throw std::invalid_argument("syslog: --syslog-cert and --syslog-key go together (certificate and its key)");
     o.tls = tls;
     if (o.transport == SyslogOptions::Transport::Local) return o;
     size_t colon = rest.rfind(':');
@@ -187,7 +190,7 @@ public:
         SSL_CTX_set_default_passwd_cb(ctx_, [](char*, int, int, void*) { return 0; });
         bool ca_ok = o.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_) == 1
                                        : SSL_CTX_load_verify_locations(ctx_, o.ca_file.c_str(), nullptr) == 1;
-        if (!ca_ok) fail("cannot load the CA bundle " + (o.ca_file.empty() ? std::string("(system store)") : o.ca_file));
+        if (!ca_ok) fail("cannot load the CA bundle " + (o.ca_file.empty() ? "(system store)" : o.ca_file));
         if (!o.cert_file.empty()) {
             if (SSL_CTX_use_certificate_chain_file(ctx_, o.cert_file.c_str()) != 1)
                 fail("cannot load the client certificate " + o.cert_file);
@@ -226,7 +229,9 @@ public:
     ~Connection() { close(); }
 
     bool isOpen() const { return fd_ >= 0; }
-    bool stream() const { return o_.transport == SyslogOptions::Transport::Tcp || o_.transport == SyslogOptions::Transport::Tls; }
+    bool stream() const {
+        return o_.transport == SyslogOptions::Transport::Tcp || o_.transport == SyslogOptions::Transport::Tls;
+    }
 
     // Connects (and for TLS, handshakes and verifies). On failure the socket is closed and why
     // and reason tell what went wrong.
@@ -472,10 +477,10 @@ private:
 // after start-up, and capabilities are per thread (a thread started before would keep them).
 SyslogSink::SyslogSink(SyslogOptions opts) : opts_(std::move(opts)), pid_(int(getpid())) {
     const char* scheme[] = {"local:", "udp://", "tcp://", "tls://"};
+    std::string host = opts_.host.find(':') != std::string::npos ? "[" + opts_.host + "]" : opts_.host;  // IPv6
     target_ = scheme[int(opts_.transport)] + (opts_.transport == SyslogOptions::Transport::Local
                                                   ? opts_.local_path
-                                                  : (opts_.host.find(':') != std::string::npos ? "[" + opts_.host + "]" : opts_.host) +
-                                                        ":" + std::to_string(opts_.port));
+                                                  : host + ":" + std::to_string(opts_.port));
     if (opts_.transport == SyslogOptions::Transport::Tls) tls_ = std::make_shared<TlsContext>(opts_.tls);
     wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw std::runtime_error(std::string("syslog: eventfd: ") + std::strerror(errno));
@@ -525,11 +530,20 @@ void SyslogSink::emit(Json&& record) {
     cv_.notify_one();
 }
 
+// While draining (exit), the server is tried every retry_ms again, whatever the back-off had grown to.
 bool SyslogSink::drain(uint32_t timeout_ms) {
     std::unique_lock<std::mutex> lk(mu_);
-    hurry_ = true;
-    cv_.notify_all();
-    return drained_.wait_for(lk, std::chrono::milliseconds(timeout_ms), [&] { return pendingLocked() == 0; });
+    auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (pendingLocked() > 0) {
+        auto now = Clock::now();
+        if (now >= deadline) return false;
+        hurry_ = true;
+        cv_.notify_all();
+        Clock::duration step = std::chrono::milliseconds(std::max<uint32_t>(opts_.retry_ms, 1));
+        step = std::min(step, Clock::duration(deadline - now));
+        drained_.wait_for(lk, step, [&] { return pendingLocked() == 0; });
+    }
+    return true;
 }
 
 void SyslogSink::confirmAcked() {
@@ -580,7 +594,8 @@ void SyslogSink::failed(Failure why, const std::string& reason, std::unique_lock
     in_outage_ = true;
     outage_kind_ = why;
     drained_.notify_all();
-    backoff_ms_ = backoff_ms_ == 0 ? opts_.retry_ms : std::min(backoff_ms_ * 2, std::max(opts_.max_retry_ms, opts_.retry_ms));
+    uint32_t longest = std::max(opts_.max_retry_ms, opts_.retry_ms);
+    backoff_ms_ = backoff_ms_ == 0 ? opts_.retry_ms : std::min(backoff_ms_ * 2, longest);
     if (!hurry_) cv_.wait_for(lk, std::chrono::milliseconds(backoff_ms_), [&] { return stopping_.load() || hurry_; });
     hurry_ = false;
 }
@@ -634,9 +649,8 @@ void SyslogSink::run() {
             queue_.pop_front();
             in_hand_ = true;
             lk.unlock();
-            bool ok = conn_->write(conn_->stream() ? std::to_string(p.line.size()) + " " + p.line  // RFC 5425 4.3 / RFC 6587 3.4.1
-                                                   : p.line,
-                                   reason);
+            // Stream transports frame by octet counting: RFC 5425 4.3 (TLS), RFC 6587 3.4.1 (TCP).
+            bool ok = conn_->write(conn_->stream() ? std::to_string(p.line.size()) + " " + p.line : p.line, reason);
             p.end = conn_->written();
             lk.lock();
             in_hand_ = false;

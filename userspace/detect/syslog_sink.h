@@ -54,6 +54,8 @@ struct SyslogOptions {
 // (the --syslog value) and attaches the TLS settings. Throws std::invalid_argument on a
 // malformed spec, TLS settings without tls://, or a certificate without its key (or back).
 SyslogOptions parseSyslogSpec(const std::string& spec, const SyslogTlsOptions& tls = {});
+// The error for TLS settings without a tls:// target (also when there is no --syslog at all).
+extern const char* const kTlsOptionsNeedTls;
 
 // One RFC 5424 line (no framing) for an alert record: PRI from alert.severity, structured data
 // [rpcmon@32473 sid= rev= severity= technique= tactic= kind= src= dst= ...], MSG = the signature.
@@ -74,7 +76,7 @@ public:
 
     Json stats() const;
     // Blocks until every alert was delivered or timeout_ms passes; true when all were (tests,
-    // shutdown). A back-off in progress is cut short: the server gets one more try now.
+    // shutdown). Meanwhile the server is tried every retry_ms, whatever the back-off had grown to.
     bool drain(uint32_t timeout_ms);
 
     // Why a connection attempt or a connection failed; each has its own counter in stats().
