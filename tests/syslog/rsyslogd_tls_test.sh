@@ -63,19 +63,22 @@ openssl pkcs8 -topk8 -in sensor.key -passout pass:x -out sensor-encrypted.key 2>
 cd - >/dev/null
 
 # --- the collector ----------------------------------------------------------------------------
-read -r CENTRAL ANON WRONGCA WRONGNAME < <($PY -c '
+# Ports are probed free, then bound by rsyslogd: another process may take one in between (a
+# connection's local port), so a start whose listener could not bind is retried on new ports.
+configure() {
+    read -r CENTRAL ANON WRONGCA WRONGNAME < <($PY -c '
 import socket
 s = [socket.socket() for _ in range(4)]
 for x in s: x.bind(("127.0.0.1", 0))
 print(*[x.getsockname()[1] for x in s])')
-# The README's central config, as shipped, with this test's files and port.
-sed -e "s#/etc/rsyslog-tls/ca.pem#$T/ca1.pem#; s#/etc/rsyslog-tls/collector.pem#$T/collector.pem#" \
-    -e "s#/etc/rsyslog-tls/collector.key#$T/collector.key#; s#/var/log/rpcmon-central#$T/central#" \
-    -e "s#port=\"6514\"#port=\"$CENTRAL\" address=\"127.0.0.1\"#" "$HERE/central-rsyslog.conf" >"$T/central.conf"
-grep -q "$T/collector.key" "$T/central.conf" && grep -q "port=\"$CENTRAL\"" "$T/central.conf" ||
-    fail "central-rsyslog.conf no longer has the paths this test rewrites"
-mkdir -p "$T/work"
-cat >"$T/rsyslog.conf" <<CONF
+    # The README's central config, as shipped, with this test's files and port.
+    sed -e "s#/etc/rsyslog-tls/ca.pem#$T/ca1.pem#; s#/etc/rsyslog-tls/collector.pem#$T/collector.pem#" \
+        -e "s#/etc/rsyslog-tls/collector.key#$T/collector.key#; s#/var/log/rpcmon-central#$T/central#" \
+        -e "s#port=\"6514\"#port=\"$CENTRAL\" address=\"127.0.0.1\"#" "$HERE/central-rsyslog.conf" >"$T/central.conf"
+    grep -q "$T/collector.key" "$T/central.conf" && grep -q "port=\"$CENTRAL\"" "$T/central.conf" ||
+        fail "central-rsyslog.conf no longer has the paths this test rewrites"
+    mkdir -p "$T/work"
+    cat >"$T/rsyslog.conf" <<CONF
 global(workDirectory="$T/work")
 include(file="$T/central.conf")
 template(name="byInput" type="string" string="%inputname% %rawmsg%\n")
@@ -86,17 +89,29 @@ input(type="imtcp" port="$WRONGNAME" address="127.0.0.1" name="wrongname" stream
       streamDriver.certFile="$T/other.pem" streamDriver.keyFile="$T/other.key")
 *.* action(type="omfile" file="$T/received.log" template="byInput")
 CONF
-rsyslogd -N1 -f "$T/rsyslog.conf" >"$T/rsyslogd-check.out" 2>&1 || { cat "$T/rsyslogd-check.out"; fail "rsyslogd rejects the config"; }
-start_rsyslogd() {
-    rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >>"$T/rsyslogd.out" 2>&1 &
+    rsyslogd -N1 -f "$T/rsyslog.conf" >"$T/rsyslogd-check.out" 2>&1 || { cat "$T/rsyslogd-check.out"; fail "rsyslogd rejects the config"; }
+}
+STARTS=0
+start_rsyslogd() {  # true once all four inputs listen; false (stopped again) if one could not bind
+    STARTS=$((STARTS + 1))
+    rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd-$STARTS.out" 2>&1 &
     RS_PID=$!
     for _ in $(seq 100); do
         [[ $(ss -Hltn "( sport = :$CENTRAL or sport = :$ANON or sport = :$WRONGCA or sport = :$WRONGNAME )" | wc -l) -eq 4 ]] && return 0
+        grep -q "Could not create tcp listener" "$T/rsyslogd-$STARTS.out" && break
         kill -0 "$RS_PID" 2>/dev/null || break
         sleep 0.1
     done
-    cat "$T/rsyslogd.out"; fail "rsyslogd did not start"
+    cat "$T/rsyslogd-$STARTS.out"
+    stop_rsyslogd
+    return 1
 }
+
+for attempt in 1 2 3 4 5; do
+    configure
+    start_rsyslogd && break
+    [[ $attempt -lt 5 ]] || fail "rsyslogd did not start (5 tries on fresh ports)"
+done
 
 # --- helpers ----------------------------------------------------------------------------------
 CAP=$REPO/tests/data/lab/dce-dc-epm.pcap  # rpcdump, samrdump and DCSync: alerts of every severity
@@ -152,8 +167,6 @@ expect_refused() {  # NAME COUNTER REASON-REGEX
     [[ $(grep -Ec "syslog: .*$3" "$T/$1.err") -eq 1 ]] || { cat "$T/$1.err"; fail "$1: reason /$3/ not logged exactly once"; }
     echo "$1: refused ($2=$(syslog_stat "$T/$1.eve" "$2"), $pending alerts kept): $(grep -Eo "syslog: .*$3[^;]*" "$T/$1.err")"
 }
-
-start_rsyslogd
 
 # --- delivered --------------------------------------------------------------------------------
 run mtls "${MTLS[@]}"
@@ -215,7 +228,7 @@ rm -rf "$T/central"
 "$RPCMON" analyze "$CAP" "${MTLS[@]}" >"$T/late.eve" 2>"$T/late.err" </dev/null &
 ANALYZE=$!
 sleep 0.5
-start_rsyslogd
+start_rsyslogd || fail "rsyslogd did not start again on its ports"
 wait "$ANALYZE" || fail "analyze failed while the collector was down: $(cat "$T/late.err")"
 ANALYZE=""
 n=$(compare "$T/late.eve" "$T"/central/*.log) || fail "collector down at start: $n"
@@ -231,7 +244,7 @@ echo "collector down at start, then started: $n of $n alerts delivered ($(syslog
 # files open: it is restarted to start on new ones.)
 stop_rsyslogd
 rm -rf "$T/central"
-start_rsyslogd
+start_rsyslogd || fail "rsyslogd did not start again on its ports"
 mkfifo "$T/feed.pcap"
 $PY - "$REPO/tests/data/lab/attacks/attack-dcsync.pcap" "$REPO/tests/data/lab/attacks/attack-coerce.pcap" \
     "$T/feed.pcap" "$T/go" <<'PY' &
@@ -260,7 +273,7 @@ touch "$T/go"  # alerts now raised while the collector is down
 wait "$FEED_PID" || fail "restart: the feeder failed"
 FEED_PID=""
 sleep 0.3
-start_rsyslogd
+start_rsyslogd || fail "rsyslogd did not start again on its ports"
 wait "$ANALYZE" || fail "analyze failed across a collector restart: $(cat "$T/restart.err")"
 ANALYZE=""
 n=$(compare "$T/restart.eve" "$T"/central/*.log) || fail "collector restart: $n"
@@ -274,7 +287,7 @@ echo "collector restarted during a run: $n of $n alerts delivered ($before befor
 leaks=0
 while read -r kl; do
     [[ $kl == -----* || ${#kl} -lt 16 ]] && continue
-    if grep -rqF -- "$kl" "$T"/*.eve "$T"/*.err "$T"/received.log "$T"/central "$T"/rsyslogd.out "$T"/*.received; then
+    if grep -rqF -- "$kl" "$T"/*.eve "$T"/*.err "$T"/received.log "$T"/central "$T"/rsyslogd-*.out "$T"/*.received; then
         leaks=$((leaks + 1))
     fi
 done < <(cat "$T/sensor.key" "$T/sensor-encrypted.key" "$T/other.key")
