@@ -155,6 +155,16 @@ if got != want:
 print(sum(want.values()))
 PY
 }
+# The collector writes asynchronously: wait (bounded) until COUNT lines are in the files matching
+# GLOB (expanded on each look: the collector may create them meanwhile).
+settle() {  # COUNT GLOB
+    for _ in $(seq 50); do
+        # shellcheck disable=SC2086
+        [[ $(cat $2 2>/dev/null | wc -l) -ge $1 ]] && return 0
+        sleep 0.1
+    done
+}
+eve_alerts() { grep -c '"event_type":"alert"' "$1"; }
 received_via() { grep -c "^$1 " "$T/received.log" 2>/dev/null || true; }
 # A refused run: nothing delivered, the named counter moved, and the reason logged once.
 expect_refused() {  # NAME COUNTER REASON-REGEX
@@ -170,6 +180,7 @@ expect_refused() {  # NAME COUNTER REASON-REGEX
 
 # --- delivered --------------------------------------------------------------------------------
 run mtls "${MTLS[@]}"
+settle "$(eve_alerts "$T/mtls.eve")" "$T/central/*.log"
 n=$(compare "$T/mtls.eve" "$T"/central/*.log) || fail "mutual TLS: $n"
 [[ $(syslog_stat "$T/mtls.eve" sent) -eq $n && $(syslog_stat "$T/mtls.eve" tls_verify_failures) -eq 0 ]] ||
     fail "mutual TLS: stats disagree: $(tail -1 "$T/mtls.eve")"
@@ -177,6 +188,7 @@ echo "mutual TLS (central config, x509/certvalid): $n of $n alerts delivered"
 grep -h 'sid="1000003"' "$T"/central/*.log | grep -q 'T1003.006' || fail "DCSync alert without its technique"
 
 run anon --syslog "tls://127.0.0.1:$ANON" "${TLS_CA[@]}"
+settle "$(eve_alerts "$T/anon.eve")" "$T/received.log"
 grep "^anon " "$T/received.log" | sed 's/^anon //' >"$T/anon.received"
 n=$(compare "$T/anon.eve" "$T/anon.received") || fail "server-only TLS: $n"
 echo "server-only TLS (anon client auth): $n of $n alerts delivered"
@@ -199,6 +211,9 @@ expect_refused defaultname tls_verify_failures "server certificate refused: IP a
 before=$(cat "$T"/central/*.log | wc -l)
 run noclientcert --syslog "tls://127.0.0.1:$CENTRAL" "${TLS_CA[@]}"
 expect_refused noclientcert tls_handshake_failures "refused the connection after the handshake"
+[[ $(cat "$T"/central/*.log | wc -l) -eq $before ]] || fail "no client certificate: alerts reached the collector"
+sleep 0.5  # anything a refused run had slipped through would be written by now
+[[ $(received_via wrongca) -eq 0 && $(received_via wrongname) -eq 0 ]] || fail "refused runs delivered"
 [[ $(cat "$T"/central/*.log | wc -l) -eq $before ]] || fail "no client certificate: alerts reached the collector"
 [[ $(received_via anon) -eq $(wc -l <"$T/anon.received") ]] || fail "refused runs delivered to the anon input"
 
@@ -231,6 +246,7 @@ sleep 0.5
 start_rsyslogd || fail "rsyslogd did not start again on its ports"
 wait "$ANALYZE" || fail "analyze failed while the collector was down: $(cat "$T/late.err")"
 ANALYZE=""
+settle "$(eve_alerts "$T/late.eve")" "$T/central/*.log"
 n=$(compare "$T/late.eve" "$T"/central/*.log) || fail "collector down at start: $n"
 [[ $(syslog_stat "$T/late.eve" connect_failures) -ge 1 && $(syslog_stat "$T/late.eve" dropped) -eq 0 ]] ||
     fail "collector down at start: the outage is not in the stats: $(tail -1 "$T/late.eve")"
@@ -276,6 +292,7 @@ sleep 0.3
 start_rsyslogd || fail "rsyslogd did not start again on its ports"
 wait "$ANALYZE" || fail "analyze failed across a collector restart: $(cat "$T/restart.err")"
 ANALYZE=""
+settle "$(eve_alerts "$T/restart.eve")" "$T/central/*.log"
 n=$(compare "$T/restart.eve" "$T"/central/*.log) || fail "collector restart: $n"
 [[ $n -gt $before ]] || fail "restart: no alert was raised after the collector stopped"
 [[ $(syslog_stat "$T/restart.eve" dropped) -eq 0 ]] || fail "restart: alerts dropped"

@@ -347,8 +347,19 @@ public:
         ::poll(p, 2, ms);
     }
 
+    // At shutdown, on the sender thread: a TLS close_notify (one non-blocking write, no wait for
+    // the answer) so the collector sees an orderly end rather than a truncated session.
+    void goodbye() {
+        if (ssl_ && fd_ >= 0) {
+            ERR_clear_error();
+            SSL_shutdown(ssl_);
+            ERR_clear_error();
+        }
+        close();
+    }
+
     void close() {
-        if (ssl_) SSL_free(ssl_);  // no close_notify: the server may be gone, and it cannot block
+        if (ssl_) SSL_free(ssl_);  // no close_notify: the server may be gone (see goodbye())
         ssl_ = nullptr;
         int outq = 0;
         if (fd_ >= 0 && stream() && ioctl(fd_, SIOCOUTQ, &outq) == 0 && outq > 0) {
@@ -613,7 +624,10 @@ void SyslogSink::run() {
     Clock::time_point ack_progress = Clock::now();
     while (true) {
         cv_.wait(lk, [&] { return stopping_.load() || pendingLocked() > 0; });
-        if (stopping_) return;
+        if (stopping_) {
+            conn_->goodbye();
+            return;
+        }
         if (!conn_->isOpen()) {
             Failure why;
             std::string reason;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SyslogSink: RFC 5424 formatting, transport spec parsing, delivery to a loopback UDP and TCP
 // (octet-counting) receiver run by the test, bounded-queue overflow accounting, what a broken or
-// stalled connection does to the queue (nothing lost), bounded connects, TLS settings checked at
-// start. TLS delivery and verification run against a real rsyslogd: tests/syslog/.
+// stalled connection does to the queue (nothing lost), bounded connects and TLS handshakes, TLS
+// settings checked at start. TLS delivery and verification run against a real rsyslogd: tests/syslog/.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -384,6 +384,34 @@ TEST(Syslog, ConnectIsBoundedAndStopDoesNotWaitForIt) {
     }  // the destructor: one retry period to drain, then the attempt is cut short
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
     close(filler);
+    close(lfd);
+}
+
+// A collector that accepts the TCP connection but never answers the TLS handshake: each attempt
+// ends after io_timeout_ms and is counted as a handshake failure; nothing is sent.
+TEST(Syslog, TlsHandshakeIsBounded) {
+    uint16_t port = 0;
+    int lfd = boundSocket(SOCK_STREAM, port);
+    listen(lfd, 8);  // the kernel completes the TCP handshake; nobody speaks TLS
+    std::string ca = writeTemp("silent-ca.pem", kUnitCert);
+    SyslogTlsOptions tls;
+    tls.ca_file = ca;
+    SyslogOptions o = parseSyslogSpec("tls://127.0.0.1:" + std::to_string(port), tls);
+    o.retry_ms = 50;
+    o.io_timeout_ms = 300;
+    auto t0 = std::chrono::steady_clock::now();
+    {
+        SyslogSink sink(o);
+        sink.emit(sampleAlert());
+        EXPECT_FALSE(sink.drain(1200));
+        Json st = sink.stats();
+        EXPECT_GE(st["tls_handshake_failures"].get<int>(), 2);
+        EXPECT_EQ(st["tls_verify_failures"], 0);
+        EXPECT_EQ(st["sent"], 0);
+        EXPECT_EQ(st["pending"], 1);
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+    std::remove(ca.c_str());
     close(lfd);
 }
 
