@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Host-socket source: the bytes read and written on Samba's named-pipe hand-off sockets
  * (unix stream sockets bound under `<ncalrpc dir>/np/`), where smbd passes each named pipe to
- * samba-dcerpcd / rpcd_* after SMB3 decryption. Syscall tracepoints (this kernel has neither
- * kprobes nor fentry): the enter side resolves fd -> file -> socket -> unix_sock -> bound path
- * with CO-RE reads and remembers only transfers on np/ sockets; the exit side copies the bytes
- * actually moved (Samba's sockets are non-blocking: the request size means nothing).
+ * samba-dcerpcd / rpcd_* after SMB3 decryption. Two hook types, chosen at start-up by the
+ * loader (userspace/loader/hostsock_loader.cc): fentry/fexit on unix_stream_sendmsg/recvmsg
+ * where the kernel allows them (they run for unix stream sockets only), else syscall
+ * tracepoints on the read/write family (every read and write on the host pays the fd lookup).
+ * Either way the enter side resolves the socket -> unix_sock -> bound path with CO-RE reads and
+ * remembers only transfers on np/ sockets; the exit side copies the bytes actually moved
+ * (Samba's sockets are non-blocking: the request size means nothing).
  *
  * Only the server end is captured: the socket accept() returned, which carries the listener's
  * address (the connecting end has none). It sees the whole conversation once - requests as
@@ -41,7 +44,17 @@ struct task_struct {
 struct in6_addr___rpcmon {
 	unsigned char s6_addr[16];
 };
+struct ns_common {
+	unsigned int inum;
+} __attribute__((preserve_access_index));
+struct net {
+	struct ns_common ns;
+} __attribute__((preserve_access_index));
+typedef struct {
+	struct net *net;
+} __attribute__((preserve_access_index)) possible_net_t;
 struct sock_common {
+	possible_net_t skc_net;
 	unsigned short skc_family;
 	unsigned int skc_daddr;
 	unsigned int skc_rcv_saddr;
@@ -55,6 +68,7 @@ struct sock {
 } __attribute__((preserve_access_index));
 struct socket {
 	short type;
+	struct file *file;
 	struct sock *sk;
 } __attribute__((preserve_access_index));
 struct sockaddr_un {
@@ -70,11 +84,33 @@ struct unix_sock {
 	struct unix_address *addr;
 } __attribute__((preserve_access_index));
 
-/* UAPI (user memory, fixed layout). */
+/* UAPI (user memory, fixed layout; the kernel's struct iovec has the same). */
 struct hs_iovec {
 	__u64 base;
 	__u64 len;
 };
+
+/* The message iterator the fentry side reads (kernel 6.0+: ubuf; 6.4 renamed iov to __iov). */
+enum iter_type {
+	ITER_UBUF = 0,
+	ITER_IOVEC = 1,
+};
+struct iov_iter {
+	__u8 iter_type;
+	__u64 iov_offset;
+	const struct hs_iovec *__iov;
+	void *ubuf;
+	unsigned long nr_segs;
+} __attribute__((preserve_access_index));
+struct msghdr {
+	struct iov_iter msg_iter;
+} __attribute__((preserve_access_index));
+struct iov_iter___pre64 {
+	const struct hs_iovec *iov;
+} __attribute__((preserve_access_index));
+struct msghdr___pre64 {
+	struct iov_iter___pre64 msg_iter;
+} __attribute__((preserve_access_index));
 struct hs_user_msghdr {
 	__u64 msg_name;
 	__s32 msg_namelen;
@@ -110,10 +146,12 @@ struct pending {
 	__u64 sock_id;
 	__u64 sock_ino;
 	__u64 buf;    /* plain buffer, or the iovec array */
+	__u64 first_off; /* bytes of the first iovec entry already consumed (fentry: iov_offset) */
 	__u32 iovcnt; /* 0: plain buffer */
 	__u8 syscall;
 	__u8 direction;
-	__u8 pad[2];
+	__u8 iov_kernel; /* the iovec array is kernel memory (fentry), else user memory */
+	__u8 pad;
 	char pipe[RPCMON_HOST_PIPE_NAME];
 };
 
@@ -144,7 +182,8 @@ struct copy_state {
 	__u32 iovcnt, seg;
 	__u64 seg_base, seg_len, seg_off;
 	__u64 left, done;
-	__u32 failed, pad;
+	__u32 failed, iov_kernel;
+	__u64 first_off;
 };
 
 struct scratch {
@@ -166,23 +205,10 @@ static __always_inline void count(__u32 id, __u64 n)
 		*c += n;
 }
 
-/* The np/ socket behind `fd` of the current task: fills sock id, inode and pipe name.
- * Returns 0 when it is the server end of a unix stream socket bound under a directory named
- * "np", -1 otherwise (the common case, decided after a few reads: not a socket). */
-static __always_inline int np_socket(__u64 fd, struct pending *p)
+/* Fills sock id, inode and pipe name when `sock` is the server end of a unix stream socket
+ * bound under a directory named "np"; returns -1 otherwise. */
+static __always_inline int np_sock(struct socket *sock, __u64 inode, struct pending *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
-		return -1;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = 0;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return -1;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	if (!ino || (BPF_CORE_READ(ino, i_mode) & HS_S_IFMT) != HS_S_IFSOCK)
-		return -1;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
 	if (!sock || BPF_CORE_READ(sock, type) != HS_SOCK_STREAM)
 		return -1;
 	struct sock *sk = BPF_CORE_READ(sock, sk);
@@ -231,7 +257,35 @@ static __always_inline int np_socket(__u64 fd, struct pending *p)
 		p->pipe[i] = j < end ? path[j & 127] : 0;
 	}
 	p->sock_id = (__u64)sk;
-	p->sock_ino = BPF_CORE_READ(ino, i_ino);
+	p->sock_ino = inode;
+	return 0;
+}
+
+/* The np/ socket behind `fd` of the current task (np_sock). Returns -1 in the common case
+ * after a few reads: not a socket. */
+static __always_inline int np_socket(__u64 fd, struct pending *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return -1;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return -1;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	if (!ino || (BPF_CORE_READ(ino, i_mode) & HS_S_IFMT) != HS_S_IFSOCK)
+		return -1;
+	return np_sock(BPF_CORE_READ(f, private_data), BPF_CORE_READ(ino, i_ino), p);
+}
+
+static __always_inline int remember(struct pending *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (bpf_map_update_elem(&pending, &id, p, BPF_ANY))
+		count(RPCMON_HOST_CNT_PENDING_FULL, 1);
+	else
+		count(RPCMON_HOST_CNT_SYSCALLS_MATCHED, 1);
 	return 0;
 }
 
@@ -244,12 +298,37 @@ static __always_inline int on_enter(__u64 fd, __u64 buf, __u64 iovcnt, __u8 sys,
 	p.iovcnt = iovcnt > RPCMON_HOST_MAX_IOV ? RPCMON_HOST_MAX_IOV : (__u32)iovcnt;
 	p.syscall = sys;
 	p.direction = dir;
-	__u64 id = bpf_get_current_pid_tgid();
-	if (bpf_map_update_elem(&pending, &id, &p, BPF_ANY))
-		count(RPCMON_HOST_CNT_PENDING_FULL, 1);
-	else
-		count(RPCMON_HOST_CNT_SYSCALLS_MATCHED, 1);
-	return 0;
+	return remember(&p);
+}
+
+/* fentry side: the socket comes as an argument; the message's iterator says where the bytes
+ * are (one user buffer for read/write, a kernel copy of the iovec array for readv/sendmsg). */
+static __always_inline int on_unix_enter(struct socket *sock, struct msghdr *msg, __u8 sys, __u8 dir)
+{
+	struct pending p = {};
+	if (np_sock(sock, BPF_CORE_READ(sock, file, f_inode, i_ino), &p))
+		return 0;
+	__u8 type = BPF_CORE_READ(msg, msg_iter.iter_type);
+	__u64 off = BPF_CORE_READ(msg, msg_iter.iov_offset);
+	if (type == bpf_core_enum_value(enum iter_type, ITER_UBUF)) {
+		p.buf = (__u64)BPF_CORE_READ(msg, msg_iter.ubuf) + off;
+	} else if (type == bpf_core_enum_value(enum iter_type, ITER_IOVEC)) {
+		if (bpf_core_field_exists(msg->msg_iter.__iov))
+			p.buf = (__u64)BPF_CORE_READ(msg, msg_iter.__iov);
+		else
+			p.buf = (__u64)BPF_CORE_READ((struct msghdr___pre64 *)msg, msg_iter.iov);
+		unsigned long segs = BPF_CORE_READ(msg, msg_iter.nr_segs);
+		p.iovcnt = segs > RPCMON_HOST_MAX_IOV ? RPCMON_HOST_MAX_IOV : (__u32)segs;
+		p.iov_kernel = 1;
+		p.first_off = off;
+		if (!p.iovcnt)
+			return 0;
+	} else {
+		return 0; /* kernel buffers (kvec, bvec): not a process's pipe traffic */
+	}
+	p.syscall = sys;
+	p.direction = dir;
+	return remember(&p);
 }
 
 static __always_inline int on_msg_enter(__u64 fd, __u64 umsg, __u64 flags, __u8 sys, __u8 dir)
@@ -313,12 +392,13 @@ static long copy_step(__u64 index, void *ctx)
 		if (!c->iovcnt || c->seg >= c->iovcnt)
 			return 1;
 		struct hs_iovec v;
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)(c->iov + c->seg * sizeof(v))))
+		void *at = (void *)(c->iov + c->seg * sizeof(v));
+		if (c->iov_kernel ? bpf_probe_read_kernel(&v, sizeof(v), at) : bpf_probe_read_user(&v, sizeof(v), at))
 			return 1;
-		c->seg++;
 		c->seg_base = v.base;
 		c->seg_len = v.len;
-		c->seg_off = 0;
+		c->seg_off = c->seg ? 0 : c->first_off; /* the iterator may start inside entry 0 */
+		c->seg++;
 		return 0;
 	}
 	__u64 n = c->seg_len - c->seg_off;
@@ -382,6 +462,8 @@ static __always_inline int on_exit(__s64 ret)
 	s->c.left = total;
 	s->c.done = 0;
 	s->c.failed = 0;
+	s->c.iov_kernel = p.iov_kernel;
+	s->c.first_off = p.first_off;
 	bpf_loop(RPCMON_HOST_MAX_CHUNKS + RPCMON_HOST_MAX_IOV, copy_step, NULL, 0);
 	if (s->c.failed)
 		return 0;
@@ -461,6 +543,38 @@ EXIT_PROG(sendmsg)
 EXIT_PROG(recvfrom)
 EXIT_PROG(sendto)
 
+/* fentry/fexit: the same capture inside the unix socket layer. Arguments come as the 64-bit
+ * context array: unix_stream_sendmsg(sock, msg, len) returns in ctx[3],
+ * unix_stream_recvmsg(sock, msg, size, flags) in ctx[4]. */
+SEC("fentry/unix_stream_sendmsg")
+int hs_fentry_send(unsigned long long *ctx)
+{
+	return on_unix_enter((struct socket *)ctx[0], (struct msghdr *)ctx[1], RPCMON_HOST_SYS_UNIX_SENDMSG,
+			     RPCMON_HOST_SEND);
+}
+SEC("fexit/unix_stream_sendmsg")
+int hs_fexit_send(unsigned long long *ctx)
+{
+	return on_exit((__s64)ctx[3]);
+}
+SEC("fentry/unix_stream_recvmsg")
+int hs_fentry_recv(unsigned long long *ctx)
+{
+	if (ctx[3] & HS_MSG_PEEK) {
+		struct pending probe = {};
+		if (!np_sock((struct socket *)ctx[0], 0, &probe))
+			count(RPCMON_HOST_CNT_PEEK_SKIPPED, 1);
+		return 0;
+	}
+	return on_unix_enter((struct socket *)ctx[0], (struct msghdr *)ctx[1], RPCMON_HOST_SYS_UNIX_RECVMSG,
+			     RPCMON_HOST_RECV);
+}
+SEC("fexit/unix_stream_recvmsg")
+int hs_fexit_recv(unsigned long long *ctx)
+{
+	return on_exit((__s64)ctx[4]);
+}
+
 /* ---- process attribution: who made (connect) or took (accept) a TCP connection ---------- */
 
 struct {
@@ -513,6 +627,9 @@ static __always_inline void conn_record(__u64 fd, __u8 role)
 	if (!r.remote_port)
 		return; /* not connected (a failed connect) */
 	r.role = role;
+	/* The socket's network namespace: in a lab both ends are on one kernel, and the agent
+	 * names the process on its own side of the link. */
+	r.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	__u64 id = bpf_get_current_pid_tgid();
 	r.pid = (__u32)id;
 	r.tgid = id >> 32;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Samba's named-pipe hand-off as the host-socket source delivers it: the NPAM handshake parser
-// on its own (mutable buffer: it wipes the session key in place), then the same bytes as
+// on its own (mutable buffer: it wipes the session key in place), as given and relabelled as
+// each level 4-8, then the same bytes as
 // host records into npa::HostPipes (handshake, [u16 length][payload] framing, DCE/RPC).
 //
 // Input: [chunk u8] then the to-server bytes; every `chunk + 1` bytes become one record, and
@@ -26,12 +27,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     size_t chunk = size_t(data[0]) + 1;
     std::vector<uint8_t> body(data + 1, data + size);
-    {
+    // The request as it came, then relabelled as every level with a layout (4 ... 8), so each
+    // level's field layout (with and without the transport byte) meets every input.
+    for (uint32_t level = 0; level <= npa::kLastLevel; level = level ? level + 1 : npa::kFirstLevel) {
         std::vector<uint8_t> copy = body;
+        if (level && copy.size() >= 16) {
+            for (int i = 0; i < 4; i++) copy[8 + i] = copy[12 + i] = uint8_t(level >> (8 * i));
+        } else if (level) {
+            break;
+        }
         npa::Handshake h;
         size_t used = 0;
         npa::Parse r = npa::parseRequest(std::span<uint8_t>(copy), h, used);
-        if (r == npa::Parse::Ok || r == npa::Parse::UnknownLevel) FUZZ_CHECK(used <= copy.size());
+        if (r != npa::Parse::NeedMore && r != npa::Parse::Invalid) FUZZ_CHECK(used <= copy.size());
+        if (r == npa::Parse::Ok) FUZZ_CHECK(npa::knownLevel(h.level));
+        if (r != npa::Parse::Ok) FUZZ_CHECK(h.client_addr.empty() && h.account.empty() && !h.session_parsed);
+        if (level) FUZZ_CHECK(r == npa::Parse::NeedMore || r == npa::Parse::Invalid || h.level == level);
         FUZZ_CHECK(h.account.size() <= 1024 && h.domain.size() <= 1024 && h.client_addr.size() <= 1024);
         size_t rep = 0;
         if (npa::parseReply(Bytes(copy.data(), copy.size()), rep) == npa::Parse::Ok) FUZZ_CHECK(rep <= copy.size());

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /* Records of the host-socket source (bpf/hostsock.bpf.c), shared by the BPF side and user
  * space: messages read and written on Samba's named-pipe hand-off sockets
- * (`<ncalrpc dir>/np/<pipe>`, unix stream sockets), captured at syscall exit. */
+ * (`<ncalrpc dir>/np/<pipe>`, unix stream sockets), captured at syscall (or fexit) exit. */
 #ifndef RPCMON_HOST_WIRE_H
 #define RPCMON_HOST_WIRE_H
 
@@ -80,6 +80,8 @@ enum rpcmon_host_syscall {
 	RPCMON_HOST_SYS_WRITEV,
 	RPCMON_HOST_SYS_SENDMSG,
 	RPCMON_HOST_SYS_SENDTO,
+	RPCMON_HOST_SYS_UNIX_SENDMSG, /* fentry/fexit on unix_stream_sendmsg (any write call) */
+	RPCMON_HOST_SYS_UNIX_RECVMSG, /* fentry/fexit on unix_stream_recvmsg (any read call) */
 };
 
 enum rpcmon_host_conn_role {
@@ -87,7 +89,8 @@ enum rpcmon_host_conn_role {
 	RPCMON_HOST_CONN_SERVER = 1, /* accept(): the process serves the connection */
 };
 
-/* One TCP connection and the process on this host behind it (addresses IPv4-mapped). */
+/* One TCP connection and the process on this host behind it (addresses IPv4-mapped): from
+ * the connect/accept hooks, or from the /proc scan at start-up (userspace/host/proc_scan.h). */
 struct rpcmon_host_conn_record {
 	struct rpcmon_record_header hdr; /* type RPCMON_REC_HOST_CONN */
 	__u8 local_addr[16];
@@ -99,7 +102,7 @@ struct rpcmon_host_conn_record {
 	__u32 pid;
 	__u32 tgid;
 	__u32 uid;
-	__u32 pad2;
+	__u32 netns;       /* inode of the socket's network namespace (0: unknown) */
 	char comm[16];
 };
 

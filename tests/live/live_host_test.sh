@@ -13,7 +13,13 @@
 #     (so the agent's hooks saw them), then EVE, the agent's log and the control-socket
 #     snapshot are searched for it (raw, hex either case, spaced hex, base64);
 #   - a local process writing garbage to an np/ socket it created: counted, the agent lives;
+#   - a client connection opened before the agent starts is named (smbd) by the start-up
+#     /proc scan, counted in capture.host_hooks.proc_scan_*;
+#   - fentry/fexit are tried first; where the kernel refuses them (EPERM here) the reason is
+#     logged and in capture.host_hooks.fallback, and the syscall tracepoints are used;
 #   - --no-host-hooks: the agent says so and reports no host records;
+#   - client side: the agent on the client's interface names the caller (python3 running
+#     impacket, rpcclient), not smbd on the other end of the link;
 #   - the AD DC (samba, its own named-pipe server) with encryption required: SAMR/LSA calls
 #     reported from the host with the user and the DC's rpc task (when samba-ad is installed).
 # Usage: live_host_test.sh RPCMON_BINARY     (exit 77 = skipped, with the reason)
@@ -35,8 +41,41 @@ STRACE=$!
 trap 'kill $STRACE 2>/dev/null || true; lab_down "$LAB" >/dev/null 2>&1 || true; rm -rf "$OUT"' EXIT
 sleep 0.5
 
+# A client connection older than the agent: TCP handshake and SMB negotiate before the agent
+# starts, the session setup after it. Only the start-up /proc scan can name smbd for it (its
+# accept happened before the hooks). The same script is the client-side case below.
+cat >"$OUT/smbclient.py" <<'PY'
+import os, sys, time
+from impacket.smbconnection import SMBConnection
+srv, user, pw, go, portfile = sys.argv[1:6]
+c = SMBConnection(srv, srv, sess_port=445, timeout=30)
+port = c.getSMBServer()._NetBIOSSession.get_socket().getsockname()[1]
+with open(portfile + ".tmp", "w") as f:
+    f.write(str(port))
+os.rename(portfile + ".tmp", portfile)
+for _ in range(1200):
+    if os.path.exists(go):
+        break
+    time.sleep(0.05)
+try:
+    c.login(user, pw)
+    c.listShares()
+except Exception as e:  # impacket may not manage the encryption the server requires
+    print("after login:", e)
+print("done", flush=True)
+PY
+lab_exec "$LAB_CLI_NS" timeout 90 /usr/bin/python3 "$OUT/smbclient.py" "$LAB_SRV_IP" "$LAB_SMB_USER" \
+    "$LAB_SMB_PASS" "$OUT/old.go" "$OUT/old.port" >"$OUT/old.log" 2>&1 &
+OLD=$!
+for _ in $(seq 100); do [[ -s $OUT/old.port ]] && break; sleep 0.1; done
+[[ -s $OUT/old.port ]] || { cat "$OUT/old.log"; fail "the client opened before the agent did not connect"; }
+
 AGENT=$(start_agent "$OUT/eve.json" --control-socket "$OUT/ctl.sock")
-wait_log "host hooks: syscall_tracepoints" 5
+wait_log "host hooks: (fentry|syscall_tracepoints) on Samba" 5
+wait_log "host hooks: /proc scan at start-up: [0-9]+ connected TCP sockets, [1-9][0-9]* attributed" 5
+touch "$OUT/old.go"
+wait "$OLD" || { cat "$OUT/old.log"; fail "the client opened before the agent failed"; }
+grep -q done "$OUT/old.log" || { cat "$OUT/old.log"; fail "the client opened before the agent did not log in"; }
 
 lab_exec "$LAB_CLI_NS" timeout 30 rpcclient --option='client smb encrypt=required' \
     --option='debug encryption=yes' -U "$cred" "$LAB_SRV_IP" \
@@ -98,6 +137,14 @@ wait "$STRACE" 2>/dev/null || true
 import base64, json, re, sys
 out, cli, srv, user, impacket_ok = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] == "1"
 recs = [json.loads(l) for l in open(f"{out}/eve.json")]
+# The connection opened before the agent: its session setup (after the start) names smbd,
+# which only the start-up /proc scan knew.
+old_port = int(open(f"{out}/old.port").read())
+old = [r for r in recs if r["event_type"] == "smb_session" and r.get("src_port") == old_port]
+assert old, f"no smb_session for the connection opened before the agent (port {old_port})"
+for r in old:
+    assert r.get("process", {}).get("name") == "smbd", f"pre-agent connection without smbd: {r}"
+    assert r["process"]["pid"] > 0 and isinstance(r["process"]["uid"], int), r
 rpc = [r for r in recs if r["event_type"] == "rpc" and r["rpc"].get("family") == "dcerpc"]
 host = [r for r in rpc if r["rpc"].get("vantage") == "host"]
 assert host, f"no host-vantage rpc record ({len(rpc)} dcerpc records)"
@@ -166,8 +213,19 @@ assert a.get("rpc", {}).get("vantage") == "host", a
 
 stats = [r for r in recs if r["event_type"] == "stats"][-1]["stats"]
 hooks = stats["capture"]["host_hooks"]
-assert hooks["mode"] == "syscall_tracepoints", hooks
+assert hooks["mode"] in ("fentry", "syscall_tracepoints"), hooks
+if hooks["mode"] == "syscall_tracepoints":
+    # fentry/fexit were tried first (this lab's kernel refuses them): the reason is in the
+    # stats line and the log, and the tracepoints carried every call above.
+    why = hooks.get("fallback", "")
+    assert why.startswith(("fentry/fexit programs did not load", "attaching hs_f")), hooks
+    log = open(f"{out}/agent.log").read()
+    assert f"host hooks: {why}; falling back to syscall tracepoints" in log, "fallback not logged"
+else:
+    assert "fallback" not in hooks, hooks
 assert hooks["kernel"]["ringbuf_drops"] == 0 and hooks["kernel"]["truncated_bytes"] == 0, hooks
+assert hooks["proc_scan_attributed"] >= 1 and hooks["proc_scan_errors"] == 0, hooks
+assert hooks["proc_scan_sockets"] == hooks["proc_scan_attributed"] + hooks["proc_scan_misses"], hooks
 anom = stats["pipeline"]["anomalies"]
 bad = anom.get("npa.bad_handshake", 0) + anom.get("npa.handshake_too_long", 0)
 assert bad >= 20, f"garbage handshakes not counted: {anom}"
@@ -179,7 +237,8 @@ print(f"ok: {len(host)} host-vantage rpc records on pipes {sorted({r['rpc'].get(
       f"samrdump.py {'reported' if impacket_ok else 'did not run (no encryption support)'}; "
       f"{len(alerts)} samr_enumeration alert(s) from host records; "
       f"{len(keys)} session key(s) absent from EVE, log and control socket; {bad} garbage handshakes counted; "
-      f"kernel: {hooks['kernel']}")
+      f"pre-agent connection named by the /proc scan ({hooks['proc_scan_attributed']} of {hooks['proc_scan_sockets']} sockets); "
+      f"hooks {hooks['mode']}{' (' + hooks['fallback'] + ')' if 'fallback' in hooks else ''}; kernel: {hooks['kernel']}")
 PY
 
 # --no-host-hooks: said once, nothing read on the host.
@@ -191,6 +250,34 @@ sleep 1.2
 stop_agent "$AGENT"
 if grep -q '"vantage":"host"' "$OUT/eve-off.json"; then fail "--no-host-hooks still reported host records"; fi
 grep -q '"mode":"off"' "$OUT/eve-off.json" || fail "--no-host-hooks: stats do not say host_hooks off"
+
+# Client side: the agent on the client's interface (its own network namespace) names the
+# calling process - python3 running impacket, rpcclient - not smbd across the link.
+: >"$OUT/agent.log"
+AGENT=$(lab_spawn "$LAB_CLI_NS" "$STATE/agent-cli.pid" "$OUT/agent.log" \
+    "$RPCMON" agent -i "$LAB_CLI_IF" --eve "$OUT/eve-cli.json" --stats-interval 1 --control-socket none)
+wait_log "monitoring" 5
+lab_exec "$LAB_CLI_NS" timeout 60 /usr/bin/python3 "$OUT/smbclient.py" "$LAB_SRV_IP" "$LAB_SMB_USER" \
+    "$LAB_SMB_PASS" "$OUT/old.go" "$OUT/cli.port" >"$OUT/cli.log" 2>&1 || { cat "$OUT/cli.log"; fail "impacket client failed"; }
+lab_exec "$LAB_CLI_NS" timeout 30 rpcclient --option='client smb encrypt=required' -U "$cred" "$LAB_SRV_IP" \
+    -c 'enumdomusers' >"$OUT/rpcclient-cli.txt" 2>&1 || { cat "$OUT/rpcclient-cli.txt"; fail "rpcclient failed"; }
+sleep 1.2
+stop_agent "$AGENT"
+/usr/bin/python3 - "$OUT" "$LAB_CLI_IP" <<'PY'
+import json, sys
+out, cli = sys.argv[1], sys.argv[2]
+recs = [json.loads(l) for l in open(f"{out}/eve-cli.json")]
+sess = [r for r in recs if r["event_type"] == "smb_session" and r.get("src_ip") == cli]
+port = int(open(f"{out}/cli.port").read())
+py = [r for r in sess if r["src_port"] == port]
+assert py, f"client side: no smb_session for impacket's connection (port {port}): {[r['src_port'] for r in sess]}"
+for r in py:
+    assert r.get("process", {}).get("name") == "python3", f"client side: impacket's session not named python3: {r}"
+rc = [r for r in sess if r["src_port"] != port]
+assert rc and all(r.get("process", {}).get("name") == "rpcclient" for r in rc), \
+    f"client side: rpcclient's session not named rpcclient: {[r.get('process') for r in rc]}"
+print(f"ok (client side): {len(py)} session(s) by python3 (pid {py[0]['process']['pid']}), {len(rc)} by rpcclient")
+PY
 
 # The AD DC: the same np/ directory and handshake, served by samba's rpc task.
 if [[ -d /usr/share/samba/setup ]] && command -v samba >/dev/null && command -v winbindd >/dev/null; then

@@ -134,8 +134,16 @@ assert s["bpf"]["enabled"] is False, "BPF run-time stats must be off without a t
 print(f"ok: stats --json: {s['totals']['calls']['total']} calls, {len(ops)} operations")
 PY
 
-# 4. rpcmon top against the agent, 80x24.
+# 4. rpcmon top against the agent, 80x24. The first screen: who calls what (top callers with
+#    the operation each calls most, top operations with their busiest caller).
 start_top top --socket "$SOCK" --interval 0.5
+wait_for top "^ TOP CALLERS  [1-9][0-9]* client hosts?,"
+wait_for top "^ TOP OPERATIONS  [1-9][0-9]* operations"
+wait_for top "^$LAB_CLI_IP +[0-9.]+k? +[1-9][0-9.]*k? .* portmapper v[234] [A-Z]+"   # caller -> what it calls most
+wait_for top "^portmapper v2 DUMP .* $LAB_CLI_IP"                                 # operation -> its caller
+tm send-keys -t top c; wait_for top "CALLS  [1-9]"; wait_for top "^$LAB_CLI_IP -> portmapper v[234] [A-Z]+ "
+tm send-keys -t top w; wait_for top "^ TOP CALLERS "
+tm send-keys -t top h
 wait_for top "HOSTS"
 wait_for top "rpcmon top \\[$LAB_SRV_IF xdp:native\\]"   # the mode the agent attached with
 wait_for top "^$LAB_CLI_IP +[0-9.]+k? +[1-9]"      # the client's row with CALLS/s and CALLS > 0
@@ -196,11 +204,11 @@ sleep 1.5
 
 # 5. Signals: SIGTERM ends top cleanly; SIGSEGV still restores the terminal.
 start_top term --socket "$SOCK"
-wait_for term "HOSTS"
+wait_for term "TOP CALLERS"
 kill -TERM "$(tm display -p -t term '#{pane_pid}' | xargs pgrep -P | head -1)"
 restored term
 start_top segv --socket "$SOCK"
-wait_for segv "HOSTS"
+wait_for segv "TOP CALLERS"
 kill -SEGV "$(tm display -p -t segv '#{pane_pid}' | xargs pgrep -P | head -1)"
 restored segv
 screen segv | grep -q "TOP-EXITED rc=139" || { screen segv; fail "SIGSEGV: unexpected exit"; }

@@ -39,15 +39,24 @@ cat "$T/lintian.txt"
 
 # Contents and control area.
 dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|' >"$T/contents"
-for f in /usr/sbin/rpcmon /etc/rpcmon/rules.yaml /lib/systemd/system/rpcmon.service /etc/logrotate.d/rpcmon \
+for f in /usr/sbin/rpcmon /etc/rpcmon/rpcmon.yaml /etc/rpcmon/rules.yaml /lib/systemd/system/rpcmon.service /etc/logrotate.d/rpcmon \
          /usr/lib/tmpfiles.d/rpcmon.conf /usr/share/man/man8/rpcmon.8.gz /usr/share/man/man1/rpcmon-top.1.gz \
          /usr/share/man/man5/rpcmon.yaml.5.gz /usr/share/doc/rpcmon/copyright; do
     grep -qx "$f" "$T/contents" || fail "$f is not in the package"
 done
 dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles >"$T/conffiles"
-grep -qx /etc/rpcmon/rules.yaml "$T/conffiles" || fail "rules.yaml is not a conffile"
-# The shipped rules file: the documented example with the lab's allowlist addresses emptied.
-diff <(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./etc/rpcmon/rules.yaml) "$REPO/config/rules.example.yaml" |
+for f in rpcmon.yaml rules.yaml; do
+    grep -qx "/etc/rpcmon/$f" "$T/conffiles" || fail "$f is not a conffile"
+done
+cmp <(dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./etc/rpcmon/rpcmon.yaml) "$REPO/config/rpcmon.yaml" ||
+    fail "/etc/rpcmon/rpcmon.yaml is not config/rpcmon.yaml"
+# The shipped rules file: the documented example with the lab's allowlist addresses emptied,
+# and without its limits: section (the agent file holds them; a limit in both is an error).
+dpkg-deb --fsys-tarfile "$DEB" | tar -xO ./etc/rpcmon/rules.yaml >"$T/rules.yaml"
+grep -qx '# Memory bounds (limits:) are set in /etc/rpcmon/rpcmon.yaml.' "$T/rules.yaml" ||
+    fail "/etc/rpcmon/rules.yaml does not point to rpcmon.yaml for the limits"
+if grep -q '^limits:' "$T/rules.yaml"; then fail "/etc/rpcmon/rules.yaml sets limits: too"; fi
+diff <(sed '$d' "$T/rules.yaml") <(sed '/^# Memory bounds:/,$d' "$REPO/config/rules.example.yaml") |
     grep -E '^[<>]' >"$T/rules.diff" || true
 [[ $(grep -c '^<' "$T/rules.diff") -eq 2 && $(grep -c '^>' "$T/rules.diff") -eq 2 ]] &&
     grep -q '^< *domain_controllers: \[\]$' "$T/rules.diff" && grep -q '^< *nfs_root_clients: \[\]$' "$T/rules.diff" ||
@@ -71,6 +80,10 @@ if command -v systemd-analyze >/dev/null; then  # the installed unit as shipped,
     [[ -z $msgs ]] || fail "systemd-analyze verify of the installed unit: $msgs"
 fi
 man -w rpcmon >/dev/null 2>&1 || [[ ! -x /usr/bin/man ]] || fail "man rpcmon does not find the page"
+# The installed pair is valid as shipped (the service reads exactly these files).
+out=$(/usr/sbin/rpcmon check-config /etc/rpcmon/rpcmon.yaml) || fail "check-config of the installed file failed"
+[[ $out == "/etc/rpcmon/rpcmon.yaml: ok" ]] || fail "check-config says '$out'"
+echo "$out"
 /usr/sbin/rpcmon analyze "$REPO/tests/data/lab/onc-rpcinfo.pcap" --rules /etc/rpcmon/rules.yaml \
     --eve "$T/eve.json" || fail "installed rpcmon analyze failed"
 n=$(grep -c '"event_type":"rpc"' "$T/eve.json" || true)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Live (root): the agent started exactly as packaging/rpcmon.service starts it - the ExecStart
-# command line with its paths moved into a temp dir, the unit's CapabilityBoundingSet as the
+# command line and the shipped agent file (config/rpcmon.yaml) with its paths moved into a temp dir, the unit's CapabilityBoundingSet as the
 # bounding set (setpriv), no inheritable or ambient capabilities, no_new_privs - on the lab
 # server's veth. rpcinfo traffic must give rpc records in the EVE file, the agent must log that
 # it dropped every capability, and no XDP program stays after SIGTERM.
@@ -28,12 +28,15 @@ run_unit() {
     local dir=$1 pid cmd
     shift
     mkdir -p -m 0750 "$dir/log" "$dir/lib" "$dir/run"
-    cmd=${exec_line//\/var\/log\/rpcmon/$dir/log}
-    cmd=${cmd//\/var\/lib\/rpcmon/$dir/lib}
-    cmd=${cmd//\/etc\/rpcmon\/rules.yaml/$REPO/config/rules.example.yaml}
+    # The shipped agent file with its paths moved into DIR, naming the shipped rules file.
+    sed -e "s|/var/log/rpcmon|$dir/log|g" -e "s|/var/lib/rpcmon|$dir/lib|g" \
+        -e "s|/etc/rpcmon/rules.yaml|$(dirname "$RPCMON")/packaging/rules.yaml|g" \
+        "$REPO/config/rpcmon.yaml" >"$dir/rpcmon.yaml"
+    cmd=${exec_line//\/etc\/rpcmon\/rpcmon.yaml/$dir/rpcmon.yaml}
     cmd=${cmd/\/usr\/sbin\/rpcmon/$RPCMON}
     # The lab server has no default route: name its interface; the control socket goes into
-    # the temp dir instead of /run/rpcmon; stats every second for the test.
+    # the temp dir instead of /run/rpcmon; stats every second for the test (these options
+    # override the file, as a drop-in's would).
     # shellcheck disable=SC2086
     read -r -a argv <<<"$cmd"
     : >"$dir/agent.log"
@@ -60,7 +63,7 @@ echo "--- agent log (unit's capability set: $caps)"
 cat "$OUT/full/agent.log"
 grep -q monitoring "$OUT/full/agent.log" || fail "the agent did not start with the unit's capability set"
 grep -q "dropped capabilities; keeping: none" "$OUT/full/agent.log" || fail "no capability drop logged"
-grep -q "host hooks: syscall_tracepoints on" "$OUT/full/agent.log" || fail "host hooks are off with the unit's set"
+grep -Eq "host hooks: (fentry|syscall_tracepoints) on" "$OUT/full/agent.log" || fail "host hooks are off with the unit's set"
 grep -q "NoNewPrivs:[[:space:]]*1" "/proc/$PID/status" || fail "no_new_privs is not set"
 ip -n "$LAB_SRV_NS" link show "$LAB_SRV_IF" | grep -q xdp || fail "no XDP program attached"
 lab_exec "$LAB_CLI_NS" rpcinfo -p "$LAB_SRV_IP" >/dev/null

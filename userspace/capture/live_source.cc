@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "capture/packet_source.h"
+#include "host/proc_scan.h"
 #include "loader/bpf_loader.h"
 #include "loader/hostsock_loader.h"
 
@@ -108,7 +109,7 @@ public:
         learner_ = std::make_unique<KernelLearner>(*loader_);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &LiveSource::onSample, this, nullptr);
         if (!rb_) throw std::runtime_error(std::string("cannot open ring buffer: ") + strerror(errno));
-        if (o.host_hooks) attachHostHooks();
+        if (o.host_hooks) attachHostHooks(), scanProc();
         else spdlog::info("host hooks off (--no-host-hooks): named pipes are read on the wire only");
         // Kernel timestamps are CLOCK_MONOTONIC; records carry wall-clock time.
         mono_to_wall_ = clockNs(CLOCK_REALTIME) - clockNs(CLOCK_MONOTONIC);
@@ -122,6 +123,10 @@ public:
 
     void run(RecordHandler& h, const std::atomic<bool>& stop) override {
         handler_ = &h;
+        // Connections older than the agent, as connection records (host/proc_scan.h).
+        for (const rpcmon_host_conn_record& r : scan_.records)
+            h.onRecord(Bytes(reinterpret_cast<const uint8_t*>(&r), sizeof r), now());
+        scan_.records.clear();
         TimeNs next_expiry = 0, next_iface_check = 0;
         while (!stop.load(std::memory_order_relaxed)) {
             int n = ring_buffer__poll(rb_, opts_.poll_timeout_ms);
@@ -183,6 +188,14 @@ public:
             HostCounters c = host_->readCounters();
             for (int i = 0; i < RPCMON_HOST_CNT_MAX; i++) h["kernel"][hostCounterName(i)] = c[i];
         }
+        if (host_ && !host_->fallback().empty()) h["fallback"] = host_->fallback();
+        if (opts_.host_hooks) {
+            h["proc_scan_sockets"] = scan_.sockets;
+            h["proc_scan_attributed"] = scan_.attributed;
+            h["proc_scan_misses"] = scan_.misses;
+            h["proc_scan_errors"] = scan_.errors;
+            h["proc_scan_capped"] = scan_.capped;
+        }
         return j;
     }
     EndpointLearner& learner() override { return *learner_; }
@@ -205,6 +218,16 @@ private:
         // mapping, which user space cannot wipe: no core dump of this process may hold them.
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         spdlog::info("host hooks: {} on Samba named-pipe sockets (*/np/*)", host_->mode());
+    }
+
+    // TCP connections open before the hooks: their owners from /proc, handed to the pipeline
+    // when run() starts (best effort, bounded, counted).
+    void scanProc() {
+        scan_ = host::scanProcConnections("/proc", host::ownNetns());
+        spdlog::info("host hooks: /proc scan at start-up: {} connected TCP sockets, {} attributed to a process, {} "
+                     "misses, {} errors ({} processes, {} descriptors, {} ms{})",
+                     scan_.sockets, scan_.attributed, scan_.misses, scan_.errors, scan_.pids, scan_.fds,
+                     scan_.elapsed_us / 1000, scan_.capped ? ", stopped at a bound" : "");
     }
 
     // XDP in the configured mode (auto falls back to generic, then to none), then the socket
@@ -294,6 +317,7 @@ private:
     LiveOptions opts_;
     std::unique_ptr<BpfLoader> loader_;
     std::unique_ptr<HostSockLoader> host_;
+    host::ProcScanResult scan_;
     std::unique_ptr<KernelLearner> learner_;
     ring_buffer* rb_ = nullptr;
     RecordHandler* handler_ = nullptr;

@@ -23,6 +23,7 @@
 #include "output/eve_writer.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
+#include "cli/agent_config.h"  // --config FILE, check-config: the agent file
 #include "cli/limits.h"  // rules file `limits:` -> PipelineOptions
 #include "top/agent_control.h"  // rpcmon top: live state + control socket in the agent
 #include "top/top_cli.h"        // rpcmon top / rpcmon stats
@@ -60,7 +61,7 @@ public:
         pipe_.onIdle(now);
         if (detect_) detect_->onTick(now);
         if (g_reopen.exchange(false)) out_.reopen();  // SIGHUP: log rotation
-        if (control_) control_->onIdle(now, src_, pipe_);  // rpcmon top: period tick + control socket
+        if (control_) control_->onIdle(now);  // rpcmon top: period tick + control socket; metrics
         if (interval_ns_ && now >= last_stats_ + interval_ns_) {
             if (last_stats_) emitStats(now);
             last_stats_ = now;
@@ -72,7 +73,13 @@ public:
         Json j;
         j["timestamp"] = formatTimestamp(now);
         j["event_type"] = "stats";
-        Json& s = j["stats"];
+        j["stats"] = stats();
+        out_.emit(std::move(j));
+        out_.flush();
+    }
+    // The counters of a stats line (also the source of rpcmon top's health and the metrics).
+    Json stats() const {
+        Json s;
         s["capture"] = src_.stats();
         s["pipeline"] = pipe_.stats();
         if (detect_) s["detect"] = detect_->stats();
@@ -83,8 +90,7 @@ public:
         s["output"]["reopen_failures"] = out_.reopenFailures();
         if (Json p = privilegeStats(); !p.is_null()) s["privileges"] = std::move(p);
         for (const auto& [k, v] : out_.byType()) s["output"]["by_type"][k] = v;
-        out_.emit(std::move(j));
-        out_.flush();
+        return s;
     }
 
 private:
@@ -99,7 +105,7 @@ private:
 
 // Detection settings shared by `agent` and `analyze`.
 struct DetectCli {
-    bool disabled = false;
+    bool enabled = true;
     detect::DetectorOptions opts;
     std::string syslog;
     detect::SyslogTlsOptions syslog_tls;
@@ -114,12 +120,12 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     RecordSink& sink = ctl ? static_cast<RecordSink&>(*ctl) : out;
     // Detections see every record before it leaves; their alerts follow it (also to top).
     std::unique_ptr<detect::DetectingSink> det;
-    if (!dcli.disabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog, dcli.syslog_tls);
+    if (dcli.enabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog, dcli.syslog_tls);
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
     Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors(popts.dissectors));
     Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
-    // rpcmon top's loss line: the same counters (and names) as the stats line's detect/output.
-    if (ctl) ctl->setExtraStats([&] { return Json{{"detect", det ? det->stats() : Json::object()}, {"output", {{"write_errors", out.writeErrors()}}}}; });
+    // rpcmon top's health/loss lines and the metrics: the stats line's counters, once per period.
+    if (ctl) ctl->setStats([&] { return session.stats(); });
     // Everything is attached and open: from here on the agent runs with the least privileges.
     if (drop_caps) dropAgentPrivileges();
     src.run(session, g_stop);
@@ -148,6 +154,11 @@ CLI::Validator parsedBy(bool (*parse)(const std::string&, E&), const std::string
         what);
 }
 
+// A boolean flag whose default (the variable's value now) --print-config can show.
+CLI::Option* addSwitch(CLI::App* app, const std::string& names, bool& var, const std::string& help) {
+    return app->add_flag(names, var, help)->default_str(var ? "true" : "false");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,6 +175,10 @@ int main(int argc, char** argv) {
     app.footer(
         "EXAMPLES:\n"
         "  rpcmon agent                      monitor the default-route interface, JSON to stdout\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml        as the service runs it\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml -i eth1 --print-config\n"
+        "                                    effective settings: file, command line (wins), defaults\n"
+        "  rpcmon check-config /etc/rpcmon/rpcmon.yaml          validate before a restart\n"
         "  rpcmon agent -i eth0 -i eth1 --eve /var/log/rpcmon/eve.json\n"
         "  rpcmon analyze capture.pcap       offline: same pipeline, same records\n"
         "  rpcmon top                        live view of a running agent (htop-style)\n"
@@ -181,37 +196,58 @@ int main(int argc, char** argv) {
     std::vector<std::string> ifaces;
     bool no_xdp = false;
     std::string xdp_mode_text = "auto";
-    bool no_bulk_skip = false;
-    bool no_host_hooks = false;
+    bool bulk_skip = true;
+    bool host_hooks = true;
     double agent_stats = 60;
+    // The agent file: every key is an option below (cli/agent_config.cc); the command line wins.
+    std::string config_file;
+    bool print_config = false;
+    agent->add_option("--config", config_file, "agent settings file (YAML, rpcmon.yaml(5)); options given here override it");
+    agent->add_flag("--print-config", print_config, "print the effective settings and where each comes from, then exit");
     agent->add_option("-i,--interface", ifaces, "interface to monitor (repeatable; default: default-route interface)");
     agent->add_option("--eve", eve, "write JSON lines to FILE instead of stdout");
     agent->add_option("--snaplen", snaplen, "payload bytes copied per packet of traffic the kernel does not frame (DCE/RPC over TCP, UDP); default and max 262144")->check(CLI::Range(0u, unsigned(RPCMON_MAX_SNAPLEN)));
-    agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
+    CLI::Option* xdp_mode_opt = agent->add_option("--xdp-mode", xdp_mode_text, "auto (native, else generic, else none), native, generic or off; without XDP the socket filter sees both directions")
         ->check(parsedBy(parseXdpMode, "XDP mode"));
     agent->add_flag("--no-xdp", no_xdp, "same as --xdp-mode off");
-    agent->add_flag("--no-bulk-skip", no_bulk_skip, "deliver NFS/SMB file data to user space too (default: skipped in the kernel)");
-    agent->add_flag("--no-host-hooks", no_host_hooks, "do not read Samba's named-pipe sockets on this host (rpc.vantage host)");
-    agent->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
+    addSwitch(agent, "--bulk-skip,!--no-bulk-skip", bulk_skip, "skip NFS/SMB file data in the kernel (default); --no-bulk-skip delivers it to user space too");
+    addSwitch(agent, "--host-hooks,!--no-host-hooks", host_hooks, "read Samba's named-pipe sockets on this host (default; rpc.vantage host); --no-host-hooks: do not");
+    addSwitch(agent, "--packets", packets, "also emit one `packet` line per classified packet");
     agent->add_option("--stats-interval", agent_stats, "seconds between stats lines (0: only at exit)");
     DetectCli dcli;
     auto addDetectOptions = [&dcli](CLI::App* cmd) {
-        cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml)");
+        cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml, rpcmon.yaml(5))");
         cmd->add_option("--state", dcli.opts.state_file, "baseline state file (saved atomically, restored at start)");
         cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT (RFC 5425)");
         cmd->add_option("--syslog-ca", dcli.syslog_tls.ca_file, "tls:// syslog: CA bundle (PEM) the server certificate must chain to (default: the system store)");
         cmd->add_option("--syslog-cert", dcli.syslog_tls.cert_file, "tls:// syslog: client certificate (PEM chain), with --syslog-key");
         cmd->add_option("--syslog-key", dcli.syslog_tls.key_file, "tls:// syslog: the client certificate's private key (PEM, unencrypted)");
         cmd->add_option("--syslog-name", dcli.syslog_tls.server_name, "tls:// syslog: name the server certificate must carry (default: HOST)");
-        cmd->add_flag("--no-detect", dcli.disabled, "records only, no signatures or baselines");
+        addSwitch(cmd, "--detect,!--no-detect", dcli.enabled, "signatures and baselines (default); --no-detect: records only");
     };
     addDetectOptions(agent);
     // rpcmon top: the agent's control socket.
     top::AgentControlOptions control;
     agent->add_option("--control-socket", control.socket_path, "Unix socket for rpcmon top/stats (default /run/rpcmon/rpcmon.sock; none: off)");
     agent->add_option("--control-group", control.group, "group that may connect to the control socket (default: root only)");
+    agent->add_option("--metrics-listen", control.metrics_listen, "serve Prometheus metrics at http://ADDR:PORT/metrics (e.g. 127.0.0.1:9464; default off)");
     bool keep_caps = false;
     agent->add_flag("--keep-caps", keep_caps, "debugging: keep all capabilities after start-up (default: drop; README \"Privileges\")");
+
+    cli::bindAgentKeys(*agent);  // every key of the agent file is an option above
+    agent->footer(
+        "SETTINGS FILE: every option above except --config, --print-config, --no-xdp and --keep-caps\n"
+        "  is also a key of --config FILE (rpcmon.yaml(5)); the command line overrides the file.\n"
+        "EXAMPLES:\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml                  as the packaged service\n"
+        "  rpcmon agent --config /etc/rpcmon/rpcmon.yaml -i eth1 --print-config\n"
+        "  rpcmon check-config /etc/rpcmon/rpcmon.yaml\n");
+
+    auto* check_cmd = app.add_subcommand("check-config", "validate an agent file (and the rules file it names); exit 2 on an error");
+    std::string check_file;
+    bool check_effective = false;
+    check_cmd->add_option("file", check_file, "agent file, e.g. /etc/rpcmon/rpcmon.yaml")->required();
+    check_cmd->add_flag("--effective", check_effective, "also print the effective settings (as agent --print-config)");
 
     auto* analyze = app.add_subcommand("analyze", "run a pcap/pcapng file through the pipeline");
     std::string pcap_file;
@@ -236,7 +272,8 @@ int main(int argc, char** argv) {
     top_cmd->add_option("--pcap", top_opts.pcap, "replay a capture through the pipeline into the view instead");
     top_cmd->add_flag("--fast", top_opts.fast, "with --pcap: as fast as possible instead of at capture pace");
     top_cmd->footer(
-        "KEYS: h/s/i/o views, < > or 1-9,0 sort, r reverse, / filter, p pause, ? help, q quit\n"
+        "KEYS: w summary (first screen), h/s/i/o/c views, Tab next, < > or 1-9,0 sort, r reverse,\n"
+        "  / filter, p pause, ? help, q quit\n"
         "OVERHEAD: one snapshot per refresh over the socket; while top is connected the kernel's\n"
         "  BPF run-time stats are on (two clock reads per program run); off again when it quits.\n"
         "  They need CAP_SYS_ADMIN, which the agent drops (agent --keep-caps, or sysctl\n"
@@ -263,6 +300,18 @@ int main(int argc, char** argv) {
     }
     if (verbose) spdlog::set_level(spdlog::level::debug);
     if (top_cmd->parsed()) return top::runTopCommand(top_opts);
+    if (check_cmd->parsed()) {
+        try {
+            cli::AgentFile af = cli::applyAgentFile(check_file, *agent);
+            auto cfg = cli::resolveDetectConfig(dcli.opts.rules_file, &af);
+            if (check_effective) std::fputs(cli::effectiveSettings(*agent, &af, cfg.get()).c_str(), stdout);
+            std::printf("%s: ok\n", check_file.c_str());
+            return 0;
+        } catch (const detect::ConfigError& e) {
+            spdlog::error("config: {}", e.what());
+            return 2;
+        }
+    }
     if (stats_cmd->parsed()) return top::runStatsCommand(stats_opts);
 
     struct sigaction sa = {};
@@ -277,11 +326,20 @@ int main(int argc, char** argv) {
     PipelineOptions popts;
     popts.packet_records = packets;
     try {
-        // The rules file is read once, here: its `limits:` bound the pipeline's tables (also with
-        // --no-detect) and the detector gets the same parsed file.
-        if (!dcli.opts.rules_file.empty()) {
-            dcli.opts.config = std::make_shared<const detect::DetectConfig>(detect::loadConfig(dcli.opts.rules_file));
-            applyLimits(dcli.opts.config->runtime, popts);
+        // --no-xdp is --xdp-mode off given on the command line (so it also beats the file's xdp_mode).
+        if (no_xdp) xdp_mode_opt->clear(), xdp_mode_opt->add_result("off")->run_callback();
+        // The agent file fills the options the command line did not give (the rules path too).
+        std::unique_ptr<cli::AgentFile> af;
+        if (agent->parsed() && !config_file.empty())
+            af = std::make_unique<cli::AgentFile>(cli::applyAgentFile(config_file, *agent));
+        // The rules file is read once, here: its `limits:` (and the agent file's) bound the
+        // pipeline's tables (also with --no-detect) and the detector gets the same parsed file.
+        dcli.opts.config = cli::resolveDetectConfig(dcli.opts.rules_file, af.get());
+        if (dcli.opts.config) applyLimits(dcli.opts.config->runtime, popts);
+        popts.packet_records = packets;  // the agent file may set it (outputs.eve.packets)
+        if (agent->parsed() && print_config) {
+            std::fputs(cli::effectiveSettings(*agent, af.get(), dcli.opts.config.get()).c_str(), stdout);
+            return 0;
         }
         if (agent->parsed()) {
             std::string why;
@@ -301,10 +359,10 @@ int main(int argc, char** argv) {
             }
             lo.snaplen = snaplen;
             parseXdpMode(xdp_mode_text, lo.xdp_mode);
-            if (no_xdp) lo.xdp_mode = XdpMode::Off;
-            lo.bulk_skip = !no_bulk_skip;
-            lo.host_hooks = !no_host_hooks;
+            lo.bulk_skip = bulk_skip;
+            lo.host_hooks = host_hooks;
             auto src = makeLiveSource(lo);
+            if (af) spdlog::info("settings from {} and the command line (--print-config shows each)", af->path);
             spdlog::info("monitoring {} (xdp mode {})", fmt::join(lo.interfaces, ", "), xdpModeName(lo.xdp_mode));
             if (keep_caps) keepAgentPrivileges();
             int rc = runSession(*src, eve, popts, agent_stats, dcli, &control, !keep_caps);
@@ -328,7 +386,7 @@ int main(int argc, char** argv) {
         }
         return rc;
     } catch (const detect::ConfigError& e) {
-        spdlog::error("rules: {}", e.what());
+        spdlog::error("config: {}", e.what());
         return 2;
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/yaml_reader.h"
 #include "detect/signatures.h"
 
 namespace rpcmon::detect {
@@ -31,78 +32,44 @@ std::string lower(std::string s) {
     return s;
 }
 
-class Parser {
+// `limits:` keys: one row each, with the accepted range (why each range: config/rules.example.yaml).
+struct LimitKey {
+    const char* path;
+    int64_t lo, hi;
+    void (*set)(DetectConfig&, uint64_t);
+};
+
+const std::vector<LimitKey>& limitTable() {
+    constexpr int64_t kDay = 86400, kGiB = 1ll << 30;
+    static const std::vector<LimitKey> t = {
+        {"limits.max_tracked_keys", 100, 100000000, [](DetectConfig& c, uint64_t v) { c.max_tracked_keys = uint32_t(v); }},
+        {"limits.summary_min_count", 2, 100000000, [](DetectConfig& c, uint64_t v) { c.summary_min_count = uint32_t(v); }},
+        {"limits.memory_mb", 0, 1 << 20, [](DetectConfig& c, uint64_t v) { c.runtime.memory_mb = v; }},
+        {"limits.flows.max", 1, 100000000, [](DetectConfig& c, uint64_t v) { c.runtime.max_flows = v; }},
+        {"limits.flows.tcp_idle", 1, 7 * kDay, [](DetectConfig& c, uint64_t v) { c.runtime.tcp_idle = v; }},
+        {"limits.flows.udp_idle", 1, 7 * kDay, [](DetectConfig& c, uint64_t v) { c.runtime.udp_idle = v; }},
+        {"limits.reassembly.max_pending", 4096, kGiB, [](DetectConfig& c, uint64_t v) { c.runtime.max_pending = v; }},
+        {"limits.reassembly.max_out_of_order", 0, kGiB, [](DetectConfig& c, uint64_t v) { c.runtime.max_out_of_order = v; }},
+        {"limits.reassembly.max_out_of_order_segments", 0, 1000000,
+         [](DetectConfig& c, uint64_t v) { c.runtime.max_out_of_order_segments = v; }},
+        {"limits.reassembly.budget", 65536, 64 * kGiB, [](DetectConfig& c, uint64_t v) { c.runtime.reassembly_budget = v; }},
+        {"limits.ip_reassembly.max_bytes", 65536, 4 * kGiB, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_max_bytes = v; }},
+        {"limits.ip_reassembly.max_datagrams", 1, 10000000, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_max_datagrams = v; }},
+        {"limits.ip_reassembly.max_fragments", 2, 8192, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_max_fragments = v; }},
+        {"limits.ip_reassembly.ipv4_timeout", 1, 3600, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_ipv4_timeout = v; }},
+        {"limits.ip_reassembly.ipv6_timeout", 1, 3600, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_ipv6_timeout = v; }},
+        {"limits.protocols.onc_pending_calls", 1, 1000000, [](DetectConfig& c, uint64_t v) { c.runtime.onc_pending_calls = v; }},
+        {"limits.protocols.dcerpc_pending_calls", 1, 1000000,
+         [](DetectConfig& c, uint64_t v) { c.runtime.dcerpc_pending_calls = v; }},
+        {"limits.protocols.dcerpc_contexts", 1, 65536, [](DetectConfig& c, uint64_t v) { c.runtime.dcerpc_contexts = v; }},
+    };
+    return t;
+}
+
+class Parser : public config::YamlReader {
 public:
-    explicit Parser(std::string file) : file_(std::move(file)) {}
+    using YamlReader::YamlReader;
 
-    [[noreturn]] void fail(const YAML::Node& n, const std::string& key, const std::string& msg) const {
-        throw ConfigError(file_, n.IsDefined() ? int(n.Mark().line) + 1 : 0, key, msg);
-    }
-    [[noreturn]] void failAt(const YAML::Mark& m, const std::string& key, const std::string& msg) const {
-        throw ConfigError(file_, int(m.line) + 1, key, msg);
-    }
-
-    // Iterates a mapping, rejecting keys outside `allowed`; calls fn(key, keynode, value).
-    template <class Fn>
-    void forEach(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed,
-                 Fn fn) const {
-        if (map.IsNull()) return;
-        if (!map.IsMap()) fail(map, path, "expected a mapping");
-        for (auto it = map.begin(); it != map.end(); ++it) {
-            std::string k = it->first.as<std::string>();
-            std::string full = path.empty() ? k : path + "." + k;
-            if (!allowed.empty() && !allowed.count(k)) failAt(it->first.Mark(), full, "unknown key");
-            fn(k, full, it->first, it->second);
-        }
-    }
-
-    std::string str(const YAML::Node& n, const std::string& key) const {
-        if (!n.IsScalar()) fail(n, key, "expected a string");
-        return n.as<std::string>();
-    }
-    bool boolean(const YAML::Node& n, const std::string& key) const {
-        if (!n.IsScalar()) fail(n, key, "expected true or false");
-        std::string s = lower(n.as<std::string>());
-        if (s == "true" || s == "yes" || s == "on") return true;
-        if (s == "false" || s == "no" || s == "off") return false;
-        fail(n, key, "expected true or false, got '" + n.as<std::string>() + "'");
-    }
-    int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo, int64_t hi) const {
-        if (!n.IsScalar()) fail(n, key, "expected an integer");
-        std::string s = n.as<std::string>();
-        size_t pos = 0;
-        long long v = 0;
-        try {
-            v = std::stoll(s, &pos, 0);
-        } catch (...) {
-            pos = 0;
-        }
-        if (pos == 0 || pos != s.size()) fail(n, key, "expected an integer, got '" + s + "'");
-        if (v < lo || v > hi)
-            fail(n, key, "value " + s + " out of range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-        return v;
-    }
-    double real(const YAML::Node& n, const std::string& key, double lo, double hi) const {
-        if (!n.IsScalar()) fail(n, key, "expected a number");
-        std::string s = n.as<std::string>();
-        size_t pos = 0;
-        double v = 0;
-        try {
-            v = std::stod(s, &pos);
-        } catch (...) {
-            pos = 0;
-        }
-        if (pos == 0 || pos != s.size()) fail(n, key, "expected a number, got '" + s + "'");
-        if (v < lo || v > hi) fail(n, key, "value " + s + " out of range");
-        return v;
-    }
-    std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
-        std::vector<std::string> out;
-        if (n.IsNull()) return out;
-        if (!n.IsSequence()) fail(n, key, "expected a list");
-        for (const auto& e : n) out.push_back(str(e, key));
-        return out;
-    }
     CidrList cidrs(const YAML::Node& n, const std::string& key) const {
         CidrList l;
         if (n.IsNull()) return l;
@@ -310,67 +277,48 @@ public:
                 });
     }
 
-    void limits(const YAML::Node& n, DetectConfig& cfg) const {
-        RuntimeLimits& l = cfg.runtime;
-        constexpr int64_t kDay = 86400, kGiB = 1ll << 30;
-        forEach(n, "limits", {"max_tracked_keys", "summary_min_count", "memory_mb", "flows", "reassembly", "protocols", "ip_reassembly"},
-                [&](const std::string& k, const std::string& p, const YAML::Node&, const YAML::Node& x) {
-                    if (k == "max_tracked_keys") cfg.max_tracked_keys = uint32_t(integer(x, p, 100, 100000000));
-                    else if (k == "summary_min_count") cfg.summary_min_count = uint32_t(integer(x, p, 2, 100000000));
-                    else if (k == "memory_mb") l.memory_mb = uint64_t(integer(x, p, 0, 1 << 20));
-                    else if (k == "flows")
-                        forEach(x, p, {"max", "tcp_idle", "udp_idle"},
-                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
-                                    if (a == "max") l.max_flows = uint64_t(integer(y, ap, 1, 100000000));
-                                    else if (a == "tcp_idle") l.tcp_idle = uint64_t(integer(y, ap, 1, 7 * kDay));
-                                    else l.udp_idle = uint64_t(integer(y, ap, 1, 7 * kDay));
-                                });
-                    else if (k == "reassembly")
-                        forEach(x, p, {"max_pending", "max_out_of_order", "max_out_of_order_segments", "budget"},
-                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
-                                    if (a == "max_pending") l.max_pending = uint64_t(integer(y, ap, 4096, kGiB));
-                                    else if (a == "max_out_of_order") l.max_out_of_order = uint64_t(integer(y, ap, 0, kGiB));
-                                    else if (a == "max_out_of_order_segments")
-                                        l.max_out_of_order_segments = uint64_t(integer(y, ap, 0, 1000000));
-                                    else l.reassembly_budget = uint64_t(integer(y, ap, 65536, 64 * kGiB));
-                                });
-                    else if (k == "ip_reassembly")
-                        forEach(x, p, {"max_bytes", "max_datagrams", "max_fragments", "ipv4_timeout", "ipv6_timeout"},
-                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
-                                    if (a == "max_bytes") l.defrag_max_bytes = uint64_t(integer(y, ap, 65536, 4 * kGiB));
-                                    else if (a == "max_datagrams") l.defrag_max_datagrams = uint64_t(integer(y, ap, 1, 10000000));
-                                    else if (a == "max_fragments") l.defrag_max_fragments = uint64_t(integer(y, ap, 2, 8192));
-                                    else if (a == "ipv4_timeout") l.defrag_ipv4_timeout = uint64_t(integer(y, ap, 1, 3600));
-                                    else l.defrag_ipv6_timeout = uint64_t(integer(y, ap, 1, 3600));
-                                });
-                    else if (k == "protocols")
-                        forEach(x, p, {"onc_pending_calls", "dcerpc_pending_calls", "dcerpc_contexts"},
-                                [&](const std::string& a, const std::string& ap, const YAML::Node&, const YAML::Node& y) {
-                                    if (a == "onc_pending_calls") l.onc_pending_calls = uint64_t(integer(y, ap, 1, 1000000));
-                                    else if (a == "dcerpc_pending_calls")
-                                        l.dcerpc_pending_calls = uint64_t(integer(y, ap, 1, 1000000));
-                                    else l.dcerpc_contexts = uint64_t(integer(y, ap, 1, 65536));
-                                });
-                });
+    // `limits:` from the key table: each leaf is read with its range, and where it was set
+    // (file, line) is kept so a second file setting it again is an error (mergeLimits).
+    void limits(const YAML::Node& n, DetectConfig& cfg, const std::string& prefix = "limits") const {
+        forEach(n, prefix, {}, [&](const std::string&, const std::string& p, const YAML::Node& keynode,
+                                   const YAML::Node& x) {
+            const LimitKey* row = nullptr;
+            bool group = false;
+            for (const auto& r : limitTable()) {
+                if (p == r.path) row = &r;
+                else if (std::string(r.path).rfind(p + ".", 0) == 0) group = true;
+            }
+            if (group) return limits(x, cfg, p);
+            if (!row) failAt(keynode.Mark(), p, "unknown key");
+            if (auto prev = cfg.limit_sources.find(p); prev != cfg.limit_sources.end())
+                failAt(keynode.Mark(), p, "also set in " + prev->second.file + ":" +
+                                              std::to_string(prev->second.line) + "; set it in one file only");
+            uint64_t v = uint64_t(integer(x, p, row->lo, row->hi));
+            row->set(cfg, v);
+            cfg.limit_sources[p] = {file(), lineOf(keynode), v};
+        });
     }
 
-private:
-    std::string file_;
 };
 
 }  // namespace
+
+std::vector<std::string> limitKeys() {
+    std::vector<std::string> keys;
+    for (const auto& r : limitTable()) keys.push_back(r.path);
+    return keys;
+}
+
+void mergeLimits(const YAML::Node& limits, const std::string& file, DetectConfig& cfg) {
+    Parser(file).limits(limits, cfg);
+}
 
 DetectConfig parseConfig(const std::string& text, const std::string& file) {
     DetectConfig cfg;
     cfg.file = file;
     cfg.sensitive_files = defaultSensitiveFiles();
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        throw ConfigError(file, int(e.mark.line) + 1, "", "YAML syntax error: " + e.msg);
-    }
     Parser p(file);
+    YAML::Node root = p.load(text);
     if (root.IsNull()) return cfg;
     p.forEach(root, "",
               {"version", "allowlists", "sensitive_files", "signatures", "rules", "baseline", "limits"},
@@ -412,13 +360,7 @@ DetectConfig parseConfig(const std::string& text, const std::string& file) {
     return cfg;
 }
 
-DetectConfig loadConfig(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ConfigError(path, 0, "", "cannot open file");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return parseConfig(ss.str(), path);
-}
+DetectConfig loadConfig(const std::string& path) { return parseConfig(config::readConfigFile(path), path); }
 
 // ---- user rule conditions ---------------------------------------------------------------------
 

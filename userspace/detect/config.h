@@ -14,6 +14,10 @@
 
 #include "detect/util.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace rpcmon::detect {
 
 // what() = "FILE:LINE: key 'x': message".
@@ -111,6 +115,14 @@ struct DetectConfig {
     uint32_t max_tracked_keys = 200000;  // aggregation + suppression entries, oldest evicted
     uint32_t summary_min_count = 2;      // emit an end-of-window summary when count >= this
     RuntimeLimits runtime;               // the rest of `limits:` (pipeline tables, memory cap)
+    // Where each `limits:` key was set: dotted key -> place and value. A key may be set once, in
+    // the rules file or in the agent file (mergeLimits), never in both.
+    struct LimitSource {
+        std::string file;
+        int line = 0;
+        uint64_t value = 0;
+    };
+    std::map<std::string, LimitSource> limit_sources;
 };
 
 std::vector<std::string> defaultSensitiveFiles();
@@ -119,5 +131,11 @@ std::vector<std::string> defaultSensitiveFiles();
 DetectConfig loadConfig(const std::string& path);
 // Same, from text; `file` names it in errors.
 DetectConfig parseConfig(const std::string& text, const std::string& file);
+
+// The agent file's `limits:` section (cli/agent_config.cc) read onto cfg by the same reader; a
+// key cfg already has from its rules file is ConfigError "FILE:LINE: key ...: also set in ...".
+void mergeLimits(const YAML::Node& limits, const std::string& file, DetectConfig& cfg);
+// Every `limits:` key the reader knows, dotted ("limits.flows.max"), in table order.
+std::vector<std::string> limitKeys();
 
 }  // namespace rpcmon::detect

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The built-in signature table. UUIDs and opnums are from the MS-* specifications cited per
-// entry (the same values as protocols/dcerpc/interfaces.cc, which this file does not depend on).
+// The built-in signature table. Opnums are from the MS-* specifications cited per entry; the
+// interface UUIDs come from protocols/dcerpc/interfaces.h, the table that names operations, and
+// a test checks every (UUID, opnum) here resolves to a named operation there.
 #include "detect/signatures.h"
+
+#include "protocols/dcerpc/interfaces.h"
 
 #include "output/reply_outcome.h"
 
@@ -12,31 +15,8 @@
 namespace rpcmon::detect {
 namespace {
 
-// Interface UUIDs.
-constexpr const char* kSamr = "12345778-1234-abcd-ef00-0123456789ac";      // MS-SAMR 1.9
-constexpr const char* kLsarpc = "12345778-1234-abcd-ef00-0123456789ab";    // MS-LSAT/LSAD 1.9
-constexpr const char* kSrvsvc = "4b324fc8-1670-01d3-1278-5a47bf6ee188";    // MS-SRVS 1.9
-constexpr const char* kWkssvc = "6bffd098-a112-3610-9833-46c3f87e345a";    // MS-WKST 1.9
-constexpr const char* kWinreg = "338cd001-2244-31f1-aaaa-900038001003";    // MS-RRP 1.9
-constexpr const char* kSvcctl = "367abb81-9844-35f1-ad32-98f038001003";    // MS-SCMR 1.9
-constexpr const char* kAtsvc = "1ff70682-0a51-30e8-076d-740be8cee98b";     // MS-TSCH 1.9
-constexpr const char* kSasec = "378e52b0-c0a9-11cf-822d-00aa0051e40f";     // MS-TSCH 1.9
-constexpr const char* kTsch = "86d35949-83c9-4044-b424-db363231fd0c";      // MS-TSCH 1.9
-constexpr const char* kDrsuapi = "e3514235-4b06-11d1-ab04-00c04fc2dcd2";   // MS-DRSR 1.9
-constexpr const char* kSpoolss = "12345678-1234-abcd-ef00-0123456789ab";   // MS-RPRN 1.9
-constexpr const char* kWinspool = "76f03f96-cdfd-44fc-a22c-64950a001209";  // MS-PAR 1.9
-constexpr const char* kEfsLsarpc = "c681d488-d850-11d0-8c52-00c04fd90f7e"; // MS-EFSR 1.9 (\pipe\lsarpc)
-constexpr const char* kEfsrpc = "df1941c5-fe89-4e79-bf10-463657acf44d";    // MS-EFSR 1.9 (\pipe\efsrpc)
-constexpr const char* kNetdfs = "4fc742e0-4a10-11cf-8273-00aa004ae673";    // MS-DFSNM 1.9
-constexpr const char* kNetlogon = "12345678-1234-abcd-ef00-01234567cffb";  // MS-NRPC 1.9
-constexpr const char* kEventlog = "82273fdc-e32a-18c3-3f78-827929dc23ea";  // MS-EVEN 1.9
-constexpr const char* kEven6 = "f6beaff7-1e19-4fbb-9f8f-b89e2018337c";     // MS-EVEN6 1.9
-constexpr const char* kSysActivator = "000001a0-0000-0000-c000-000000000046";  // MS-DCOM 1.9
-constexpr const char* kIActivation = "4d9f4ab8-7d1c-11cf-861e-0020af6e7c57";   // MS-DCOM 1.9
-constexpr const char* kWbemLogin = "f309ad18-d86a-11d0-a075-00c04fb68820";     // MS-WMI 1.9
-constexpr const char* kWbemServices = "9556dc99-828c-11cf-a37e-00aa003240c7";  // MS-WMI 1.9
-constexpr const char* kEpm = "e1af8308-5d1f-11c9-91a4-08002b14a0fa";       // C706 appendix N
-constexpr const char* kMgmt = "afa8bd80-7d8a-11c9-bef4-08002b102989";      // C706 appendix Q
+// Interface UUIDs and CLSIDs: the same constants as the interface table the records are named from.
+using namespace dcerpc::uuids;
 
 // ONC RPC programs (RFC 1833, RFC 1813 appendix I, RFC 7530).
 constexpr uint32_t kPortmap = 100000, kNfs = 100003, kMountd = 100005, kNlm = 100021,
@@ -44,16 +24,16 @@ constexpr uint32_t kPortmap = 100000, kNfs = 100003, kMountd = 100005, kNlm = 10
 
 // CLSIDs activated remotely for lateral movement (public research: MMC20, ShellWindows, ...).
 constexpr const char* kLateralClsids[] = {
-    "49b2791a-b1ae-4c90-9b8e-e860ba07f889",  // MMC20.Application
-    "9ba05972-f6a8-11cf-a442-00a0c90a8f39",  // ShellWindows
-    "c08afd90-f2a1-11d1-8455-00a0c91f3880",  // ShellBrowserWindow
-    "13709620-c279-11ce-a49e-444553540000",  // Shell.Application
-    "00020812-0000-0000-c000-000000000046",  // Excel.Application
-    "000209ff-0000-0000-c000-000000000046",  // Word.Application
-    "0006f03a-0000-0000-c000-000000000046",  // Outlook.Application
-    "0002df01-0000-0000-c000-000000000046",  // InternetExplorer.Application
+    dcerpc::dcom_class::kMmc20Application,
+    dcerpc::dcom_class::kShellWindows,
+    dcerpc::dcom_class::kShellBrowserWindow,
+    dcerpc::dcom_class::kShellApplication,
+    dcerpc::dcom_class::kExcelApplication,
+    dcerpc::dcom_class::kWordApplication,
+    dcerpc::dcom_class::kOutlookApplication,
+    dcerpc::dcom_class::kInternetExplorer,
 };
-constexpr const char* kWbemLevel1LoginClsid = "8bc3f05e-d86b-11d0-a075-00c04fb68820";
+constexpr const char* kWbemLevel1LoginClsid = dcerpc::dcom_class::kWbemLevel1Login;
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -258,7 +238,7 @@ const std::vector<LateralInterface>& lateralInterfaces() {
         {kIActivation, nullptr, "DCOM activation (IActivation)", {"T1021.003"}, {"lateral-movement"}, 2},
         // MS-WMI (T1047): IWbemLevel1Login, IWbemLoginClientID, IWbemServices.
         {kWbemLogin, nullptr, "WMI (IWbemLevel1Login)", {"T1047"}, {"execution"}, 2},
-        {"d4781cd6-e5d3-44df-ad94-930efe48a887", nullptr, "WMI (IWbemLoginClientID)", {"T1047"}, {"execution"}, 2},
+        {kWbemLoginClientId, nullptr, "WMI (IWbemLoginClientID)", {"T1047"}, {"execution"}, 2},
         {kWbemServices, nullptr, "WMI (IWbemServices)", {"T1047"}, {"execution"}, 2},
         // MS-RRP: remote registry (T1012 query, T1112 modify); severity of registry_query.
         {kWinreg, "winreg", "remote registry (winreg)", {"T1012", "T1112"}, {"discovery", "defense-evasion"}, 3},
@@ -405,19 +385,14 @@ const std::vector<SignatureDef>& builtinSignatures() {
         // Enumeration class (Agg::Enumeration): severity 3 the first time per (src, dst) in the
         // suppression window, severity 2 with volume (items, calls per src→dst) or breadth
         // (distinct servers per src) within the window. admin_hosts are exempt.
-        auto enumSig = [&](uint32_t sid, const char* name, const char* msg, std::vector<const char*> tech,
-                           Selector sel, uint32_t calls, uint32_t items, uint32_t servers, uint32_t window,
-                           const char* noun) {
-            SignatureDef d{sid, name, msg, disc, 3, std::move(tech), {disc}, std::move(sel)};
+        auto enumSig = [&](SignatureDef d) {
+            d.category = disc;
+            d.severity = 3;
+            d.tactics = {disc};
             d.agg = Agg::Enumeration;
             d.group = GroupBy::SrcDst;
-            d.threshold = calls;
-            d.items = items;
-            d.servers = servers;
-            d.window_s = window;
             d.suppress_s = 3600;
             d.exempt = kExemptAdminHosts;
-            d.item_noun = noun;
             add(std::move(d));
         };
 
@@ -429,149 +404,205 @@ const std::vector<SignatureDef>& builtinSignatures() {
         // SAMR client makes to find its domain (5 LookupDomain, 6 EnumerateDomains: "Builtin" and
         // the domain; rpcclient getdompwinfo / chgpasswd2 do it), 17 LookupNames, nor password
         // changes and the password policy (55, 56, 73).
-        enumSig(1000001, "samr_enumeration", "SAMR account/group enumeration", {"T1087.002", "T1069.002"},
-                {"rpc", {{kSamr, {11, 13, 15, 16, 18, 25, 33, 36, 39, 40, 47, 48, 51}}}}, 10, 50, 3, 300,
-                "accounts/groups");
+        enumSig({.sid = 1000001, .name = "samr_enumeration",
+                 .message = "SAMR account/group enumeration",
+                 .techniques = {"T1087.002", "T1069.002"},
+                 .sel = {.event_type = "rpc", .dce = {{kSamr, {11, 13, 15, 16, 18, 25, 33, 36, 39, 40, 47, 48, 51}}}},
+                 .threshold = 10, .window_s = 300, .items = 50, .servers = 3, .item_noun = "accounts/groups"});
         // MS-LSAT 3.1.4: 14 LookupNames, 15 LookupSids, 57 LookupSids2, 58 LookupNames2,
         // 68 LookupNames3, 76 LookupSids3, 77 LookupNames4; MS-LSAD 3.1.4: 2 EnumeratePrivileges,
         // 7 QueryInformationPolicy, 11 EnumerateAccounts, 35 EnumerateAccountsWithUserRight,
         // 36 EnumerateAccountRights, 46 QueryInformationPolicy2.
-        enumSig(1000002, "lsarpc_sid_enumeration", "LSA SID/name lookups, account and policy enumeration",
-                {"T1087.002", "T1069.002"},
-                {"rpc", {{kLsarpc, {2, 7, 11, 14, 15, 35, 36, 46, 57, 58, 68, 76, 77}}}}, 20, 100, 3, 300,
-                "SIDs/names");
+        enumSig({.sid = 1000002, .name = "lsarpc_sid_enumeration",
+                 .message = "LSA SID/name lookups, account and policy enumeration",
+                 .techniques = {"T1087.002", "T1069.002"},
+                 .sel = {.event_type = "rpc", .dce = {{kLsarpc, {2, 7, 11, 14, 15, 35, 36, 46, 57, 58, 68, 76, 77}}}},
+                 .threshold = 20, .window_s = 300, .items = 100, .servers = 3, .item_noun = "SIDs/names"});
         // MS-DRSR 4.1.10 IDL_DRSGetNCChanges (3), 4.1.23 IDL_DRSReplicaSync (2).
-        add({1000003, "dcsync",
-             "DCSync: DRSGetNCChanges/DRSReplicaSync from a host that is not a domain controller", cred,
-             1, {"T1003.006"}, {cred}, {"rpc", {{kDrsuapi, {2, 3}}}}, nullptr, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 600, kExemptDomainControllers});
+        add({.sid = 1000003, .name = "dcsync",
+             .message = "DCSync: DRSGetNCChanges/DRSReplicaSync from a host that is not a domain controller",
+             .category = cred, .severity = 1, .techniques = {"T1003.006"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kDrsuapi, {2, 3}}}},
+             .suppress_s = 600, .exempt = kExemptDomainControllers});
         // MS-SRVS 3.1.4.8 NetrShareEnum (15), 3.1.4.32 NetrShareEnumSticky (36). The name is kept
         // for configurations written when this signature only judged sweeps across hosts.
-        enumSig(1000004, "share_enumeration_sweep", "SMB share enumeration (srvsvc NetrShareEnum)", {"T1135"},
-                {"rpc", {{kSrvsvc, {15, 36}}}}, 10, 200, 3, 600, "shares");
+        enumSig({.sid = 1000004, .name = "share_enumeration_sweep",
+                 .message = "SMB share enumeration (srvsvc NetrShareEnum)",
+                 .techniques = {"T1135"},
+                 .sel = {.event_type = "rpc", .dce = {{kSrvsvc, {15, 36}}}},
+                 .threshold = 10, .window_s = 600, .items = 200, .servers = 3, .item_noun = "shares"});
         // MS-SRVS 3.1.4.5 NetrSessionEnum (12), 3.1.4.1 NetrConnectionEnum (8), 3.1.4.3 NetrFileEnum (9);
         // MS-WKST 3.2.4.3 NetrWkstaUserEnum (2).
-        enumSig(1000005, "session_enumeration", "Session/connection/open-file/logged-on user enumeration (srvsvc/wkssvc)",
-                {"T1049", "T1033"}, {"rpc", {{kSrvsvc, {8, 9, 12}}, {kWkssvc, {2}}}}, 10, 200, 3, 600,
-                "sessions/users");
-        add({1000006, "session_enumeration_sweep", "Session/logged-on user enumeration across many hosts",
-             disc, 2, {"T1049", "T1033"}, {disc}, {"rpc", {{kSrvsvc, {8, 12}}, {kWkssvc, {2}}}},
-             nullptr, Agg::Distinct, GroupBy::Src, DistinctOf::DestIp, 5, 600, 900, kExemptAdminHosts});
+        enumSig({.sid = 1000005, .name = "session_enumeration",
+                 .message = "Session/connection/open-file/logged-on user enumeration (srvsvc/wkssvc)",
+                 .techniques = {"T1049", "T1033"},
+                 .sel = {.event_type = "rpc", .dce = {{kSrvsvc, {8, 9, 12}}, {kWkssvc, {2}}}},
+                 .threshold = 10, .window_s = 600, .items = 200, .servers = 3, .item_noun = "sessions/users"});
+        add({.sid = 1000006, .name = "session_enumeration_sweep",
+             .message = "Session/logged-on user enumeration across many hosts",
+             .category = disc, .severity = 2, .techniques = {"T1049", "T1033"}, .tactics = {disc},
+             .sel = {.event_type = "rpc", .dce = {{kSrvsvc, {8, 12}}, {kWkssvc, {2}}}},
+             .agg = Agg::Distinct, .group = GroupBy::Src, .distinct = DistinctOf::DestIp, .threshold = 5, .window_s = 600, .suppress_s = 900, .exempt = kExemptAdminHosts});
         // MS-LSAD 3.1.4.7.7 LsarEnumerateTrustedDomains (13), 3.1.4.7.1 ...Ex (50); MS-NRPC
         // 3.5.4.7.1 DsrEnumerateDomainTrusts (40), 3.5.4.7.2 NetrEnumerateTrustedDomainsEx (36),
         // 3.5.4.7.3 NetrEnumerateTrustedDomains (19).
-        enumSig(1000007, "trust_enumeration", "Domain trust enumeration (LSA / netlogon)", {"T1482"},
-                {"rpc", {{kLsarpc, {13, 50}}, {kNetlogon, {19, 36, 40}}}}, 10, 100, 3, 600, "trusts");
+        enumSig({.sid = 1000007, .name = "trust_enumeration",
+                 .message = "Domain trust enumeration (LSA / netlogon)",
+                 .techniques = {"T1482"},
+                 .sel = {.event_type = "rpc", .dce = {{kLsarpc, {13, 50}}, {kNetlogon, {19, 36, 40}}}},
+                 .threshold = 10, .window_s = 600, .items = 100, .servers = 3, .item_noun = "trusts"});
 
         // ---- Execution: services and scheduled tasks --------------------------------------------
         // MS-SCMR 3.1.4: 12 RCreateServiceW, 24 RCreateServiceA, 44 RCreateServiceWOW64A,
         // 45 RCreateServiceWOW64W, 60 RCreateWowService.
-        add({1000010, "service_create", "Remote service creation via svcctl", exe, 1,
-             {"T1569.002", "T1543.003"}, {exe, per}, {"rpc", {{kSvcctl, {12, 24, 44, 45, 60}}}},
-             nullptr, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000010, .name = "service_create",
+             .message = "Remote service creation via svcctl",
+             .category = exe, .severity = 1, .techniques = {"T1569.002", "T1543.003"}, .tactics = {exe, per},
+             .sel = {.event_type = "rpc", .dce = {{kSvcctl, {12, 24, 44, 45, 60}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // 19 RStartServiceW, 31 RStartServiceA.
-        add({1000011, "service_start", "Remote service start via svcctl", exe, 2, {"T1569.002"}, {exe},
-             {"rpc", {{kSvcctl, {19, 31}}}}, nullptr, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0,
-             0, 300, kExemptAdminHosts});
+        add({.sid = 1000011, .name = "service_start",
+             .message = "Remote service start via svcctl",
+             .category = exe, .severity = 2, .techniques = {"T1569.002"}, .tactics = {exe},
+             .sel = {.event_type = "rpc", .dce = {{kSvcctl, {19, 31}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // 11 RChangeServiceConfigW, 23 RChangeServiceConfigA with a new binary path.
-        add({1000012, "service_binpath_change", "Remote service binary path change via svcctl", per, 2,
-             {"T1543.003", "T1569.002"}, {per, exe}, {"rpc", {{kSvcctl, {11, 23}}}}, binaryPathChanged,
-             Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000012, .name = "service_binpath_change",
+             .message = "Remote service binary path change via svcctl",
+             .category = per, .severity = 2, .techniques = {"T1543.003", "T1569.002"}, .tactics = {per, exe},
+             .sel = {.event_type = "rpc", .dce = {{kSvcctl, {11, 23}}}},
+             .pred = binaryPathChanged, .suppress_s = 300, .exempt = kExemptAdminHosts});
         // MS-TSCH 3.2.5.2.1 NetrJobAdd (0).
-        add({1000013, "task_atsvc", "Remote scheduled job creation via atsvc (NetrJobAdd)", exe, 1,
-             {"T1053.002"}, {exe, per}, {"rpc", {{kAtsvc, {0}}}}, nullptr, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000013, .name = "task_atsvc",
+             .message = "Remote scheduled job creation via atsvc (NetrJobAdd)",
+             .category = exe, .severity = 1, .techniques = {"T1053.002"}, .tactics = {exe, per},
+             .sel = {.event_type = "rpc", .dce = {{kAtsvc, {0}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // MS-TSCH 3.2.5.4.2 SchRpcRegisterTask (1), 3.2.5.4.13 SchRpcRun (12);
         // 3.2.5.3.1 SASetAccountInformation (0), 3.2.5.3.2 SASetNSAccountInformation (1).
-        add({1000014, "task_scheduler", "Remote scheduled task registration/run (ITaskSchedulerService/sasec)",
-             exe, 1, {"T1053.005"}, {exe, per}, {"rpc", {{kTsch, {1, 12}}, {kSasec, {0, 1}}}}, nullptr,
-             Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000014, .name = "task_scheduler",
+             .message = "Remote scheduled task registration/run (ITaskSchedulerService/sasec)",
+             .category = exe, .severity = 1, .techniques = {"T1053.005"}, .tactics = {exe, per},
+             .sel = {.event_type = "rpc", .dce = {{kTsch, {1, 12}}, {kSasec, {0, 1}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // \pipe\atsvc carries atsvc, ITaskSchedulerService and sasec (MS-TSCH 2.1).
-        add({1000015, "task_pipe_open", "Task scheduler named pipe opened over SMB (atsvc)", exe, 2,
-             {"T1053.002", "T1053.005"}, {exe, per}, {"smb_pipe", {}, {}, {"atsvc"}}, nullptr, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000015, .name = "task_pipe_open",
+             .message = "Task scheduler named pipe opened over SMB (atsvc)",
+             .category = exe, .severity = 2, .techniques = {"T1053.002", "T1053.005"}, .tactics = {exe, per},
+             .sel = {.event_type = "smb_pipe", .pipes = {"atsvc"}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
 
         // ---- Remote registry (MS-RRP 3.1.5) -----------------------------------------------------
         // 6 CreateKey, 7 DeleteKey, 8 DeleteValue, 18 ReplaceKey, 19 RestoreKey, 21 SetKeySecurity,
         // 22 SetValue, 35 DeleteKeyEx.
-        add({1000020, "registry_write", "Remote registry modification via winreg", "defense-evasion", 2,
-             {"T1112"}, {"defense-evasion"}, {"rpc", {{kWinreg, {6, 7, 8, 18, 19, 21, 22, 35}}}}, nullptr,
-             Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000020, .name = "registry_write",
+             .message = "Remote registry modification via winreg",
+             .category = "defense-evasion", .severity = 2, .techniques = {"T1112"}, .tactics = {"defense-evasion"},
+             .sel = {.event_type = "rpc", .dce = {{kWinreg, {6, 7, 8, 18, 19, 21, 22, 35}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // 20 BaseRegSaveKey, 31 BaseRegSaveKeyEx: hive dump (SAM/SYSTEM/SECURITY).
-        add({1000021, "registry_savekey", "Remote registry hive save (BaseRegSaveKey) - credential dumping",
-             cred, 1, {"T1003.002"}, {cred}, {"rpc", {{kWinreg, {20, 31}}}}, nullptr, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000021, .name = "registry_savekey",
+             .message = "Remote registry hive save (BaseRegSaveKey) - credential dumping",
+             .category = cred, .severity = 1, .techniques = {"T1003.002"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kWinreg, {20, 31}}}},
+             .suppress_s = 300});
         // 24 BaseInitiateSystemShutdown, 30 BaseInitiateSystemShutdownEx.
-        add({1000022, "registry_shutdown", "Remote system shutdown via winreg", "impact", 2, {"T1529"},
-             {"impact"}, {"rpc", {{kWinreg, {24, 30}}}}, nullptr, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000022, .name = "registry_shutdown",
+             .message = "Remote system shutdown via winreg",
+             .category = "impact", .severity = 2, .techniques = {"T1529"}, .tactics = {"impact"},
+             .sel = {.event_type = "rpc", .dce = {{kWinreg, {24, 30}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // 9 EnumKey, 10 EnumValue, 15 OpenKey, 16 QueryInfoKey, 17 QueryValue.
-        add({1000023, "registry_query", "Remote registry query via winreg", disc, 3, {"T1012"}, {disc},
-             {"rpc", {{kWinreg, {9, 10, 15, 16, 17}}}}, nullptr, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 3600, kExemptAdminHosts});
+        add({.sid = 1000023, .name = "registry_query",
+             .message = "Remote registry query via winreg",
+             .category = disc, .severity = 3, .techniques = {"T1012"}, .tactics = {disc},
+             .sel = {.event_type = "rpc", .dce = {{kWinreg, {9, 10, 15, 16, 17}}}},
+             .suppress_s = 3600, .exempt = kExemptAdminHosts});
 
         // ---- Authentication coercion (T1187) ----------------------------------------------------
         // MS-EFSR 3.1.4.2: 0 OpenFileRaw, 4 EncryptFileSrv, 5 DecryptFileSrv, 6 QueryUsersOnFile,
         // 7 QueryRecoveryAgents, 8 RemoveUsersFromFile, 9 AddUsersToFile, 12 FileKeyInfo,
         // 13 DuplicateEncryptionInfoFile, 15 AddUsersToFileEx.
-        add({1000030, "coerce_efsrpc", "PetitPotam: EFSRPC call with a UNC path to another host", cred, 1,
-             {"T1187"}, {cred},
-             {"rpc", {{kEfsLsarpc, {0, 4, 5, 6, 7, 8, 9, 12, 13, 15}},
-                      {kEfsrpc, {0, 4, 5, 6, 7, 8, 9, 12, 13, 15}}}},
-             uncToOtherHost, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000030, .name = "coerce_efsrpc",
+             .message = "PetitPotam: EFSRPC call with a UNC path to another host",
+             .category = cred, .severity = 1, .techniques = {"T1187"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kEfsLsarpc, {0, 4, 5, 6, 7, 8, 9, 12, 13, 15}}, {kEfsrpc, {0, 4, 5, 6, 7, 8, 9, 12, 13, 15}}}},
+             .pred = uncToOtherHost, .suppress_s = 300});
         // MS-RPRN 3.1.4.10.3 RpcRemoteFindFirstPrinterChangeNotification (62), .4 ...Ex (65).
-        add({1000031, "coerce_printerbug", "PrinterBug: spoolss change notification (server made to connect back)", cred,
-             2, {"T1187"}, {cred}, {"rpc", {{kSpoolss, {62, 65}}}}, notifyOtherHost, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000031, .name = "coerce_printerbug",
+             .message = "PrinterBug: spoolss change notification (server made to connect back)",
+             .category = cred, .severity = 2, .techniques = {"T1187"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kSpoolss, {62, 65}}}},
+             .pred = notifyOtherHost, .suppress_s = 300});
         // MS-DFSNM 3.1.4.4.1 NetrDfsAddStdRoot (12), 3.1.4.4.2 NetrDfsRemoveStdRoot (13).
-        add({1000032, "coerce_dfs", "DFSCoerce: netdfs NetrDfsAddStdRoot/RemoveStdRoot", cred, 1,
-             {"T1187"}, {cred}, {"rpc", {{kNetdfs, {12, 13}}}}, nullptr, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000032, .name = "coerce_dfs",
+             .message = "DFSCoerce: netdfs NetrDfsAddStdRoot/RemoveStdRoot",
+             .category = cred, .severity = 1, .techniques = {"T1187"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kNetdfs, {12, 13}}}},
+             .suppress_s = 300});
 
         // ---- Exploitation of remote services (T1210) --------------------------------------------
         // MS-RPRN 3.1.4.4.2 RpcAddPrinterDriver (9), 3.1.4.4.8 RpcAddPrinterDriverEx (89),
         // 3.1.4.8.1 RpcAddPrintProcessor (14); MS-PAR 3.1.4.2.2 RpcAsyncAddPrinterDriver (39).
-        add({1000040, "printnightmare", "PrintNightmare: remote printer driver / print processor install",
-             lat, 1, {"T1210"}, {lat}, {"rpc", {{kSpoolss, {9, 14, 89}}, {kWinspool, {39}}}}, nullptr,
-             Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000040, .name = "printnightmare",
+             .message = "PrintNightmare: remote printer driver / print processor install",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kSpoolss, {9, 14, 89}}, {kWinspool, {39}}}},
+             .suppress_s = 300});
         // MS-NRPC 3.5.4.4.2 NetrServerAuthenticate3 (26), .3 Authenticate2 (15), .4 Authenticate (5).
-        add({1000041, "zerologon_zero_credential", "Zerologon: NetrServerAuthenticate with all-zero credential",
-             lat, 1, {"T1210"}, {lat, "privilege-escalation"}, {"rpc", {{kNetlogon, {5, 15, 26}}}},
-             clientCredentialZero, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000041, .name = "zerologon_zero_credential",
+             .message = "Zerologon: NetrServerAuthenticate with all-zero credential",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat, "privilege-escalation"},
+             .sel = {.event_type = "rpc", .dce = {{kNetlogon, {5, 15, 26}}}},
+             .pred = clientCredentialZero, .suppress_s = 300});
         // 4 NetrServerReqChallenge + authenticate calls: the Zerologon brute force loop.
-        add({1000042, "zerologon_bruteforce", "Zerologon: burst of netlogon challenge/authenticate calls",
-             lat, 1, {"T1210"}, {lat}, {"rpc", {{kNetlogon, {4, 5, 15, 26}}}}, nullptr, Agg::Count,
-             GroupBy::SrcDst, DistinctOf::None, 40, 60, 600});
+        add({.sid = 1000042, .name = "zerologon_bruteforce",
+             .message = "Zerologon: burst of netlogon challenge/authenticate calls",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kNetlogon, {4, 5, 15, 26}}}},
+             .agg = Agg::Count, .group = GroupBy::SrcDst, .threshold = 40, .window_s = 60, .suppress_s = 600});
         // 3.5.4.4.5 NetrServerPasswordSet2 (30) setting an all-zero password.
-        add({1000043, "zerologon_password_reset", "Zerologon: NetrServerPasswordSet2 with an all-zero password",
-             lat, 1, {"T1210"}, {lat, "privilege-escalation"}, {"rpc", {{kNetlogon, {30}}}},
-             newPasswordZero, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000043, .name = "zerologon_password_reset",
+             .message = "Zerologon: NetrServerPasswordSet2 with an all-zero password",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat, "privilege-escalation"},
+             .sel = {.event_type = "rpc", .dce = {{kNetlogon, {30}}}},
+             .pred = newPasswordZero, .suppress_s = 300});
         // MS-SRVS 3.1.4.33 NetprPathCanonicalize (31).
-        add({1000044, "ms08_067", "MS08-067: NetprPathCanonicalize with path traversal", lat, 1, {"T1210"},
-             {lat}, {"rpc", {{kSrvsvc, {31}}}}, pathTraversal, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000044, .name = "ms08_067",
+             .message = "MS08-067: NetprPathCanonicalize with path traversal",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kSrvsvc, {31}}}},
+             .pred = pathTraversal, .suppress_s = 300});
         // MS-DCOM 3.1.2.5.2.3.1 RemoteActivation (IActivation opnum 0).
-        add({1000045, "ms03_026", "MS03-026: DCOM RemoteActivation with an over-long server name", lat, 1,
-             {"T1210"}, {lat}, {"rpc", {{kIActivation, {0}}}}, longServerName, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 32, 0, 300});
+        add({.sid = 1000045, .name = "ms03_026",
+             .message = "MS03-026: DCOM RemoteActivation with an over-long server name",
+             .category = lat, .severity = 1, .techniques = {"T1210"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kIActivation, {0}}}},
+             .pred = longServerName, .threshold = 32, .suppress_s = 300});
 
         // ---- DCOM / WMI / event log ---------------------------------------------------------------
         // MS-DCOM: ISystemActivator 3 RemoteGetClassObject, 4 RemoteCreateInstance; IActivation 0.
-        add({1000050, "dcom_activation", "Remote DCOM object activation", lat, 3, {"T1021.003"}, {lat},
-             {"rpc", {{kSysActivator, {3, 4}}, {kIActivation, {0}}}}, notLateralClsid, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 3600, kExemptAdminHosts});
-        add({1000051, "dcom_lateral_class", "DCOM activation of a lateral-movement class (MMC20, ShellWindows, Office)",
-             lat, 1, {"T1021.003"}, {lat}, {"rpc", {{kSysActivator, {3, 4}}, {kIActivation, {0}}}},
-             lateralClsid, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000050, .name = "dcom_activation",
+             .message = "Remote DCOM object activation",
+             .category = lat, .severity = 3, .techniques = {"T1021.003"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kSysActivator, {3, 4}}, {kIActivation, {0}}}},
+             .pred = notLateralClsid, .suppress_s = 3600, .exempt = kExemptAdminHosts});
+        add({.sid = 1000051, .name = "dcom_lateral_class",
+             .message = "DCOM activation of a lateral-movement class (MMC20, ShellWindows, Office)",
+             .category = lat, .severity = 1, .techniques = {"T1021.003"}, .tactics = {lat},
+             .sel = {.event_type = "rpc", .dce = {{kSysActivator, {3, 4}}, {kIActivation, {0}}}},
+             .pred = lateralClsid, .suppress_s = 300});
         // MS-WMI 3.1.4.1.4 IWbemLevel1Login::NTLMLogin (6); activation of CLSID WbemLevel1Login.
-        add({1000052, "wmi_remote_login", "Remote WMI session (WbemLevel1Login)", exe, 2, {"T1047"}, {exe},
-             {"rpc", {{kSysActivator, {3, 4}}, {kWbemLogin, {6}}}}, wmiLogin, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 900, kExemptAdminHosts});
+        add({.sid = 1000052, .name = "wmi_remote_login",
+             .message = "Remote WMI session (WbemLevel1Login)",
+             .category = exe, .severity = 2, .techniques = {"T1047"}, .tactics = {exe},
+             .sel = {.event_type = "rpc", .dce = {{kSysActivator, {3, 4}}, {kWbemLogin, {6}}}},
+             .pred = wmiLogin, .suppress_s = 900, .exempt = kExemptAdminHosts});
         // Attempts: binds no call followed, rejected binds, failed pipe opens (lateralInterfaces()).
         {
-            SignatureDef d{1000055, "lateral_interface_attempt",
-                           "Attempt on a remote-execution interface (svcctl, task scheduler, DCOM activation, WMI, winreg): bind without a call, rejected bind or failed pipe open",
-                           lat, 2, {}, {}, {nullptr}};
+            SignatureDef d{.sid = 1000055, .name = "lateral_interface_attempt",
+                           .message = "Attempt on a remote-execution interface (svcctl, task scheduler, DCOM activation, WMI, winreg): bind without a call, rejected bind or failed pipe open",
+                           .category = lat, .severity = 2, .sel = {.event_type = nullptr}};
             for (const auto& li : lateralInterfaces()) {
                 for (const char* t : li.techniques)
                     if (std::find_if(d.techniques.begin(), d.techniques.end(),
@@ -588,86 +619,121 @@ const std::vector<SignatureDef>& builtinSignatures() {
             add(std::move(d));
         }
         // MS-WMI 3.1.4.3.24/25 IWbemServices::ExecMethod(Async) (e.g. Win32_Process.Create).
-        add({1000053, "wmi_exec_method", "Remote WMI method execution (IWbemServices::ExecMethod)", exe, 1,
-             {"T1047"}, {exe}, {"rpc", {{kWbemServices, {24, 25}}}}, nullptr, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 300, kExemptAdminHosts});
+        add({.sid = 1000053, .name = "wmi_exec_method",
+             .message = "Remote WMI method execution (IWbemServices::ExecMethod)",
+             .category = exe, .severity = 1, .techniques = {"T1047"}, .tactics = {exe},
+             .sel = {.event_type = "rpc", .dce = {{kWbemServices, {24, 25}}}},
+             .suppress_s = 300, .exempt = kExemptAdminHosts});
         // MS-EVEN 3.1.4.9 ElfrClearELFW (0), 3.1.4.10 ElfrClearELFA (12); MS-EVEN6 3.1.4.17 EvtRpcClearLog (6).
-        add({1000054, "eventlog_clear", "Remote event log clearing", "defense-evasion", 1, {"T1070.001"},
-             {"defense-evasion"}, {"rpc", {{kEventlog, {0, 12}}, {kEven6, {6}}}}, nullptr, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 300});
+        add({.sid = 1000054, .name = "eventlog_clear",
+             .message = "Remote event log clearing",
+             .category = "defense-evasion", .severity = 1, .techniques = {"T1070.001"}, .tactics = {"defense-evasion"},
+             .sel = {.event_type = "rpc", .dce = {{kEventlog, {0, 12}}, {kEven6, {6}}}},
+             .suppress_s = 300});
 
         // ---- Network service discovery (T1046) ----------------------------------------------------
         // C706 ept_lookup (2): rpcdump-style walk of the whole endpoint map (Windows clients
         // resolve one interface with ept_map). Items: endpoints returned.
-        enumSig(1000060, "epm_enumeration", "Endpoint mapper enumeration (ept_lookup)", {"T1046"},
-                {"rpc", {{kEpm, {2}}}}, 10, 100, 3, 600, "endpoints");
+        enumSig({.sid = 1000060, .name = "epm_enumeration",
+                 .message = "Endpoint mapper enumeration (ept_lookup)",
+                 .techniques = {"T1046"},
+                 .sel = {.event_type = "rpc", .dce = {{kEpm, {2}}}},
+                 .threshold = 10, .window_s = 600, .items = 100, .servers = 3, .item_noun = "endpoints"});
         // C706 mgmt inq_if_ids (0): the interfaces a server offers.
-        enumSig(1000061, "mgmt_enumeration", "DCE/RPC mgmt interface listing (inq_if_ids)", {"T1046"},
-                {"rpc", {{kMgmt, {0}}}}, 5, 100, 3, 600, "interface ids");
-        add({1000062, "interface_bruteforce", "DCE/RPC interface UUID brute force (many distinct interfaces)",
-             disc, 2, {"T1046"}, {disc}, {nullptr}, nullptr, Agg::Distinct, GroupBy::SrcDst,
-             DistinctOf::InterfaceUuid, 12, 60, 900});  // rpc calls and dcerpc_bind (binds without calls)
+        enumSig({.sid = 1000061, .name = "mgmt_enumeration",
+                 .message = "DCE/RPC mgmt interface listing (inq_if_ids)",
+                 .techniques = {"T1046"},
+                 .sel = {.event_type = "rpc", .dce = {{kMgmt, {0}}}},
+                 .threshold = 5, .window_s = 600, .items = 100, .servers = 3, .item_noun = "interface ids"});
+        add({.sid = 1000062, .name = "interface_bruteforce",
+             .message = "DCE/RPC interface UUID brute force (many distinct interfaces)",
+             .category = disc, .severity = 2, .techniques = {"T1046"}, .tactics = {disc},
+             .sel = {.event_type = nullptr},
+             .agg = Agg::Distinct, .group = GroupBy::SrcDst, .distinct = DistinctOf::InterfaceUuid, .threshold = 12, .window_s = 60, .suppress_s = 900});  // rpc calls and dcerpc_bind (binds without calls)
         // RFC 1833: PMAPPROC_DUMP / RPCBPROC_DUMP (4): the registered programs and their ports.
         // Items: map entries returned. The name is kept from the sweep-only signature.
-        enumSig(1000063, "portmap_dump_sweep", "Portmapper DUMP (registered RPC programs listed)", {"T1046"},
-                {"rpc", {}, {{kPortmap, {4}}}}, 10, 200, 3, 900, "map entries");
+        enumSig({.sid = 1000063, .name = "portmap_dump_sweep",
+                 .message = "Portmapper DUMP (registered RPC programs listed)",
+                 .techniques = {"T1046"},
+                 .sel = {.event_type = "rpc", .onc = {{kPortmap, {4}}}},
+                 .threshold = 10, .window_s = 900, .items = 200, .servers = 3, .item_noun = "map entries"});
         // PMAPPROC_GETPORT / RPCBPROC_GETADDR (3).
-        add({1000064, "portmap_getport_host_sweep", "Portmapper GETPORT sweep across hosts", disc, 2,
-             {"T1046"}, {disc}, {"rpc", {}, {{kPortmap, {3}}}}, nullptr, Agg::Distinct, GroupBy::Src,
-             DistinctOf::DestIp, 4, 900, 1800});
-        add({1000065, "portmap_getport_program_sweep", "Portmapper GETPORT sweep across many programs", disc,
-             2, {"T1046"}, {disc}, {"rpc", {}, {{kPortmap, {3}}}}, nullptr, Agg::Distinct, GroupBy::SrcDst,
-             DistinctOf::PortmapProgram, 10, 300, 1800});
+        add({.sid = 1000064, .name = "portmap_getport_host_sweep",
+             .message = "Portmapper GETPORT sweep across hosts",
+             .category = disc, .severity = 2, .techniques = {"T1046"}, .tactics = {disc},
+             .sel = {.event_type = "rpc", .onc = {{kPortmap, {3}}}},
+             .agg = Agg::Distinct, .group = GroupBy::Src, .distinct = DistinctOf::DestIp, .threshold = 4, .window_s = 900, .suppress_s = 1800});
+        add({.sid = 1000065, .name = "portmap_getport_program_sweep",
+             .message = "Portmapper GETPORT sweep across many programs",
+             .category = disc, .severity = 2, .techniques = {"T1046"}, .tactics = {disc},
+             .sel = {.event_type = "rpc", .onc = {{kPortmap, {3}}}},
+             .agg = Agg::Distinct, .group = GroupBy::SrcDst, .distinct = DistinctOf::PortmapProgram, .threshold = 10, .window_s = 300, .suppress_s = 1800});
         // RPC grinding (nmap version detection, rpcinfo -t/-u on guessed programs): calls for
         // many program numbers answered PROG_UNAVAIL / PROG_MISMATCH (RFC 5531 9).
-        add({1000067, "onc_program_probe", "ONC RPC program-number probing (PROG_UNAVAIL/PROG_MISMATCH replies)",
-             disc, 2, {"T1046"}, {disc}, {"rpc"}, programProbe, Agg::Distinct, GroupBy::SrcDst,
-             DistinctOf::OncProgram, 4, 300, 1800});
-        add({1000066, "rpc_port_scan", "RPC calls to many ports of one host", disc, 2, {"T1046"}, {disc},
-             {"rpc"}, nullptr, Agg::Distinct, GroupBy::SrcDst, DistinctOf::DestPort, 10, 60, 900});
+        add({.sid = 1000067, .name = "onc_program_probe",
+             .message = "ONC RPC program-number probing (PROG_UNAVAIL/PROG_MISMATCH replies)",
+             .category = disc, .severity = 2, .techniques = {"T1046"}, .tactics = {disc},
+             .sel = {.event_type = "rpc"},
+             .pred = programProbe, .agg = Agg::Distinct, .group = GroupBy::SrcDst, .distinct = DistinctOf::OncProgram, .threshold = 4, .window_s = 300, .suppress_s = 1800});
+        add({.sid = 1000066, .name = "rpc_port_scan",
+             .message = "RPC calls to many ports of one host",
+             .category = disc, .severity = 2, .techniques = {"T1046"}, .tactics = {disc},
+             .sel = {.event_type = "rpc"},
+             .agg = Agg::Distinct, .group = GroupBy::SrcDst, .distinct = DistinctOf::DestPort, .threshold = 10, .window_s = 60, .suppress_s = 900});
 
         // ---- NFS (RFC 1813 / 7530) ----------------------------------------------------------------
-        add({1000070, "nfs_root_credential", "NFS AUTH_UNIX uid/gid 0 from a client not allowed root",
-             "collection", 2, {"T1039"}, {"collection"},
-             {"rpc", {}, {{kNfs, {}}, {kMountd, {}}, {kNlm, {}}, {kNfsAcl, {}}}}, rootCred, Agg::None,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 3600, kExemptNfsRootClients});
-        add({1000071, "nfs_uid_hopping", "NFS AUTH_UNIX uid hopping (many uids from one client)",
-             "collection", 2, {"T1039"}, {"collection", "defense-evasion"},
-             {"rpc", {}, {{kNfs, {}}, {kMountd, {}}, {kNlm, {}}, {kNfsAcl, {}}}}, hasAuthUnixUid,
-             Agg::Distinct, GroupBy::Src, DistinctOf::CredUid, 5, 300, 1800});
-        add({1000072, "nfs_sensitive_file", "NFS access to a sensitive file name (keys, shadow, keytab)",
-             cred, 2, {"T1552.001", "T1552.004", "T1039"}, {cred, "collection"},
-             {"rpc", {}, {{kNfs, {}}, {kMountd, {}}}}, sensitiveFile, Agg::None, GroupBy::SrcDst,
-             DistinctOf::None, 0, 0, 900});
+        add({.sid = 1000070, .name = "nfs_root_credential",
+             .message = "NFS AUTH_UNIX uid/gid 0 from a client not allowed root",
+             .category = "collection", .severity = 2, .techniques = {"T1039"}, .tactics = {"collection"},
+             .sel = {.event_type = "rpc", .onc = {{kNfs, {}}, {kMountd, {}}, {kNlm, {}}, {kNfsAcl, {}}}},
+             .pred = rootCred, .suppress_s = 3600, .exempt = kExemptNfsRootClients});
+        add({.sid = 1000071, .name = "nfs_uid_hopping",
+             .message = "NFS AUTH_UNIX uid hopping (many uids from one client)",
+             .category = "collection", .severity = 2, .techniques = {"T1039"}, .tactics = {"collection", "defense-evasion"},
+             .sel = {.event_type = "rpc", .onc = {{kNfs, {}}, {kMountd, {}}, {kNlm, {}}, {kNfsAcl, {}}}},
+             .pred = hasAuthUnixUid, .agg = Agg::Distinct, .group = GroupBy::Src, .distinct = DistinctOf::CredUid, .threshold = 5, .window_s = 300, .suppress_s = 1800});
+        add({.sid = 1000072, .name = "nfs_sensitive_file",
+             .message = "NFS access to a sensitive file name (keys, shadow, keytab)",
+             .category = cred, .severity = 2, .techniques = {"T1552.001", "T1552.004", "T1039"}, .tactics = {cred, "collection"},
+             .sel = {.event_type = "rpc", .onc = {{kNfs, {}}, {kMountd, {}}}},
+             .pred = sensitiveFile, .suppress_s = 900});
 
         // ---- Authentication hygiene -----------------------------------------------------------------
-        add({1000080, "null_session", "Unauthenticated (null session) call to a sensitive interface", disc, 2,
-             {"T1087.002"}, {disc},
-             {"rpc", {{kSamr, {}}, {kLsarpc, {}}, {kSrvsvc, {}}, {kWkssvc, {}}, {kWinreg, {}},
-                      {kSvcctl, {}}, {kAtsvc, {}}, {kTsch, {}}, {kDrsuapi, {}}, {kSpoolss, {}}}},
-             unauthenticated, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 900});
-        add({1000081, "null_session_pipe", "Null SMB session opened a sensitive named pipe", disc, 2,
-             {"T1087.002"}, {disc},
-             {"smb_pipe", {}, {}, {"samr", "lsarpc", "lsass", "srvsvc", "wkssvc", "winreg", "svcctl",
-                                   "atsvc", "netlogon", "spoolss", "drsuapi"}},
-             anonymousPipe, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 900});
-        add({1000082, "sensitive_call_without_privacy",
-             "Sensitive DCE/RPC call without packet privacy (readable on the wire)", cred, 3, {"T1040"},
-             {cred},
-             {"rpc", {{kDrsuapi, {3}}, {kWinreg, {20, 22, 31}}, {kSvcctl, {12, 24, 44, 45}},
-                      {kSamr, {37, 38, 55, 58}}, {kLsarpc, {30, 43}}}},
-             noPrivacy, Agg::None, GroupBy::SrcDst, DistinctOf::None, 0, 0, 3600});
-        add({1000083, "auth_failure_burst", "Burst of authentication failures / access denied replies", cred,
-             2, {"T1110"}, {cred}, {nullptr}, authFailure, Agg::Count, GroupBy::Src, DistinctOf::None, 10,
-             60, 600});
-        add({1000084, "onc_replay", "ONC RPC call replayed (same XID, credentials and arguments)",
-             "defense-evasion", 2, {"T1550"}, {"defense-evasion", lat}, {"rpc"}, nullptr, Agg::Replay,
-             GroupBy::SrcDst, DistinctOf::None, 0, 0, 600});
-        add({1000085, "call_flood", "RPC call-rate flood from one source", "impact", 2, {"T1499.002"},
-             {"impact"}, {"rpc"}, nullptr, Agg::Count, GroupBy::Src, DistinctOf::None, 5000, 10, 300});
-        add({1000086, "connection_flood", "RPC connection-rate flood from one source", "impact", 2,
-             {"T1499.002"}, {"impact"}, {nullptr}, nullptr, Agg::Distinct, GroupBy::Src,
-             DistinctOf::FlowId, 300, 10, 300});
+        add({.sid = 1000080, .name = "null_session",
+             .message = "Unauthenticated (null session) call to a sensitive interface",
+             .category = disc, .severity = 2, .techniques = {"T1087.002"}, .tactics = {disc},
+             .sel = {.event_type = "rpc", .dce = {{kSamr, {}}, {kLsarpc, {}}, {kSrvsvc, {}}, {kWkssvc, {}}, {kWinreg, {}}, {kSvcctl, {}}, {kAtsvc, {}}, {kTsch, {}}, {kDrsuapi, {}}, {kSpoolss, {}}}},
+             .pred = unauthenticated, .suppress_s = 900});
+        add({.sid = 1000081, .name = "null_session_pipe",
+             .message = "Null SMB session opened a sensitive named pipe",
+             .category = disc, .severity = 2, .techniques = {"T1087.002"}, .tactics = {disc},
+             .sel = {.event_type = "smb_pipe", .pipes = {"samr", "lsarpc", "lsass", "srvsvc", "wkssvc", "winreg", "svcctl", "atsvc", "netlogon", "spoolss", "drsuapi"}},
+             .pred = anonymousPipe, .suppress_s = 900});
+        add({.sid = 1000082, .name = "sensitive_call_without_privacy",
+             .message = "Sensitive DCE/RPC call without packet privacy (readable on the wire)",
+             .category = cred, .severity = 3, .techniques = {"T1040"}, .tactics = {cred},
+             .sel = {.event_type = "rpc", .dce = {{kDrsuapi, {3}}, {kWinreg, {20, 22, 31}}, {kSvcctl, {12, 24, 44, 45}}, {kSamr, {37, 38, 55, 58}}, {kLsarpc, {30, 43}}}},
+             .pred = noPrivacy, .suppress_s = 3600});
+        add({.sid = 1000083, .name = "auth_failure_burst",
+             .message = "Burst of authentication failures / access denied replies",
+             .category = cred, .severity = 2, .techniques = {"T1110"}, .tactics = {cred},
+             .sel = {.event_type = nullptr},
+             .pred = authFailure, .agg = Agg::Count, .group = GroupBy::Src, .threshold = 10, .window_s = 60, .suppress_s = 600});
+        add({.sid = 1000084, .name = "onc_replay",
+             .message = "ONC RPC call replayed (same XID, credentials and arguments)",
+             .category = "defense-evasion", .severity = 2, .techniques = {"T1550"}, .tactics = {"defense-evasion", lat},
+             .sel = {.event_type = "rpc"},
+             .agg = Agg::Replay, .group = GroupBy::SrcDst, .suppress_s = 600});
+        add({.sid = 1000085, .name = "call_flood",
+             .message = "RPC call-rate flood from one source",
+             .category = "impact", .severity = 2, .techniques = {"T1499.002"}, .tactics = {"impact"},
+             .sel = {.event_type = "rpc"},
+             .agg = Agg::Count, .group = GroupBy::Src, .threshold = 5000, .window_s = 10, .suppress_s = 300});
+        add({.sid = 1000086, .name = "connection_flood",
+             .message = "RPC connection-rate flood from one source",
+             .category = "impact", .severity = 2, .techniques = {"T1499.002"}, .tactics = {"impact"},
+             .sel = {.event_type = nullptr},
+             .agg = Agg::Distinct, .group = GroupBy::Src, .distinct = DistinctOf::FlowId, .threshold = 300, .window_s = 10, .suppress_s = 300});
         std::sort(t.begin(), t.end(), [](auto& a, auto& b) { return a.sid < b.sid; });
         return t;
     }();

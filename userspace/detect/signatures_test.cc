@@ -9,6 +9,7 @@
 #include "detect/detecting_sink.h"
 #include "detect/test_util.h"
 #include "output/reply_outcome.h"
+#include "protocols/dcerpc/interfaces.h"
 
 namespace rpcmon::detect::test {
 namespace {
@@ -17,30 +18,13 @@ const std::string A = "10.9.9.9";    // attacker / client
 const std::string B = "10.1.1.20";   // member server
 const std::string DC = "10.1.1.10";  // domain controller
 
-constexpr const char* kSamr = "12345778-1234-abcd-ef00-0123456789ac";
-constexpr const char* kLsarpc = "12345778-1234-abcd-ef00-0123456789ab";
-constexpr const char* kSrvsvc = "4b324fc8-1670-01d3-1278-5a47bf6ee188";
-constexpr const char* kWkssvc = "6bffd098-a112-3610-9833-46c3f87e345a";
-constexpr const char* kWinreg = "338cd001-2244-31f1-aaaa-900038001003";
-constexpr const char* kSvcctl = "367abb81-9844-35f1-ad32-98f038001003";
-constexpr const char* kAtsvc = "1ff70682-0a51-30e8-076d-740be8cee98b";
-constexpr const char* kSasec = "378e52b0-c0a9-11cf-822d-00aa0051e40f";
-constexpr const char* kTsch = "86d35949-83c9-4044-b424-db363231fd0c";
-constexpr const char* kDrsuapi = "e3514235-4b06-11d1-ab04-00c04fc2dcd2";
-constexpr const char* kSpoolss = "12345678-1234-abcd-ef00-0123456789ab";
-constexpr const char* kWinspool = "76f03f96-cdfd-44fc-a22c-64950a001209";
-constexpr const char* kEfsrpc = "df1941c5-fe89-4e79-bf10-463657acf44d";
-constexpr const char* kEfsLsa = "c681d488-d850-11d0-8c52-00c04fd90f7e";
-constexpr const char* kNetdfs = "4fc742e0-4a10-11cf-8273-00aa004ae673";
-constexpr const char* kNetlogon = "12345678-1234-abcd-ef00-01234567cffb";
-constexpr const char* kEventlog = "82273fdc-e32a-18c3-3f78-827929dc23ea";
-constexpr const char* kEven6 = "f6beaff7-1e19-4fbb-9f8f-b89e2018337c";
-constexpr const char* kSysAct = "000001a0-0000-0000-c000-000000000046";
-constexpr const char* kIAct = "4d9f4ab8-7d1c-11cf-861e-0020af6e7c57";
-constexpr const char* kWbemLogin = "f309ad18-d86a-11d0-a075-00c04fb68820";
-constexpr const char* kWbemSvc = "9556dc99-828c-11cf-a37e-00aa003240c7";
-constexpr const char* kEpm = "e1af8308-5d1f-11c9-91a4-08002b14a0fa";
-constexpr const char* kMgmt = "afa8bd80-7d8a-11c9-bef4-08002b102989";
+// The interface table's constants (one source with the signatures); short names for the
+// ones these cases use most.
+using namespace dcerpc::uuids;
+constexpr const char* kEfsLsa = kEfsLsarpc;
+constexpr const char* kSysAct = kSysActivator;
+constexpr const char* kIAct = kIActivation;
+constexpr const char* kWbemSvc = kWbemServices;
 
 using Records = std::vector<Json>;
 
@@ -231,6 +215,35 @@ TEST(SignatureTable, EverySignatureHasAFireAndAQuietCase) {
     std::set<uint32_t> covered;
     for (const auto& c : cases()) covered.insert(c.sid);
     for (const auto& s : builtinSignatures()) EXPECT_TRUE(covered.count(s.sid)) << s.sid << " " << s.name;
+}
+
+// Signatures select DCE/RPC calls by (interface UUID, opnum), never by name: a UUID typo or a
+// wrong opnum would select nothing and pass silently, so every pair must name an operation in
+// the interface table that names the records.
+TEST(SignatureTable, EveryInterfaceAndOpnumNamesAnOperation) {
+    size_t opnums = 0;
+    for (const SignatureDef& d : builtinSignatures())
+        for (const DceOps& ops : d.sel.dce) {
+            dcerpc::Uuid uuid;
+            ASSERT_TRUE(dcerpc::Uuid::parse(ops.uuid, uuid)) << d.name << " " << ops.uuid;
+            const dcerpc::InterfaceInfo* iface = dcerpc::findInterface(uuid);
+            ASSERT_NE(iface, nullptr) << d.name << ": " << ops.uuid << " is not in the interface table";
+            for (int opnum : ops.opnums) {
+                ASSERT_GE(opnum, 0) << d.name;
+                EXPECT_FALSE(dcerpc::operationName(iface, uint16_t(opnum)).empty())
+                    << d.name << ": " << iface->name << " opnum " << opnum << " has no operation name";
+                opnums++;
+            }
+        }
+    EXPECT_GE(opnums, 100u);  // the table selects well over a hundred operations
+    // Attempts are judged per interface: each must be a known interface, apart from the one WMI
+    // interface that is only ever bound (interfaces.h says why it has no table entry).
+    for (const LateralInterface& li : lateralInterfaces()) {
+        if (std::string(li.uuid) == dcerpc::uuids::kWbemLoginClientId) continue;
+        dcerpc::Uuid uuid;
+        ASSERT_TRUE(dcerpc::Uuid::parse(li.uuid, uuid)) << li.label;
+        EXPECT_NE(dcerpc::findInterface(uuid), nullptr) << li.label;
+    }
 }
 
 TEST(SignatureTable, SidsAndNamesUniqueAndFieldsComplete) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "host/process_table.h"
 
+#include <sys/stat.h>
+
 #include <cstring>
 
 #include "core/types.h"
@@ -14,6 +16,11 @@ std::string flowKey(const std::string& client, uint64_t cport, const std::string
 
 }  // namespace
 
+ProcessTable::ProcessTable(RecordSink& next) : next_(next) {
+    struct stat st;
+    if (stat("/proc/self/ns/net", &st) == 0) own_netns_ = uint32_t(st.st_ino);
+}
+
 void ProcessTable::onConnection(const rpcmon_host_conn_record& rec) {
     Address local, remote;
     std::memcpy(local.data(), rec.local_addr, 16);
@@ -21,12 +28,14 @@ void ProcessTable::onConnection(const rpcmon_host_conn_record& rec) {
     bool server = rec.role == RPCMON_HOST_CONN_SERVER;
     std::string key = server ? flowKey(formatAddress(remote), rec.remote_port, formatAddress(local), rec.local_port)
                              : flowKey(formatAddress(local), rec.local_port, formatAddress(remote), rec.remote_port);
-    Process p{rec.tgid, rec.uid, std::string(rec.comm, strnlen(rec.comm, sizeof rec.comm)), server};
+    bool own = own_netns_ && rec.netns == own_netns_;
+    Process p{rec.tgid, rec.uid, std::string(rec.comm, strnlen(rec.comm, sizeof rec.comm)), server, own};
     connections_++;
     auto [it, fresh] = by_flow_.try_emplace(key, p);
     if (fresh) order_.push_back(key);
-    // Both ends on this host (a lab, a local client): the serving process names the flow.
-    else if (server || !it->second.server) it->second = std::move(p);
+    // Both ends on this host: the process on the agent's side of the link (its network
+    // namespace) names the flow, then the serving one.
+    else if (std::pair(own, server) >= std::pair(it->second.own_netns, it->second.server)) it->second = std::move(p);
     while (by_flow_.size() > kMaxConnections && !order_.empty()) {
         by_flow_.erase(order_.front());
         order_.pop_front();

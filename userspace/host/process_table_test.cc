@@ -15,7 +15,7 @@ struct Collect : RecordSink {
     void emit(Json&& r) override { recs.push_back(std::move(r)); }
 };
 
-rpcmon_host_conn_record conn(uint8_t role, const char* comm, uint32_t pid) {
+rpcmon_host_conn_record conn(uint8_t role, const char* comm, uint32_t pid, uint32_t netns = 0) {
     rpcmon_host_conn_record r{};
     r.hdr.type = RPCMON_REC_HOST_CONN;
     r.hdr.size = sizeof r;
@@ -29,6 +29,7 @@ rpcmon_host_conn_record conn(uint8_t role, const char* comm, uint32_t pid) {
     r.role = role;
     r.tgid = r.pid = pid;
     r.uid = 7;
+    r.netns = netns;
     std::snprintf(r.comm, sizeof r.comm, "%s", comm);
     return r;
 }
@@ -59,6 +60,26 @@ TEST(ProcessTable, WireRecordsGainTheLocalProcess) {
     EXPECT_FALSE(out.recs[3].contains("process"));
     EXPECT_EQ(out.recs[4]["process"]["pid"], 1);
     EXPECT_EQ(t.stats()["records_attributed"], 2);
+}
+
+// An agent on the client's link (both ends on one kernel, as in a lab): the caller in the
+// agent's network namespace names the flow, not the server across the link.
+TEST(ProcessTable, OwnNetworkNamespaceFirst) {
+    Collect out;
+    host::ProcessTable t(out);
+    t.setOwnNetns(4026531992u);
+    t.onConnection(conn(RPCMON_HOST_CONN_CLIENT, "python3", 100, 4026531992u));
+    t.onConnection(conn(RPCMON_HOST_CONN_SERVER, "smbd", 200, 4026532500u));
+    t.emit(record(40000));
+    // The server side's own agent (its namespace) sees smbd for the same flow.
+    host::ProcessTable srv(out);
+    srv.setOwnNetns(4026532500u);
+    srv.onConnection(conn(RPCMON_HOST_CONN_CLIENT, "python3", 100, 4026531992u));
+    srv.onConnection(conn(RPCMON_HOST_CONN_SERVER, "smbd", 200, 4026532500u));
+    srv.emit(record(40000));
+    ASSERT_EQ(out.recs.size(), 2u);
+    EXPECT_EQ(out.recs[0]["process"]["name"], "python3");
+    EXPECT_EQ(out.recs[1]["process"]["name"], "smbd");
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -40,31 +42,85 @@ void ensureTracefs() {
 
 }  // namespace
 
-HostSockLoader::HostSockLoader() {
-    // Hook types in order of preference. fentry/fexit on unix_stream_sendmsg/recvmsg would
-    // cost nothing on other sockets; they are not built yet, and this kernel refuses them
-    // (EPERM) anyway. Syscall tracepoints load everywhere tracing does.
-    skel_ = hostsock_bpf__open();
-    if (!skel_) throw std::runtime_error(std::string("host hooks: cannot open BPF object: ") + strerror(errno));
-    if (int err = hostsock_bpf__load(skel_)) {
-        hostsock_bpf__destroy(skel_);
-        skel_ = nullptr;
-        throw std::runtime_error(std::string("host hooks: syscall tracepoint programs did not load: ") + strerror(-err));
+namespace {
+
+// Programs of the message capture on each hook type; the connect/accept tracepoints (process
+// attribution) load with either.
+bool fentryProgram(bpf_program* p) { return bpf_program__type(p) == BPF_PROG_TYPE_TRACING; }
+bool attributionProgram(bpf_program* p) {
+    const std::string n = bpf_program__name(p);
+    return n == "hs_enter_connect" || n == "hs_exit_connect" || n == "hs_exit_accept" || n == "hs_exit_accept4";
+}
+
+// libbpf's own messages while trying fentry: kept (the first warning names the program and
+// the kernel's answer; it goes into the reason logged) instead of printed, since falling back
+// is the expected outcome on many kernels.
+std::string g_libbpf_first;
+int quietPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+    if (level == LIBBPF_WARN) {
+        char buf[512];
+        vsnprintf(buf, sizeof buf, fmt, args);
+        std::string s(buf);
+        while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+        if (!s.empty() && g_libbpf_first.empty()) g_libbpf_first = s;
     }
-    ensureTracefs();
+    return 0;
+}
+
+}  // namespace
+
+bool HostSockLoader::tryLoad(bool fentry, std::string& why) {
+    skel_ = hostsock_bpf__open();
+    if (!skel_) {
+        why = std::string("cannot open BPF object: ") + strerror(errno);
+        return false;
+    }
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel_->obj) {
+        bool wanted = attributionProgram(prog) || fentryProgram(prog) == fentry;
+        bpf_program__set_autoload(prog, wanted);
+    }
+    libbpf_print_fn_t old = fentry ? libbpf_set_print(quietPrint) : nullptr;
+    g_libbpf_first.clear();
+    int err = hostsock_bpf__load(skel_);
+    if (fentry) libbpf_set_print(old);
+    if (err) {
+        why = std::string(fentry ? "fentry/fexit programs" : "syscall tracepoint programs") + " did not load: " +
+              strerror(-err) + (g_libbpf_first.empty() || !fentry ? "" : " (" + g_libbpf_first + ")");
+        hostsock_bpf__destroy(skel_);
+        skel_ = nullptr;
+        return false;
+    }
+    ensureTracefs();  // the attribution programs are tracepoints on either hook type
+    bpf_object__for_each_program(prog, skel_->obj) {
+        if (!bpf_program__autoload(prog)) continue;
         bpf_link* l = bpf_program__attach(prog);
         if (!l) {
-            std::string why = std::string("host hooks: attaching ") + bpf_program__name(prog) + ": " + strerror(errno);
+            why = std::string("attaching ") + bpf_program__name(prog) + ": " + strerror(errno);
             for (bpf_link* x : links_) bpf_link__destroy(x);
             links_.clear();
             hostsock_bpf__destroy(skel_);
             skel_ = nullptr;
-            throw std::runtime_error(why);
+            return false;
         }
         links_.push_back(l);
     }
+    return true;
+}
+
+HostSockLoader::HostSockLoader() {
+    // fentry/fexit on unix_stream_sendmsg/recvmsg first: they run for unix stream sockets
+    // only, where the syscall tracepoints cost every read and write on the host an fd lookup.
+    // Kernels without them (no BTF trampolines, or refused: EPERM on this lab's kernel) get
+    // the tracepoints, and the reason is kept for the log and the stats line.
+    std::string why;
+    if (tryLoad(true, why)) {
+        mode_ = "fentry";
+        return;
+    }
+    fallback_ = why;
+    spdlog::warn("host hooks: {}; falling back to syscall tracepoints", why);
+    if (!tryLoad(false, why)) throw std::runtime_error("host hooks: " + why);
     mode_ = "syscall_tracepoints";
 }
 

@@ -134,8 +134,21 @@ const char* viewName(View v) {
         case View::Servers: return "servers";
         case View::Interfaces: return "interfaces";
         case View::Operations: return "operations";
+        case View::Calls: return "calls";
     }
     return "?";
+}
+
+std::string pairName(const std::string& host, const std::string& op) {
+    return host.empty() || op.empty() ? std::string() : host + " -> " + op;
+}
+
+bool splitPair(const std::string& name, std::string& host, std::string& op) {
+    auto at = name.find(" -> ");  // a host (IP address) never holds it
+    if (at == std::string::npos) return false;
+    host = name.substr(0, at);
+    op = name.substr(at + 4);
+    return true;
 }
 
 EntityStats& EntityTable::touch(const std::string& name, TimeNs now) {
@@ -223,7 +236,8 @@ void LiveState::observeRpc(const Json& rec, TimeNs ts) {
     bool error = rpcIsError(rec, &no_reply);
     const Json* lat = nullptr;
     if (auto it = rec["rpc"].find("latency_us"); it != rec["rpc"].end()) lat = &*it;
-    const std::string keys[kViewCount] = {str(rec, "src_ip"), serverKey(rec), iface, op};
+    std::string host = str(rec, "src_ip");
+    const std::string keys[kViewCount] = {host, serverKey(rec), iface, op, pairName(host, op)};
     count(keys, ts, error, no_reply, lat);
 }
 
@@ -233,7 +247,8 @@ void LiveState::observeSmb(const Json& rec, TimeNs ts) {
     bool error = !st.empty() && st != "STATUS_SUCCESS";
     bool session = str(rec, "event_type") == "smb_session";
     std::string op = session ? "smb SESSION_SETUP" : "smb OPEN \\pipe\\" + str(smb, "pipe");
-    const std::string keys[kViewCount] = {str(rec, "src_ip"), serverKey(rec), "smb", op};
+    std::string host = str(rec, "src_ip");
+    const std::string keys[kViewCount] = {host, serverKey(rec), "smb", op, pairName(host, op)};
     count(keys, ts, error, false, nullptr);
 }
 
@@ -266,6 +281,7 @@ void LiveState::observeAlert(const Json& rec, TimeNs ts) {
         rpcKeys(rec, iface, op);
         tables_[int(View::Interfaces)].touch(iface, ts).alerts.add();
         tables_[int(View::Operations)].touch(op, ts).alerts.add();
+        if (std::string pair = pairName(host, op); !pair.empty()) tables_[int(View::Calls)].touch(pair, ts).alerts.add();
     }
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The live state behind `rpcmon top` and `rpcmon stats --json`: an aggregator fed every record
 // the pipeline emits, keeping bounded per-entity counters for four views (client hosts, server
-// endpoints, RPC interfaces/programs, operations), the most recent alerts, the agent's health
+// endpoints, RPC interfaces/programs, operations, and (client, operation) pairs), the most recent alerts, the agent's health
 // (capture and pipeline counters) and the BPF programs' run time. No I/O, no clock: time comes
 // from the caller (wall clock live, capture time offline), so tests drive it directly.
 #pragma once
@@ -19,9 +19,13 @@
 
 namespace rpcmon::top {
 
-enum class View { Hosts = 0, Servers, Interfaces, Operations };
-inline constexpr int kViewCount = 4;
-const char* viewName(View v);  // "hosts", "servers", "interfaces", "operations"
+// Calls: who calls what, one entity per (client host, operation), named pairName(host, op).
+enum class View { Hosts = 0, Servers, Interfaces, Operations, Calls };
+inline constexpr int kViewCount = 5;
+const char* viewName(View v);  // "hosts", "servers", "interfaces", "operations", "calls"
+// "10.0.0.7 -> nfs v3 READ": the Calls view's entity name (split again by splitPair).
+std::string pairName(const std::string& host, const std::string& op);
+bool splitPair(const std::string& name, std::string& host, std::string& op);
 
 struct EntityStats {
     RateCounter calls, errors, bytes, alerts;
@@ -100,6 +104,8 @@ public:
 
     const EntityTable& table(View v) const { return tables_[int(v)]; }
     uint64_t calls() const { return calls_.total; }
+    uint64_t errors() const { return errors_.total; }   // failed calls, no_reply included
+    uint64_t noReply() const { return no_reply_; }
 
 private:
     void observeRpc(const Json& rec, TimeNs ts);

@@ -122,6 +122,27 @@ TEST(LiveState, FourViewsCountCallsErrorsAndLatency) {
     EXPECT_DOUBLE_EQ((*h1)["last_seen_ago_s"].get<double>(), 0.5);
 }
 
+// Who calls what: one row per (caller, operation), named "HOST -> OPERATION".
+TEST(LiveState, CallsViewPairsEachCallerWithEachOperation) {
+    LiveState s;
+    s.tick(kT0);
+    s.observe(onc("10.0.0.1", "LOOKUP", kOk, 40));
+    s.observe(onc("10.0.0.1", "LOOKUP", kOk, 60));
+    s.observe(onc("10.0.0.1", "READ", kOk, 60));
+    s.observe(onc("10.0.0.3", "READ", nullptr, 0));
+    Json snap = s.snapshot(kT0 + kSec / 2);
+    EXPECT_EQ(snap["views"]["calls"]["entities"], 3);
+    EXPECT_EQ((*row(snap, "calls", "10.0.0.1 -> nfs v3 LOOKUP"))["calls"], 2);
+    EXPECT_EQ((*row(snap, "calls", "10.0.0.1 -> nfs v3 READ"))["calls"], 1);
+    EXPECT_EQ((*row(snap, "calls", "10.0.0.3 -> nfs v3 READ"))["no_reply"], 1);
+    std::string host, op;
+    ASSERT_TRUE(splitPair("10.0.0.1 -> nfs v3 LOOKUP", host, op));
+    EXPECT_EQ(host, "10.0.0.1");
+    EXPECT_EQ(op, "nfs v3 LOOKUP");
+    EXPECT_FALSE(splitPair("nfs v3 LOOKUP", host, op));
+    EXPECT_EQ(pairName("", "x"), "");
+}
+
 TEST(LiveState, RatesArePerPeriodNextToTotals) {
     LiveState s;
     s.tick(kT0);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The terminal view of `rpcmon top`: plain ANSI escapes and termios raw mode (no curses).
-// Rendering and key handling are pure functions over a snapshot and a ViewState, so tests
-// check what an 80x24 screen shows without a terminal; runTui() adds the terminal, the input
-// loop (~50 ms) and the fixed refresh period (deadline-based: its own work is subtracted).
+// Rendering and key handling are pure functions over a snapshot and a ViewState
+// (tui_render.cc), so tests check what an 80x24 screen shows without a terminal; runTui()
+// (tui.cc) adds the terminal, the input loop (~50 ms) and the fixed refresh period
+// (deadline-based: its own work is subtracted).
 #pragma once
 
 #include <string>
@@ -16,6 +17,9 @@ namespace rpcmon::top {
 class SnapshotSource;
 
 struct ViewState {
+    // The first screen is the summary (top callers and top operations together); h/s/i/o/c
+    // show one view's full table, w comes back.
+    bool summary = true;
     View view = View::Hosts;
     int sort_col = 1;          // index into the table's columns (0 = NAME, 1 = CALLS/s ...)
     bool sort_reverse = false; // flips the column's natural order

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <iostream>
 #include <regex>
 
 namespace rpcmon::top {
@@ -33,6 +35,7 @@ Json snapshot() {
     s.tick(kT0);
     call("10.0.0.1", "LOOKUP", 5);
     call("10.0.0.7", "READ", 9);
+    call("10.0.0.7", "GETATTR", 1);
     s.tick(kT0 + 1000000000ull);
     return s.snapshot(kT0 + 1000000000ull);
 }
@@ -50,6 +53,7 @@ std::string screen(const Json& snap, const ViewState& vs, int w = 80, int h = 24
 
 TEST(Tui, HostsViewFitsIn80x24WithEveryColumn) {
     ViewState vs;
+    vs.summary = false;
     std::string s = screen(snapshot(), vs);
     for (const auto& t : columnTitles()) EXPECT_NE(s.find(t), std::string::npos) << t << "\n" << s;
     EXPECT_NE(s.find("10.0.0.1"), std::string::npos) << s;
@@ -95,6 +99,83 @@ TEST(Tui, KeysSwitchViewsSortFilterPauseHelpQuit) {
     EXPECT_NE(screen(snap, vs).find("help"), std::string::npos);
     EXPECT_EQ(handleKey(vs, 'x'), KeyResult::Redraw);  // any key leaves help
     EXPECT_EQ(handleKey(vs, 'q'), KeyResult::Quit);
+}
+
+// The first screen answers "who calls what": the busiest callers with what each calls most,
+// the busiest operations with who calls each most, busiest first, in 80x24.
+TEST(Tui, FirstScreenIsTheSummaryOfCallersAndOperations) {
+    Json snap = snapshot();
+    ViewState vs;
+    ASSERT_TRUE(vs.summary);
+    std::string s = screen(snap, vs);
+    auto line = [&](const std::string& start) {
+        auto at = s.find("\n" + start);
+        EXPECT_NE(at, std::string::npos) << start << "\n" << s;
+        return at == std::string::npos ? std::string() : s.substr(at + 1, s.find('\n', at + 1) - at - 1);
+    };
+    EXPECT_NE(line(" TOP CALLERS  2 client hosts").find("(h: all)"), std::string::npos) << s;
+    if (getenv("TUI_SHOW")) std::cout << s;
+    EXPECT_NE(line(" TOP OPERATIONS  3 operations").find("(o: all)"), std::string::npos) << s;
+    EXPECT_LT(s.find("TOP CALLERS"), s.find("TOP OPERATIONS"));
+    // Callers, busiest first, each with its busiest operation (and how many others it calls).
+    std::string busy = line("10.0.0.7 "), quiet = line("10.0.0.1 ");
+    EXPECT_NE(busy.find(" nfs v3 READ +1 more"), std::string::npos) << busy;
+    EXPECT_NE(busy.find(" 10 "), std::string::npos) << busy;  // CALLS
+    EXPECT_NE(quiet.find(" nfs v3 LOOKUP"), std::string::npos) << quiet;
+    EXPECT_EQ(quiet.find("more"), std::string::npos) << quiet;
+    EXPECT_LT(s.find("\n10.0.0.7 "), s.find("\n10.0.0.1 "));
+    // Operations, busiest first, each with its busiest caller.
+    EXPECT_NE(line("nfs v3 READ ").find(" 10.0.0.7"), std::string::npos) << s;
+    EXPECT_NE(line("nfs v3 LOOKUP ").find(" 10.0.0.1"), std::string::npos) << s;
+    EXPECT_NE(line("nfs v3 GETATTR ").find(" 10.0.0.7"), std::string::npos) << s;
+    EXPECT_LT(s.find("\nnfs v3 READ "), s.find("\nnfs v3 LOOKUP "));
+    EXPECT_LT(s.find("\nnfs v3 LOOKUP "), s.find("\nnfs v3 GETATTR "));
+    for (const char* t : {"CALLER", "CALLS MOST", "OPERATION", "TOP CALLER", "CALLS/s", "ERR%", "P99"})
+        EXPECT_NE(s.find(t), std::string::npos) << t << "\n" << s;
+    // The header, LOSS line, alerts pane and key line stay.
+    EXPECT_NE(s.find("\n LOSS none"), std::string::npos) << s;
+    EXPECT_NE(s.find("RECENT ALERTS"), std::string::npos) << s;
+    EXPECT_NE(s.find("q quit"), std::string::npos) << s;
+    // The filter narrows both sections.
+    vs.filter = "0.7";
+    s = screen(snap, vs);
+    EXPECT_EQ(s.find("\n10.0.0.1 "), std::string::npos) << s;
+    EXPECT_NE(s.find("\n10.0.0.7 "), std::string::npos) << s;
+    EXPECT_NE(s.find("nothing matches the filter"), std::string::npos) << s;  // no operation holds "0.7"
+    // Narrow terminals keep both sections and both names.
+    vs.filter.clear();
+    s = screen(snap, vs, 50, 16);
+    EXPECT_NE(s.find("TOP OPERATIONS"), std::string::npos) << s;
+    EXPECT_NE(s.find("\n10.0.0.7 "), std::string::npos) << s;
+    EXPECT_NE(s.find("\nnfs v3 READ "), std::string::npos) << s;
+}
+
+TEST(Tui, PerViewKeysLeaveTheSummaryAndWComesBack) {
+    Json snap = snapshot();
+    ViewState vs;
+    EXPECT_EQ(handleKey(vs, 'h'), KeyResult::Redraw);
+    EXPECT_FALSE(vs.summary);
+    std::string s = screen(snap, vs);
+    EXPECT_NE(s.find(" HOSTS  2 shown"), std::string::npos) << s;
+    EXPECT_EQ(s.find("TOP CALLERS"), std::string::npos);
+    handleKey(vs, 'c');  // who calls what, one row per (caller, operation)
+    s = screen(snap, vs, 120);
+    EXPECT_NE(s.find(" CALLS  3 shown"), std::string::npos) << s;
+    EXPECT_NE(s.find("\n10.0.0.7 -> nfs v3 READ "), std::string::npos) << s;
+    s = screen(snap, vs);  // 80 columns: the pair names fit whole
+    EXPECT_NE(s.find("\n10.0.0.7 -> nfs v3 GETATTR "), std::string::npos) << s;
+    handleKey(vs, 'w');
+    EXPECT_TRUE(vs.summary);
+    EXPECT_NE(screen(snap, vs).find("TOP CALLERS"), std::string::npos);
+    // Tab walks summary -> every view -> summary.
+    std::vector<std::string> seen;
+    for (int i = 0; i < 6; i++) {
+        handleKey(vs, '\t');
+        seen.push_back(vs.summary ? "summary" : viewName(vs.view));
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"hosts", "servers", "interfaces", "operations", "calls", "summary"}));
+    handleKey(vs, '?');
+    EXPECT_NE(screen(snap, vs).find("w  summary: top callers and top operations"), std::string::npos);
 }
 
 TEST(Tui, AlertsPaneShowsTimeTechniqueRuleAndHosts) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Selected argument decoders for security-relevant operations (NDR 2.0; NDR64 for the common
-// string-argument calls native Windows clients make, see kNdr64Decoders): turn a request
-// or response stub into `rpc.args`, `rpc.dcom.*` and `epm.*` values. Pure functions over bytes
-// plus one small bounded per-connection state (registry handle → key name). A decode failure
+// string-argument calls native Windows clients make, the ones registered with kNdr64): turn a
+// request or response stub into `rpc.args`, `rpc.dcom.*` and `epm.*` values. The decoders live
+// one file per interface group (args_<group>.cc, table in args_decoders.h). Pure functions over
+// bytes plus one small bounded per-connection state (registry handle → key name). A decode failure
 // yields no values and DecodeResult::Failed (the caller counts dcerpc.ndr_decode_failed).
 #pragma once
 
@@ -61,6 +62,18 @@ struct CallArgs {
 
 enum class DecodeResult { NotApplicable, Decoded, Failed };
 
+// Registry handle → key name, per connection and bounded (kMaxRegistryHandles; when full, the
+// lowest handle value makes room), so BaseRegSaveKey can name the key it saves.
+class RegistryKeyNames {
+public:
+    void remember(Bytes handle, const std::string& name);
+    std::string name(Bytes handle) const;  // "" when unknown
+
+private:
+    using Handle = std::array<uint8_t, 20>;
+    std::map<Handle, std::string> keys_;
+};
+
 class ArgsDecoder {
 public:
     // Request stub (after reassembly) of `opnum` on `iface`, in NDR 2.0 or NDR64.
@@ -71,10 +84,7 @@ public:
                           bool ndr64 = false);
 
 private:
-    using Handle = std::array<uint8_t, 20>;
-    void rememberKey(Bytes handle, const std::string& name);
-    std::string keyName(Bytes handle) const;
-    std::map<Handle, std::string> reg_keys_;
+    RegistryKeyNames reg_keys_;
 };
 
 }  // namespace rpcmon::dcerpc

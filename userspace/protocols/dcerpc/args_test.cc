@@ -8,7 +8,9 @@
 #include <map>
 
 #include <fstream>
+#include <set>
 
+#include "protocols/dcerpc/args_decoders.h"
 #include "protocols/dcerpc/test_util.h"
 
 namespace rpcmon::dcerpc {
@@ -655,6 +657,29 @@ TEST(EnumReplies, InconsistentOrShortRepliesFail) {
     EXPECT_EQ(d.response(iface("srvsvc"), 15, view(shares), true, c), DecodeResult::Failed);
     CallArgs e;
     EXPECT_EQ(d.response(iface("samr"), 6, view(Buf(6, 0)), true, e), DecodeResult::Failed);
+}
+
+// The decoder table: every (interface, opnum) a decoder registers names an operation of a
+// known interface (a typo would leave the operation undecoded without any other test noticing),
+// and no pair is registered twice (the second registration would silently never run).
+TEST(DecoderTable, EveryRegisteredOperationIsNamedAndUnique) {
+    for (bool responses : {false, true}) {
+        std::set<std::pair<std::string_view, uint16_t>> seen;
+        for (const decoders::DecoderGroup* g : decoders::allGroups())
+            for (const decoders::OpDecoder& d : responses ? g->responses : g->requests) {
+                const InterfaceInfo* info = findInterfaceByName(d.iface);
+                ASSERT_NE(info, nullptr) << d.iface;
+                ASSERT_NE(d.decode, nullptr) << d.iface;
+                ASSERT_FALSE(d.opnums.empty()) << d.iface;
+                for (uint16_t op : d.opnums) {
+                    EXPECT_FALSE(operationName(info, op).empty()) << d.iface << " opnum " << op;
+                    EXPECT_TRUE(seen.emplace(d.iface, op).second)
+                        << d.iface << " opnum " << op << (responses ? " response" : " request")
+                        << " registered twice";
+                }
+            }
+        EXPECT_GE(seen.size(), responses ? 20u : 40u);
+    }
 }
 
 }  // namespace rpcmon::dcerpc

@@ -72,7 +72,9 @@ void skipSid(Ndr& n) {
     for (uint8_t i = 0; i < auths && n.ok(); i++) n.u32();
 }
 
-// auth_session_info_transport -> auth_session_info (auth.idl, Samba 4.17):
+// auth_session_info_transport -> auth_session_info (auth.idl; this layout up to the session
+// key is the one of the auth.idl releases sending levels 4-8 share; the security token after
+// it gained claims in 4.20, so a level-8 session info may not parse - the key is wiped first):
 //   transport: { auth_session_info *session_info; DATA_BLOB exported_gssapi_credentials }
 //   session_info: { security_token *; security_unix_token *; auth_user_info *;
 //                   auth_user_info_unix *; auth_user_info_torture *; DATA_BLOB session_key;
@@ -139,6 +141,57 @@ void wipe(void* p, size_t n) {
     __asm__ __volatile__("" : : "r"(p) : "memory");
 }
 
+namespace {
+
+// The fields of named_pipe_auth_req_info<level> up to the session info pointer, and the
+// deferred strings (librpc/idl/named_pipe_auth.idl of each release):
+//   level 4 (Samba 4.0 - 4.15, libcli/named_pipe_auth/npa_tstream.c): client name, addr, port,
+//           server name, addr, port, auth_session_info_transport *
+//   level 5 (4.16, samba-dcerpcd): a leading `uint8 transport`, the same fields, and a
+//           trailing `uint8 need_idle_server`; 6 and 7 (4.16.x - 4.19; 7 verified on 4.17.12)
+//           and 8 (4.20+, whose session info carries claims) have the transport byte only.
+// Each of the two bytes takes a 4-byte slot (the members around it are 4-aligned), so it
+// moves everything after it. Not every release between the bumps is at hand: the parser tries
+// the level's layout first and the others after it. A wrong layout reads a pointer or a port
+// as a string's counts and fails on the first deferred string, so it never yields addresses.
+struct Layout {
+    bool transport, idle_byte;
+};
+constexpr Layout kLayouts[] = {{true, false}, {true, true}, {false, false}, {false, true}};
+
+Layout primaryLayout(uint32_t level) {
+    if (level == 4) return {false, false};
+    if (level == 5) return {true, true};
+    return {true, false};
+}
+
+bool parseInfo(Ndr n, Layout l, Handshake& out) {
+    out.transport = l.transport ? n.u8() : 0;
+    uint32_t p_cname = n.ptr(), p_caddr = n.ptr();
+    out.client_port = n.u16();
+    uint32_t p_sname = n.ptr(), p_saddr = n.ptr();
+    out.server_port = n.u16();
+    uint32_t p_session = n.ptr();
+    if (l.idle_byte) n.u8();  // need_idle_server
+    if (!n.ok()) return false;
+    out.client_name = n.optString(p_cname);
+    out.client_addr = n.optString(p_caddr);
+    out.server_name = n.optString(p_sname);
+    out.server_addr = n.optString(p_saddr);
+    if (!n.ok()) return false;
+    out.transport_known = l.transport;
+    if (p_session) {
+        Ndr tail = n;  // a session info this parser cannot follow leaves the addresses valid
+        out.session_parsed = parseSessionInfo(tail, out);
+        if (!out.session_parsed) out.account.clear(), out.domain.clear(), out.unix_uid_known = false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool knownLevel(uint32_t level) { return level >= kFirstLevel && level <= kLastLevel; }
+
 Parse parseRequest(std::span<uint8_t> buf, Handshake& out, size_t& consumed) {
     consumed = kLengthPrefix;
     if (buf.size() < kLengthPrefix) return Parse::NeedMore;
@@ -156,32 +209,24 @@ Parse parseRequest(std::span<uint8_t> buf, Handshake& out, size_t& consumed) {
     out.level = n.u32();
     uint32_t sw = n.u32();
     if (!n.ok() || sw != out.level) return Parse::Invalid;
-    if (out.level != 7 && out.level != 8) {
-        // Other levels (4-6 before Samba 4.16): the pipe bytes follow all the same. The
+    if (!knownLevel(out.level)) {
+        // A level this parser has no layout for: the pipe bytes follow all the same. The
         // message may hold a session key at an offset this parser does not know: the caller
         // wipes the whole message.
         return Parse::UnknownLevel;
     }
-    // named_pipe_auth_req_info7/8: transport, remote client name/addr/port, local server
-    // name/addr/port, auth_session_info_transport *.
-    out.transport = n.u8();
-    uint32_t p_cname = n.ptr(), p_caddr = n.ptr();
-    out.client_port = n.u16();
-    uint32_t p_sname = n.ptr(), p_saddr = n.ptr();
-    out.server_port = n.u16();
-    uint32_t p_session = n.ptr();
-    if (!n.ok()) return Parse::Invalid;
-    out.client_name = n.optString(p_cname);
-    out.client_addr = n.optString(p_caddr);
-    out.server_name = n.optString(p_sname);
-    out.server_addr = n.optString(p_saddr);
-    if (!n.ok()) return Parse::Invalid;
-    if (p_session) {
-        Ndr tail = n;  // a session info this parser cannot follow leaves the addresses valid
-        out.session_parsed = parseSessionInfo(tail, out);
-        if (!out.session_parsed) out.account.clear(), out.domain.clear();
+    uint32_t level = out.level;
+    Layout first = primaryLayout(level);
+    if (parseInfo(n, first, out)) return Parse::Ok;
+    for (Layout l : kLayouts) {
+        if (l.transport == first.transport && l.idle_byte == first.idle_byte) continue;
+        out = Handshake{};
+        out.level = level;
+        if (parseInfo(n, l, out)) return Parse::Ok;
     }
-    return Parse::Ok;
+    out = Handshake{};
+    out.level = level;
+    return Parse::Unparsed;
 }
 
 Parse parseReply(std::span<const uint8_t> buf, size_t& consumed) {

@@ -20,12 +20,20 @@ namespace rpcmon::npa {
 constexpr size_t kMaxHandshake = 64 * 1024;
 constexpr size_t kLengthPrefix = 4;
 
-enum class Parse { NeedMore, Ok, UnknownLevel, Invalid };
+// Ok: the level's fields were read (addresses, ports; the session info when it parses).
+// UnknownLevel: a level without a known layout; Unparsed: a known level whose fields did not
+// parse. Both keep the message's extent (the pipe bytes follow) and carry no addresses.
+enum class Parse { NeedMore, Ok, UnknownLevel, Unparsed, Invalid };
+
+// Levels with a known layout: 4 (Samba 4.0-4.15), 5 and 6 (4.16), 7 (4.17-4.19), 8 (4.20+).
+constexpr uint32_t kFirstLevel = 4, kLastLevel = 8;
+bool knownLevel(uint32_t level);
 
 // What the handshake says about the session (strings are printable-checked; empty = unknown).
 struct Handshake {
     uint32_t level = 0;
-    uint8_t transport = 0;
+    uint8_t transport = 0;        // enum dcerpc_transport_t (1: ncacn_np) when transport_known
+    bool transport_known = false; // levels 5+ carry it
     std::string client_name, client_addr, server_name, server_addr;
     uint16_t client_port = 0, server_port = 0;
     bool session_parsed = false;  // account/domain found in the session info
@@ -34,7 +42,7 @@ struct Handshake {
     bool unix_uid_known = false;
 };
 
-// Parses the request at the front of `buf`. On Ok / UnknownLevel / Invalid with a known
+// Parses the request at the front of `buf`. On Ok / UnknownLevel / Unparsed / Invalid with a known
 // length, `consumed` is the whole message (prefix included) and the session key inside it is
 // already zeroed; the caller still wipes the whole message (the key's neighbours carry SIDs).
 // NeedMore: fewer than `consumed` bytes (or 4, when unknown) are there yet.

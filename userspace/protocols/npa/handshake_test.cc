@@ -88,12 +88,210 @@ TEST(NpaHandshake, BadMagicAndLengthAreInvalid) {
 
 TEST(NpaHandshake, UnknownLevelKeepsExtent) {
     auto b = fixture();
-    b[8] = b[12] = 5;  // level 5 (Samba 4.x before 4.16), same switch
+    b[8] = b[12] = 9;  // a level no release has used yet, same switch
     Handshake h;
     size_t used = 0;
     EXPECT_EQ(parseRequest(std::span<uint8_t>(b), h, used), Parse::UnknownLevel);
     EXPECT_EQ(used, b.size());
-    EXPECT_EQ(h.level, 5u);
+    EXPECT_EQ(h.level, 9u);
+    EXPECT_TRUE(h.client_addr.empty());
+}
+
+// ---- every level with a layout, on constructed handshakes ----
+
+// NDR writer for constructed handshakes: alignment counts from the big-endian length, as in
+// the messages Samba writes; unique pointers get Samba's referent ids (0x00020000 + 4n).
+struct NdrOut {
+    std::vector<uint8_t> b;
+    uint32_t next_ref = 0x00020000;
+    void align(size_t a) {
+        while (b.size() % a) b.push_back(0);
+    }
+    void u8(uint8_t v) { b.push_back(v); }
+    void u16(uint16_t v) {
+        align(2);
+        b.push_back(uint8_t(v)), b.push_back(uint8_t(v >> 8));
+    }
+    void u32(uint32_t v) {
+        align(4);
+        for (int i = 0; i < 4; i++) b.push_back(uint8_t(v >> (8 * i)));
+    }
+    void u64(uint64_t v, size_t a = 8) {
+        align(a);
+        for (int i = 0; i < 8; i++) b.push_back(uint8_t(v >> (8 * i)));
+    }
+    void ptr(bool present = true) {
+        u32(present ? next_ref : 0);
+        if (present) next_ref += 4;
+    }
+    void str(const std::string& s) {  // [string] uint8 *: max, offset 0, actual, bytes with NUL
+        u32(uint32_t(s.size() + 1)), u32(0), u32(uint32_t(s.size() + 1));
+        b.insert(b.end(), s.begin(), s.end());
+        b.push_back(0);
+    }
+    void bytes(const std::vector<uint8_t>& v) { b.insert(b.end(), v.begin(), v.end()); }
+};
+
+struct Session {
+    std::string client_addr = "192.0.2.10", server_addr = "192.0.2.20";
+    uint16_t client_port = 50123, server_port = 445;
+    std::string account = "bob", domain = "EXAMPLE";
+    uint64_t uid = 3001;
+    std::vector<uint8_t> key = std::vector<uint8_t>{0xc1, 0x9e, 0x5a, 0x77, 0x03, 0xd8, 0x41, 0xee,
+                                                    0x92, 0x6b, 0x1f, 0x30, 0xa4, 0x5c, 0x88, 0x2d};
+    bool need_idle_server = false;  // level 5's extra byte, right after the session pointer
+    bool with_session = true;
+};
+
+// A request of `level` as the layouts in handshake.cc describe it; `key_at` receives the
+// offset of the 16 session-key bytes in the message.
+std::vector<uint8_t> buildRequest(uint32_t level, bool transport, const Session& s, size_t* key_at = nullptr) {
+    NdrOut n;
+    n.bytes({0, 0, 0, 0, 'N', 'P', 'A', 'M'});
+    n.u32(level);
+    n.u32(level);  // union switch
+    if (transport) n.u8(1);  // NCACN_NP
+    n.ptr(), n.ptr();
+    n.u16(s.client_port);
+    n.ptr(), n.ptr();
+    n.u16(s.server_port);
+    n.ptr(s.with_session);
+    if (s.need_idle_server) n.u8(1);
+    n.str("client-host"), n.str(s.client_addr), n.str("server-host"), n.str(s.server_addr);
+    if (s.with_session) {
+        n.ptr();   // auth_session_info_transport.session_info
+        n.u32(0);  // exported_gssapi_credentials: empty DATA_BLOB
+        n.ptr(), n.ptr(), n.ptr();  // security_token, unix_token, auth_user_info
+        n.ptr(false), n.ptr(false);  // unix_info, torture
+        n.u32(16);
+        if (key_at) *key_at = n.b.size();
+        n.bytes(s.key);
+        n.ptr(false);  // credentials
+        n.bytes(std::vector<uint8_t>(16, 0x5e));  // unique_session_token
+        // security_token: one SID (S-1-5-21-1-2-3-1000), privilege and rights masks
+        n.align(8);
+        n.u32(1), n.u32(1);
+        n.u8(1), n.u8(5), n.bytes({0, 0, 0, 0, 0, 5});
+        for (uint32_t a : {21u, 1u, 2u, 3u, 1000u}) n.u32(a);
+        n.u64(0), n.u32(0);
+        // security_unix_token: uid, gid, one group
+        n.u32(1), n.u64(s.uid), n.u64(100), n.u32(1), n.u64(100);
+        // auth_user_info: account, upn, constructed, domain, seven more strings (NULL)
+        n.ptr(), n.ptr(false), n.u8(0), n.ptr();
+        for (int i = 0; i < 7; i++) n.ptr(false);
+        for (int i = 0; i < 6; i++) n.u64(0, 4);
+        n.u16(0), n.u16(0), n.u32(0x10), n.u32(0);
+        n.str(s.account), n.str(s.domain);
+    }
+    uint32_t len = uint32_t(n.b.size() - 4);
+    n.b[0] = uint8_t(len >> 24), n.b[1] = uint8_t(len >> 16), n.b[2] = uint8_t(len >> 8), n.b[3] = uint8_t(len);
+    return n.b;
+}
+
+void expectSession(std::vector<uint8_t> b, uint32_t level, const Session& s, size_t key_at, bool transport) {
+    ASSERT_FALSE(allZero(b.data() + key_at, 16));
+    Handshake h;
+    size_t used = 0;
+    ASSERT_EQ(parseRequest(std::span<uint8_t>(b), h, used), Parse::Ok) << "level " << level;
+    EXPECT_EQ(used, b.size());
+    EXPECT_EQ(h.level, level);
+    EXPECT_EQ(h.transport_known, transport);
+    if (transport) {
+        EXPECT_EQ(h.transport, 1);
+    }
+    EXPECT_EQ(h.client_addr, s.client_addr);
+    EXPECT_EQ(h.client_port, s.client_port);
+    EXPECT_EQ(h.server_addr, s.server_addr);
+    EXPECT_EQ(h.server_port, s.server_port);
+    EXPECT_EQ(h.client_name, "client-host");
+    EXPECT_TRUE(h.session_parsed) << "level " << level;
+    EXPECT_EQ(h.account, s.account);
+    EXPECT_EQ(h.domain, s.domain);
+    EXPECT_EQ(h.unix_uid, s.uid);
+    // Zeroed in place at once, whatever the level.
+    EXPECT_TRUE(allZero(b.data() + key_at, 16)) << "level " << level;
+    EXPECT_EQ(b[key_at - 4], 16);
+}
+
+TEST(NpaHandshake, Level4HasNoTransportByte) {
+    Session s;
+    size_t key_at = 0;
+    auto b = buildRequest(4, false, s, &key_at);
+    expectSession(b, 4, s, key_at, false);
+}
+
+TEST(NpaHandshake, Level5WithNeedIdleServer) {
+    Session s;
+    s.need_idle_server = true;
+    s.client_addr = "2001:db8::10";
+    s.server_addr = "2001:db8::20";
+    size_t key_at = 0;
+    auto b = buildRequest(5, true, s, &key_at);
+    expectSession(b, 5, s, key_at, true);
+}
+
+TEST(NpaHandshake, Level6And8) {
+    for (uint32_t level : {6u, 8u}) {
+        Session s;
+        s.account = "svc_" + std::to_string(level);
+        s.client_port = uint16_t(40000 + level);
+        size_t key_at = 0;
+        auto b = buildRequest(level, true, s, &key_at);
+        expectSession(b, level, s, key_at, true);
+    }
+}
+
+// A release that put (or dropped) the transport byte other than the level table says: the
+// second layout is tried, and the wrong one never yields addresses.
+TEST(NpaHandshake, OtherLayoutIsTriedSecond) {
+    Session s;
+    size_t key_at = 0;
+    auto b5 = buildRequest(5, false, s, &key_at);  // level 5 without either extra byte
+    expectSession(b5, 5, s, key_at, false);
+    auto b4 = buildRequest(4, true, s, &key_at);
+    expectSession(b4, 4, s, key_at, true);
+    s.need_idle_server = true;
+    auto b6 = buildRequest(6, true, s, &key_at);  // level 6 with level 5's trailing byte
+    expectSession(b6, 6, s, key_at, true);
+}
+
+// The Samba 4.17 fixture with its transport word removed is a level-4 message of the same
+// session: real bytes through the level-4 layout.
+TEST(NpaHandshake, FixtureAsLevel4) {
+    auto b = fixture();
+    b.erase(b.begin() + 0x10, b.begin() + 0x14);
+    b[8] = b[12] = 4;
+    uint32_t len = uint32_t(b.size() - 4);
+    b[0] = uint8_t(len >> 24), b[1] = uint8_t(len >> 16), b[2] = uint8_t(len >> 8), b[3] = uint8_t(len);
+    // (The session info after the key does not follow: the security token is 8-byte aligned
+    // and its padding moved with the 4 bytes; a real level-4 sender pads where it falls.)
+    Handshake h;
+    size_t used = 0;
+    Parse r = parseRequest(std::span<uint8_t>(b), h, used);
+    ASSERT_EQ(r, Parse::Ok);
+    EXPECT_FALSE(h.transport_known);
+    EXPECT_EQ(h.client_addr, "10.203.1.1");
+    EXPECT_EQ(h.client_port, 51282);
+    EXPECT_EQ(h.server_addr, "10.203.1.2");
+    EXPECT_EQ(h.server_port, 445);
+    EXPECT_TRUE(allZero(b.data() + kKeyOffset - 4, 16));  // the key, 4 bytes earlier, zeroed
+}
+
+// A known level whose fields parse in neither layout: the extent is kept, no address is made up.
+TEST(NpaHandshake, UnparsedFieldsKeepExtent) {
+    Session s;
+    auto b = buildRequest(6, true, s);
+    // [0x10] transport, ptrs, ports, session ptr; [0x30] the first deferred string's max,
+    // offset and [0x38] actual count, made larger than its max: the level's layout fails
+    // there, the other one on the session pointer read as a string length.
+    b[0x39] = 0x7f;
+    Handshake h;
+    size_t used = 0;
+    EXPECT_EQ(parseRequest(std::span<uint8_t>(b), h, used), Parse::Unparsed);
+    EXPECT_EQ(used, b.size());
+    EXPECT_EQ(h.level, 6u);
+    EXPECT_TRUE(h.client_addr.empty());
+    EXPECT_TRUE(h.account.empty());
 }
 
 TEST(NpaHandshake, DamagedSessionInfoKeepsAddresses) {
@@ -232,6 +430,88 @@ TEST(HostPipes, HandshakeThenCallsBecomeHostRecords) {
     for (auto& x : out.recs) dump += x.dump();
     std::string key(reinterpret_cast<const char*>(fixture().data() + kKeyOffset), 16);
     EXPECT_EQ(dump.find(key), std::string::npos);
+}
+
+// Levels before 4.17 (4: Samba 4.0-4.15; 5, 6: 4.16) are reported like level 7: addresses,
+// ports, user and domain from their handshake; the key never reaches a record.
+TEST(HostPipes, OlderLevelsAreReported) {
+    for (uint32_t level : {4u, 5u, 6u}) {
+        Collect out;
+        Counts counts;
+        HostPipes pipes(out, counts);
+        Feeder f{pipes};
+        Session s;
+        s.account = "user" + std::to_string(level);
+        s.need_idle_server = level == 5;
+        auto hs = buildRequest(level, level != 4, s);
+        const std::vector<uint8_t> key = s.key;
+        f.io(RPCMON_HOST_RECV, hs, "samba-dcerpcd");
+        f.io(RPCMON_HOST_SEND, {0, 0, 0, 0x20, 'N', 'P', 'A', 'M', uint8_t(level), 0, 0, 0, uint8_t(level), 0, 0, 0, 2,
+                                0, 0xff, 5, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+             "samba-dcerpcd");
+        using namespace rpcmon::dcerpc::test;
+        f.io(RPCMON_HOST_RECV, msg(bind(1, {{0, kSamr, 1, 0}})));
+        f.io(RPCMON_HOST_SEND, msg(bindAck(1, {0})));
+        f.io(RPCMON_HOST_RECV, msg(request(2, 0, 13, Buf(8, 0x11))));
+        f.io(RPCMON_HOST_SEND, msg(response(2, 0, Buf{0, 0, 0, 0})));
+        f.io(RPCMON_HOST_RECV, {}, "rpcd_samr", RPCMON_HOSTF_EOF);
+        std::vector<Json> rpc;
+        for (auto& r : out.recs)
+            if (r["event_type"] == "rpc") rpc.push_back(r);
+        ASSERT_EQ(rpc.size(), 1u) << "level " << level;
+        const Json& r = rpc[0];
+        SCOPED_TRACE(r.dump());
+        EXPECT_EQ(r["rpc"]["vantage"], "host");
+        EXPECT_EQ(r["rpc"]["opnum"], 13);
+        EXPECT_EQ(r["smb"]["user"], s.account);
+        EXPECT_EQ(r["smb"]["domain"], s.domain);
+        EXPECT_EQ(r["src_ip"], s.client_addr);
+        EXPECT_EQ(r["src_port"], s.client_port);
+        EXPECT_EQ(r["dest_ip"], s.server_addr);
+        EXPECT_EQ(r["dest_port"], 445);
+        EXPECT_EQ(pipes.stats()["handshake_levels"][std::to_string(level)], 1);
+        EXPECT_EQ(counts.n.count("npa.unknown_level") + counts.n.count("npa.level_fields_unparsed") +
+                      counts.n.count("npa.session_info_unparsed"),
+                  0u);
+        std::string dump;
+        for (auto& x : out.recs) dump += x.dump();
+        EXPECT_EQ(dump.find(std::string(key.begin(), key.end())), std::string::npos);
+        std::string hex;
+        for (uint8_t c : key) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+        EXPECT_EQ(dump.find(hex), std::string::npos);
+    }
+}
+
+// A level without a known layout (a future Samba): counted, its pipe's calls still dissected
+// and reported with the pipe, process and vantage (no addresses: the handshake gave none).
+TEST(HostPipes, UnknownLevelPipesAreStillDissected) {
+    Collect out;
+    Counts counts;
+    HostPipes pipes(out, counts);
+    Feeder f{pipes};
+    auto hs = fixture();
+    hs[8] = hs[12] = 9;
+    f.io(RPCMON_HOST_RECV, hs, "samba-dcerpcd");
+    f.io(RPCMON_HOST_SEND, {0, 0, 0, 0x20, 'N', 'P', 'A', 'M', 9, 0, 0, 0, 9, 0, 0, 0, 2, 0, 0xff, 5,
+                            0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "samba-dcerpcd");
+    using namespace rpcmon::dcerpc::test;
+    f.io(RPCMON_HOST_RECV, msg(bind(1, {{0, kSamr, 1, 0}})));
+    f.io(RPCMON_HOST_SEND, msg(bindAck(1, {0})));
+    f.io(RPCMON_HOST_RECV, msg(request(2, 0, 13, Buf(8, 0x11))));
+    f.io(RPCMON_HOST_SEND, msg(response(2, 0, Buf{0, 0, 0, 0})));
+    f.io(RPCMON_HOST_RECV, {}, "rpcd_samr", RPCMON_HOSTF_EOF);
+    EXPECT_EQ(counts.n["npa.unknown_level"], 1u);
+    std::vector<Json> rpc;
+    for (auto& r : out.recs)
+        if (r["event_type"] == "rpc") rpc.push_back(r);
+    ASSERT_EQ(rpc.size(), 1u);
+    const Json& r = rpc[0];
+    EXPECT_EQ(r["rpc"]["opnum"], 13);
+    EXPECT_EQ(r["rpc"]["named_pipe"], "samr");
+    EXPECT_EQ(r["rpc"]["vantage"], "host");
+    EXPECT_EQ(r["process"]["name"], "rpcd_samr");
+    for (const char* k : {"src_ip", "src_port", "dest_ip", "dest_port"}) EXPECT_FALSE(r.contains(k)) << k;
+    EXPECT_FALSE(r.contains("smb"));
 }
 
 // The DCE/RPC limits of the rules file (limits.protocols.dcerpc_*) bound host pipes as they

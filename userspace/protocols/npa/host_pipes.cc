@@ -65,6 +65,10 @@ public:
             anomalies_.count("npa.records_left_to_wire");
             return;
         }
+        // Unknown is omitted (SCHEMA), never "::" / 0: a handshake without a known layout, or
+        // with addresses that are not IP addresses, gave none.
+        if (!ips_known_) rec.erase("src_ip"), rec.erase("dest_ip");
+        if (!ports_known_) rec.erase("src_port"), rec.erase("dest_port");
         if (rec.contains("rpc")) rec["rpc"]["vantage"] = "host";
         if (pid_) {
             Json p = {{"pid", pid_}, {"name", comm_}, {"uid", uid_}};
@@ -72,6 +76,7 @@ public:
         }
         next_.emit(std::move(rec));
     }
+    void setEndpoints(bool ips, bool ports) { ips_known_ = ips, ports_known_ = ports; }
     void setProcess(uint32_t pid, const std::string& comm, uint32_t uid) {
         pid_ = pid;
         comm_ = comm;
@@ -84,6 +89,7 @@ private:
     const WireSessions* wire_;
     uint32_t pid_ = 0, uid_ = 0;
     std::string comm_;
+    bool ips_known_ = true, ports_known_ = true;
 };
 
 }  // namespace
@@ -215,6 +221,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         handshakes_++;
         levels_[h.level]++;
         if (r == Parse::UnknownLevel) anomalies_.count("npa.unknown_level");
+        else if (r == Parse::Unparsed) anomalies_.count("npa.level_fields_unparsed");
         else if (!h.session_parsed) anomalies_.count("npa.session_info_unparsed");
         // The whole handshake is wiped, not only the key: nothing of it is needed any more.
         std::vector<uint8_t> rest(p.request.begin() + std::min(used, p.request.size()), p.request.end());
@@ -231,10 +238,12 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
             return;
         }
         p.flow.key.l4proto = IPPROTO_TCP;
-        bool addrs = parseAddress(h.client_addr, p.flow.key.client) & parseAddress(h.server_addr, p.flow.key.server);
+        bool client_ok = parseAddress(h.client_addr, p.flow.key.client);  // both filled, either way
+        bool addrs = parseAddress(h.server_addr, p.flow.key.server) && client_ok;
         if (!addrs && r == Parse::Ok) anomalies_.count("npa.bad_address");
         p.flow.key.client_port = h.client_port;
         p.flow.key.server_port = h.server_port;
+        p.sink->setEndpoints(addrs, r == Parse::Ok);
         p.flow.app = RPCMON_APP_SMB;
         uint64_t wire_id = lookup_ ? lookup_(p.flow.key) : 0;
         p.flow.flow_id = wire_id ? wire_id : kHostFlowIdBase + ++next_flow_id_;

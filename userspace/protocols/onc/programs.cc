@@ -2,7 +2,10 @@
 // Data tables only (Zeek habit: names are data in one place, not spread across code).
 #include "protocols/onc/programs.h"
 
+#include "protocols/onc/types.h"
+
 #include <span>
+#include <string_view>
 
 namespace rpcmon::onc {
 
@@ -117,6 +120,82 @@ constexpr const char* kNfs4Ops[] = {
     "CLONE", "GETXATTR", "SETXATTR", "LISTXATTRS", "REMOVEXATTR",
 };
 constexpr uint32_t kNfs4OpIllegal = 10044;
+
+// The operation names above and enum Nfs4Op (types.h) are one numbering.
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Access)]) == "ACCESS");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Close)]) == "CLOSE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Commit)]) == "COMMIT");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Create)]) == "CREATE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Delegpurge)]) == "DELEGPURGE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Delegreturn)]) == "DELEGRETURN");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Getattr)]) == "GETATTR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Getfh)]) == "GETFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Link)]) == "LINK");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Lock)]) == "LOCK");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Lockt)]) == "LOCKT");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Locku)]) == "LOCKU");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Lookup)]) == "LOOKUP");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Lookupp)]) == "LOOKUPP");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Nverify)]) == "NVERIFY");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Open)]) == "OPEN");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Openattr)]) == "OPENATTR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::OpenConfirm)]) == "OPEN_CONFIRM");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::OpenDowngrade)]) == "OPEN_DOWNGRADE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Putfh)]) == "PUTFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Putpubfh)]) == "PUTPUBFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Putrootfh)]) == "PUTROOTFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Read)]) == "READ");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Readdir)]) == "READDIR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Readlink)]) == "READLINK");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Remove)]) == "REMOVE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Rename)]) == "RENAME");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Renew)]) == "RENEW");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Restorefh)]) == "RESTOREFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Savefh)]) == "SAVEFH");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Secinfo)]) == "SECINFO");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Setattr)]) == "SETATTR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Setclientid)]) == "SETCLIENTID");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::SetclientidConfirm)]) == "SETCLIENTID_CONFIRM");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Verify)]) == "VERIFY");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Write)]) == "WRITE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::ReleaseLockowner)]) == "RELEASE_LOCKOWNER");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::BackchannelCtl)]) == "BACKCHANNEL_CTL");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::BindConnToSession)]) == "BIND_CONN_TO_SESSION");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::ExchangeId)]) == "EXCHANGE_ID");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::CreateSession)]) == "CREATE_SESSION");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::DestroySession)]) == "DESTROY_SESSION");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::FreeStateid)]) == "FREE_STATEID");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::GetDirDelegation)]) == "GET_DIR_DELEGATION");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Getdeviceinfo)]) == "GETDEVICEINFO");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Getdevicelist)]) == "GETDEVICELIST");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Layoutcommit)]) == "LAYOUTCOMMIT");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Layoutget)]) == "LAYOUTGET");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Layoutreturn)]) == "LAYOUTRETURN");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::SecinfoNoName)]) == "SECINFO_NO_NAME");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Sequence)]) == "SEQUENCE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::SetSsv)]) == "SET_SSV");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::TestStateid)]) == "TEST_STATEID");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::WantDelegation)]) == "WANT_DELEGATION");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::DestroyClientid)]) == "DESTROY_CLIENTID");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::ReclaimComplete)]) == "RECLAIM_COMPLETE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Allocate)]) == "ALLOCATE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Copy)]) == "COPY");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::CopyNotify)]) == "COPY_NOTIFY");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Deallocate)]) == "DEALLOCATE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::IoAdvise)]) == "IO_ADVISE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Layouterror)]) == "LAYOUTERROR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Layoutstats)]) == "LAYOUTSTATS");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::OffloadCancel)]) == "OFFLOAD_CANCEL");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::OffloadStatus)]) == "OFFLOAD_STATUS");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::ReadPlus)]) == "READ_PLUS");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Seek)]) == "SEEK");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::WriteSame)]) == "WRITE_SAME");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Clone)]) == "CLONE");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Getxattr)]) == "GETXATTR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Setxattr)]) == "SETXATTR");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Listxattrs)]) == "LISTXATTRS");
+static_assert(std::string_view(kNfs4Ops[uint32_t(Nfs4Op::Removexattr)]) == "REMOVEXATTR");
+static_assert(kNfs4OpIllegal == uint32_t(Nfs4Op::Illegal));
 
 // ---- RPC header enums (RFC 5531 §9, RFC 2203 §5.3.3.3, IANA auth flavors). ----
 constexpr Named kAuthFlavors[] = {

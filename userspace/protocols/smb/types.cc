@@ -157,4 +157,6 @@ std::string pipeNameFromPath(const std::string& path) {
     return s;
 }
 
+bool isIpcShare(const std::string& share) { return strcasecmp(share.c_str(), "IPC$") == 0; }
+
 }  // namespace rpcmon::smb

@@ -39,6 +39,8 @@ std::string oemToUtf8(Bytes b);
 
 // "\\server\IPC$" → "IPC$" (the last path component; the whole string if it has no '\').
 std::string shareFromPath(const std::string& path);
+// IPC$, the share named pipes are opened on (share names are case-insensitive).
+bool isIpcShare(const std::string& share);
 // "\PIPE\srvsvc", "\srvsvc", "srvsvc" → "srvsvc".
 std::string pipeNameFromPath(const std::string& path);
 

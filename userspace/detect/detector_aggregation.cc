@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: Apache-2.0
+// Signature aggregation: per-call, count and distinct-value windows, the enumeration class
+// (first sight, then volume or breadth) and attempts on lateral-movement interfaces, and the
+// sweep that forgets idle windows.
+#include "detect/detector.h"
+
+#include "detect/detector_internal.h"
+
+namespace rpcmon::detect {
+namespace {
+
+// The values a record contributes to a Distinct aggregation. Interface brute force also counts
+// the UUIDs of every bind / alter_context context attached to the call, accepted or rejected:
+// a scanner binds many interfaces but calls few.
+std::vector<std::string> distinctValues(DistinctOf d, const Json& rec) {
+    std::vector<std::string> out;
+    auto add = [&](std::optional<std::string> v) {
+        if (v && !v->empty()) out.push_back(*v);
+    };
+    auto num = [&](const char* path) {
+        auto p = fieldInt(rec, path);
+        add(p ? std::optional<std::string>(std::to_string(*p)) : std::nullopt);
+    };
+    switch (d) {
+        case DistinctOf::DestIp: add(fieldString(rec, "dest_ip")); break;
+        case DistinctOf::DestPort: num("dest_port"); break;
+        case DistinctOf::PortmapProgram: num("portmap.program"); break;
+        case DistinctOf::CredUid: num("rpc.cred.uid"); break;
+        case DistinctOf::OncProgram: num("rpc.program"); break;
+        case DistinctOf::FlowId: num("flow_id"); break;
+        case DistinctOf::InterfaceUuid: {
+            add(fieldString(rec, "rpc.interface.uuid"));
+            if (const Json* binds = field(rec, "rpc.bind"); binds && binds->is_array())
+                for (const auto& b : *binds)
+                    if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
+                        for (const auto& c : b["contexts"])
+                            if (c.is_object() && c.contains("uuid") && c["uuid"].is_string())
+                                add(c["uuid"].get<std::string>());
+            for (auto& v : out) v = lower(v);
+            break;
+        }
+        default: break;
+    }
+    return out;
+}
+
+const char* distinctName(DistinctOf d) {
+    switch (d) {
+        case DistinctOf::DestIp: return "dest_ip";
+        case DistinctOf::DestPort: return "dest_port";
+        case DistinctOf::InterfaceUuid: return "rpc.interface.uuid";
+        case DistinctOf::PortmapProgram: return "portmap.program";
+        case DistinctOf::CredUid: return "rpc.cred.uid";
+        case DistinctOf::OncProgram: return "rpc.program";
+        case DistinctOf::FlowId: return "flow_id";
+        default: return "";
+    }
+}
+
+// Items a call works on, for count aggregation: rpc.args.sid_count / name_count, else 1.
+uint64_t itemCount(const Json& rec) {
+    auto rpc = rec.find("rpc");
+    if (rpc == rec.end()) return 1;
+    auto args = rpc->find("args");
+    if (args == rpc->end() || !args->is_object()) return 1;
+    for (const char* k : {"sid_count", "name_count"}) {
+        auto it = args->find(k);
+        if (it != args->end() && it->is_number_unsigned()) return it->get<uint64_t>();
+    }
+    return 1;
+}
+
+}  // namespace
+
+void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const std::string src = fieldString(rec, "src_ip").value_or("");
+    const std::string dst = fieldString(rec, "dest_ip").value_or("");
+    if ((d.exempt & kExemptAdminHosts) && cfg_.admin_hosts.contains(src)) return;
+    if ((d.exempt & kExemptDomainControllers) && cfg_.domain_controllers.contains(src)) return;
+    if ((d.exempt & kExemptNfsRootClients) && cfg_.nfs_root_clients.contains(src)) return;
+    if (s.ignore_src.contains(src) || s.ignore_dest.contains(dst)) return;
+    if (d.pred) {
+        SigContext ctx{d.threshold, &cfg_.sensitive_files, &anonymous_set_};
+        if (!d.pred(rec, ctx)) return;
+    }
+    if (d.agg == Agg::Enumeration) return enumerationHit(s, rec, src, dst, ts);
+    if (d.agg == Agg::Attempt) return attemptHit(s, rec, src, dst, ts);
+    std::string reason;
+    // The Hit (strings, technique lists) is built only when the signature fires: most
+    // evaluations of aggregating signatures end below their threshold.
+    uint64_t weight = 1;
+    Json extra = Json::object();
+    const TimeNs window = TimeNs(d.window_s) * kSec;
+    // Records reach us in completion order, not call order (a call is reported when its reply
+    // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
+    const std::string key = std::to_string(d.sid) + "|" + src + "|" + (d.group == GroupBy::SrcDst ? dst : "*");
+    switch (d.agg) {
+        case Agg::None: break;
+        case Agg::Count: {
+            AggState& a = agg_[key];
+            const TimeNs t = std::max(ts, a.last);
+            a.last = t;
+            // One lookup call can carry thousands of SIDs or names: it weighs what it carries.
+            uint64_t w = std::clamp<uint64_t>(itemCount(rec), 1, std::max<uint64_t>(d.threshold, 1));
+            for (uint64_t i = 0; i < w; i++) a.times.push_back(t);
+            while (a.times.size() > d.threshold) a.times.pop_front();
+            if (a.times.size() < d.threshold || t - a.times.front() > window) {
+                a.fired = false;
+                return;
+            }
+            weight = a.fired ? 1 : d.threshold;
+            a.fired = true;
+            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
+                     {"first_call", formatTimestamp(a.times.front())}, {"last_call", formatTimestamp(t)}};
+            reason = std::to_string(d.threshold) + " matching calls (a lookup call weighs the SIDs/names it carries) within " +
+                     std::to_string((t - a.times.front()) / kSec) + " s (threshold " + std::to_string(d.threshold) +
+                     " per " + std::to_string(d.window_s) + " s), first at " + formatTimestamp(a.times.front()) +
+                     ", last at " + formatTimestamp(t) + "; last call: " + describeRecord(rec);
+            break;
+        }
+        case Agg::Distinct: {
+            std::vector<std::string> vals = distinctValues(d.distinct, rec);
+            if (vals.empty()) return;
+            AggState& a = agg_[key];
+            const TimeNs t = std::max(ts, a.last);
+            a.last = t;
+            for (auto it = a.values.begin(); it != a.values.end();)
+                it = t - it->second > window ? a.values.erase(it) : std::next(it);
+            bool fresh = false;
+            for (const auto& v : vals) {
+                fresh = fresh || !a.values.count(v);
+                a.values[v] = t;
+            }
+            // Keep the value set bounded: once past the threshold only the newest matter.
+            if (a.values.size() > size_t(d.threshold) * 4 + 16) {
+                auto oldest = std::min_element(a.values.begin(), a.values.end(),
+                                               [](auto& x, auto& y) { return x.second < y.second; });
+                a.values.erase(oldest);
+            }
+            if (a.values.size() < d.threshold || !fresh) return;
+            weight = a.fired ? 1 : a.values.size();
+            a.fired = true;
+            Json sample = Json::array();
+            for (const auto& [val, t] : a.values) {
+                if (sample.size() >= 16) break;
+                sample.push_back(val);
+            }
+            std::sort(sample.begin(), sample.end());
+            TimeNs first = t;
+            for (const auto& [val, vt] : a.values) first = std::min(first, vt);
+            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
+                       {"distinct_field", distinctName(d.distinct)}, {"distinct_count", a.values.size()},
+                       {"distinct_values", sample}, {"first_call", formatTimestamp(first)},
+                       {"last_call", formatTimestamp(t)}};
+            std::string list;
+            for (const auto& v : sample) list += (list.empty() ? "" : ", ") + v.get<std::string>();
+            reason = std::to_string(a.values.size()) + " distinct " + distinctName(d.distinct) + " values " +
+                     (d.group == GroupBy::Src ? "from " + src : "from " + src + " to " + dst) + " within " +
+                     std::to_string(d.window_s) + " s (threshold " + std::to_string(d.threshold) + "): " + list +
+                     "; first at " + formatTimestamp(first) + ", last at " + formatTimestamp(t) + "; last call: " +
+                     describeRecord(rec);
+            break;
+        }
+        case Agg::Replay:
+            if (!replayCheck(rec, ts, extra)) return;
+            reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
+                     extra.value("original_src_ip", std::string("?")) + " on flow " +
+                     extra.value("original_flow_id", Json(0)).dump() + " at " +
+                     extra.value("original_timestamp", std::string("?")) + "; this one: " + describeRecord(rec);
+            break;
+        case Agg::Enumeration:
+        case Agg::Attempt: return;  // handled above
+    }
+    if (agg_.size() > cfg_.max_tracked_keys) {
+        sweepAggregates(now_);
+        while (agg_.size() > cfg_.max_tracked_keys) agg_.erase(agg_.begin()), agg_evicted_++;
+    }
+    s.hits++;
+    Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
+          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
+    h.reason = reason.empty() ? d.message + std::string(": ") + describeRecord(rec) : std::move(reason);
+    raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
+}
+
+void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst,
+                              TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const TimeNs window = TimeNs(d.window_s) * kSec;
+    const std::string base = std::to_string(d.sid) + "|" + src;
+    if (enum_.size() >= cfg_.max_tracked_keys) {
+        for (auto it = enum_.begin(); it != enum_.end();)
+            it = now_ - it->second.last > 3600 * kSec ? enum_.erase(it) : std::next(it);
+        while (enum_.size() >= cfg_.max_tracked_keys) enum_.erase(enum_.begin()), agg_evicted_++;
+    }
+    if (enum_servers_.size() >= cfg_.max_tracked_keys) enum_servers_.clear(), agg_evicted_++;
+    EnumState& e = enum_[base + "|" + dst];
+    // Completion order, not call order: time per key is clamped to be monotonic (as for Count).
+    const TimeNs t = std::max(ts, e.last);
+    if (e.calls && t - e.first > window) e = EnumState{};
+    if (!e.calls) e.first = t;
+    e.last = t;
+    e.calls++;
+    if (auto n = recordItems(rec)) e.items += *n;
+    else e.uncounted++;
+    auto& servers = enum_servers_[base];
+    for (auto it = servers.begin(); it != servers.end();)
+        it = t - it->second > window ? servers.erase(it) : std::next(it);
+    servers[dst] = t;
+    if (servers.size() > size_t(d.servers) * 4 + 16) {
+        auto oldest = std::min_element(servers.begin(), servers.end(),
+                                       [](auto& x, auto& y) { return x.second < y.second; });
+        servers.erase(oldest);
+    }
+    const uint64_t items = e.items + e.uncounted;
+    const bool by_items = d.items && items >= d.items;
+    const bool by_calls = d.threshold && e.calls >= d.threshold;
+    const bool by_servers = d.servers && servers.size() >= d.servers;
+    const bool escalated = by_items || by_calls || by_servers;
+
+    std::string item_text;
+    if (e.uncounted == 0)
+        item_text = std::to_string(items) + " " + d.item_noun;
+    else if (e.items == 0)
+        item_text = std::to_string(items) + " " + d.item_noun + " counted as 1 per call (the reply's item count is not decoded)";
+    else
+        item_text = "at least " + std::to_string(items) + " " + d.item_noun + " (" + std::to_string(e.items) +
+                    " counted in the records, " + std::to_string(e.uncounted) +
+                    (e.uncounted == 1 ? " call" : " calls") + " without a decoded count as 1 each)";
+    const std::string figures =
+        item_text + " in " + std::to_string(e.calls) + (e.calls == 1 ? " call" : " calls") + " from " + src + " to " +
+        dst + " and " + std::to_string(servers.size()) + (servers.size() == 1 ? " server" : " distinct servers") +
+        " enumerated by " + src + " between " + formatTimestamp(e.first) + " and " + formatTimestamp(e.last) +
+        " (window " + std::to_string(d.window_s) + " s)";
+    std::string limits;
+    if (d.items) limits += "≥" + std::to_string(d.items) + " " + d.item_noun;
+    if (d.threshold) limits += std::string(limits.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
+    if (d.servers) limits += std::string(limits.empty() ? "" : " or ") + "≥" + std::to_string(d.servers) + " servers";
+
+    Json extra = {{"items", items}, {"items_from_replies", e.items}, {"calls_without_item_count", e.uncounted},
+                  {"calls", e.calls}, {"distinct_servers", servers.size()}, {"window_s", d.window_s},
+                  {"first_call", formatTimestamp(e.first)}, {"last_call", formatTimestamp(e.last)},
+                  {"escalation", {{"items", d.items}, {"calls", d.threshold}, {"servers", d.servers},
+                                  {"severity", d.escalate_to}}}};
+    Hit h{d.sid, d.message, d.category, d.name, "signature", escalated ? d.escalate_to : d.severity,
+          std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
+    std::string reached;
+    if (escalated) {
+        Json by = Json::array();
+        if (by_items) by.push_back("items"), reached += "≥" + std::to_string(d.items) + " " + d.item_noun;
+        if (by_calls) by.push_back("calls"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
+        if (by_servers) by.push_back("servers"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.servers) + " servers";
+        extra["escalated_by"] = by;
+        h.dedup = "escalated";
+        h.reason = std::string(by_servers && !by_items && !by_calls ? "Breadth" : "Volume") + " (" + reached +
+                   " within " + std::to_string(d.window_s) + " s): " + figures + "; last call: " + describeRecord(rec);
+    } else {
+        h.reason = "First " + std::string(d.message) + " from " + src + " to " + dst + " in this " +
+                   std::to_string(d.suppress_s) + " s window: " + describeRecord(rec) + "; so far " + figures +
+                   "; severity " + std::to_string(d.escalate_to) + " at " + limits;
+    }
+    h.extra = std::move(extra);
+    s.hits++;
+    // Breadth is one finding per source, not one per server.
+    raise(h, rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
+}
+
+void Detector::attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+    const SignatureDef& d = s.def;
+    const std::string et = fieldString(rec, "event_type").value_or("");
+    struct Found {
+        const LateralInterface* li;
+        std::string how, outcome;
+    };
+    std::vector<Found> found;
+    auto seen = [&](const LateralInterface* li) {
+        for (const auto& f : found)
+            if (std::string(f.li->label) == li->label) return true;
+        return false;
+    };
+    if (et == "smb_pipe") {
+        const std::string pipe = lower(fieldString(rec, "smb.pipe").value_or(""));
+        auto st = fieldString(rec, "smb.status");
+        if (!st || *st == "STATUS_SUCCESS" || pipe.empty()) return;
+        for (const auto& li : lateralInterfaces())
+            if (li.pipe && pipe == li.pipe && !seen(&li))
+                found.push_back({&li, "open of \\pipe\\" + pipe + " failed (" + *st + ")", "failed"});
+    } else if (et == "rpc" || et == "dcerpc_bind") {
+        const Json* binds = field(rec, "rpc.bind");
+        if (!binds || !binds->is_array()) return;
+        const std::string called = lower(fieldString(rec, "rpc.interface.uuid").value_or(""));
+        for (const auto& b : *binds) {
+            if (!b.is_object() || !b.contains("contexts") || !b["contexts"].is_array()) continue;
+            const std::string pt = b.value("packet_type", "bind");
+            for (const auto& c : b["contexts"]) {
+                if (!c.is_object() || !c.contains("uuid") || !c["uuid"].is_string()) continue;
+                const std::string uuid = lower(c["uuid"].get<std::string>());
+                const std::string result = c.value("result", "");
+                const bool accepted = result == "acceptance";
+                // A call on the context is judged by the call's own signature.
+                if (et == "rpc" && (accepted || uuid == called)) continue;
+                for (const auto& li : lateralInterfaces()) {
+                    if (uuid != li.uuid || seen(&li)) continue;
+                    std::string how = pt + " of " + li.label + " " +
+                                      (accepted ? std::string("accepted but no call followed")
+                                                : result == "no_response" ? std::string("not answered")
+                                                                          : "rejected (" + result + ")");
+                    found.push_back({&li, how, accepted || result == "no_response" ? "attempt" : "failed"});
+                }
+            }
+        }
+    }
+    for (const auto& f : found) {
+        Hit h{d.sid, d.message, d.category, d.name, "signature", s.severity_set ? d.severity : f.li->severity,
+              std::vector<std::string>(f.li->techniques.begin(), f.li->techniques.end()),
+              std::vector<std::string>(f.li->tactics.begin(), f.li->tactics.end()), d.suppress_s, 1,
+              {{"interface", f.li->label}}};
+        h.dedup = f.li->label;
+        h.outcome = f.outcome;
+        h.reason = "Attempt on " + std::string(f.li->label) + ": " + f.how + " — " + describeRecord(rec);
+        s.hits++;
+        raise(h, rec, src, dst, ts);
+    }
+}
+
+void Detector::sweepAggregates(TimeNs now) {
+    for (auto it = agg_.begin(); it != agg_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        it = now - it->second.last > window ? agg_.erase(it) : std::next(it);
+    }
+    for (auto it = replay_.begin(); it != replay_.end();)
+        it = now - it->second.ts > 3600 * kSec ? replay_.erase(it) : std::next(it);
+    // Enumeration windows are at most a week (config limit); idle keys go after theirs.
+    for (auto it = enum_.begin(); it != enum_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        it = now > it->second.last && now - it->second.last > window ? enum_.erase(it) : std::next(it);
+    }
+    for (auto it = enum_servers_.begin(); it != enum_servers_.end();) {
+        uint32_t sid = uint32_t(std::stoul(it->first.substr(0, it->first.find('|'))));
+        TimeNs window = TimeNs(sigs_[sig_by_sid_.at(sid)].def.window_s) * kSec;
+        auto& m = it->second;
+        for (auto j = m.begin(); j != m.end();) j = now > j->second && now - j->second > window ? m.erase(j) : std::next(j);
+        it = m.empty() ? enum_servers_.erase(it) : std::next(it);
+    }
+}
+
+}  // namespace rpcmon::detect

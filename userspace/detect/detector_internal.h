@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the detector's files (detector.cc, detector_aggregation.cc, detector_suppression.cc,
+// detector_replay.cc) share besides the class itself. Internal to rpcmon_detect.
+#pragma once
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "core/types.h"
+
+namespace rpcmon::detect {
+
+inline constexpr TimeNs kSec = 1000000000ull;
+
+inline std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
+}
+
+}  // namespace rpcmon::detect
