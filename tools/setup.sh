@@ -6,9 +6,9 @@ set -euo pipefail
 
 BUILD_PKGS=(cmake make g++ clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
             libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev libgmock-dev libpcap-dev
-            libclang-rt-14-dev)
+            libclang-rt-14-dev libssl-dev)
 TEST_PKGS=(iproute2 ethtool tcpdump tshark rpcbind libnfs-utils nfs-ganesha nfs-ganesha-vfs
-           samba smbclient samba-ad-dc winbind samba-ad-provision python3-impacket tcpreplay tmux procps nmap rsyslog
+           samba smbclient samba-ad-dc winbind samba-ad-provision python3-impacket tcpreplay tmux procps nmap rsyslog rsyslog-gnutls openssl
            time valgrind python3-scapy lintian logrotate dpkg-dev groff-base systemd
            curl prometheus)  # metrics test: curl, promtool (where systemd runs, prometheus starts a server on :9090)
 

@@ -14,12 +14,15 @@ RS_PID=""
 stop_rsyslogd() { [[ -n "$RS_PID" ]] && kill "$RS_PID" 2>/dev/null && wait "$RS_PID" 2>/dev/null; RS_PID=""; }
 trap 'stop_rsyslogd; rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-read -r UDP TCP < <(/usr/bin/python3 -c '
+# Ports are probed free, then bound by rsyslogd: another process may take one in between (a
+# connection's local port), so a start whose listener could not bind is retried on new ports.
+configure() {
+    read -r UDP TCP < <(/usr/bin/python3 -c '
 import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
-cat >"$T/rsyslog.conf" <<CONF
+u, t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket()
+for x in (u, t): x.bind(("127.0.0.1", 0))
+print(u.getsockname()[1], t.getsockname()[1])')
+    cat >"$T/rsyslog.conf" <<CONF
 global(workDirectory="$T")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="$UDP")
@@ -30,14 +33,27 @@ input(type="imuxsock" Socket="$T/log.sock")
 template(name="proto" type="string" string="%inputname% %rawmsg%\n")
 *.* action(type="omfile" file="$T/received.log" template="proto")
 CONF
-start_rsyslogd() {
+}
+start_rsyslogd() {  # true once the three inputs listen; false (stopped again) if one could not bind
+    rm -f "$T/log.sock"
     rsyslogd -n -f "$T/rsyslog.conf" -i "$T/rsyslogd.pid" >"$T/rsyslogd.out" 2>&1 &
     RS_PID=$!
-    for _ in $(seq 50); do [[ -S "$T/log.sock" ]] && return 0; sleep 0.1; done
-    cat "$T/rsyslogd.out"; fail "rsyslogd did not start"
+    for _ in $(seq 100); do
+        [[ -S "$T/log.sock" && -n $(ss -Hlun "sport = :$UDP") && -n $(ss -Hltn "sport = :$TCP") ]] && return 0
+        grep -q "Could not create\|binding" "$T/rsyslogd.out" && break
+        kill -0 "$RS_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$T/rsyslogd.out"
+    stop_rsyslogd
+    return 1
 }
+for attempt in 1 2 3 4 5; do
+    configure
+    start_rsyslogd && break
+    [[ $attempt -lt 5 ]] || fail "rsyslogd did not start (5 tries on fresh ports)"
+done
 CAP=$REPO/tests/data/lab/attacks/attack-dcsync.pcap
-start_rsyslogd
 for spec in "udp://127.0.0.1:$UDP" "tcp://127.0.0.1:$TCP" "local:$T/log.sock"; do
     "$RPCMON" analyze "$CAP" --syslog "$spec" >"$T/eve.json"
 done
@@ -60,7 +76,7 @@ stop_rsyslogd
 "$RPCMON" analyze "$CAP" --syslog "tcp://127.0.0.1:$TCP" >"$T/eve2.json" 2>"$T/err2" &
 ANALYZE=$!
 sleep 0.3
-start_rsyslogd
+start_rsyslogd || fail "rsyslogd did not start again on its ports"
 wait "$ANALYZE" || fail "analyze failed while syslog was down: $(cat "$T/err2")"
 sleep 1
 sent=$(grep -c '"event_type":"alert"' "$T/eve2.json")

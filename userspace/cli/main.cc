@@ -108,6 +108,7 @@ struct DetectCli {
     bool enabled = true;
     detect::DetectorOptions opts;
     std::string syslog;
+    detect::SyslogTlsOptions syslog_tls;
 };
 
 int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval,
@@ -119,7 +120,7 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     RecordSink& sink = ctl ? static_cast<RecordSink&>(*ctl) : out;
     // Detections see every record before it leaves; their alerts follow it (also to top).
     std::unique_ptr<detect::DetectingSink> det;
-    if (dcli.enabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog);
+    if (dcli.enabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog, dcli.syslog_tls);
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
     Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors(popts.dissectors));
     Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
@@ -217,7 +218,11 @@ int main(int argc, char** argv) {
     auto addDetectOptions = [&dcli](CLI::App* cmd) {
         cmd->add_option("--rules", dcli.opts.rules_file, "detection rules (YAML; see config/rules.example.yaml, rpcmon.yaml(5))");
         cmd->add_option("--state", dcli.opts.state_file, "baseline state file (saved atomically, restored at start)");
-        cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT");
+        cmd->add_option("--syslog", dcli.syslog, "also send alerts to syslog: local, local:PATH, udp://HOST:PORT, tcp://HOST:PORT, tls://HOST:PORT (RFC 5425)");
+        cmd->add_option("--syslog-ca", dcli.syslog_tls.ca_file, "tls:// syslog: CA bundle (PEM) the server certificate must chain to (default: the system store)");
+        cmd->add_option("--syslog-cert", dcli.syslog_tls.cert_file, "tls:// syslog: client certificate (PEM chain), with --syslog-key");
+        cmd->add_option("--syslog-key", dcli.syslog_tls.key_file, "tls:// syslog: the client certificate's private key (PEM, unencrypted)");
+        cmd->add_option("--syslog-name", dcli.syslog_tls.server_name, "tls:// syslog: name the server certificate must carry (default: HOST)");
         addSwitch(cmd, "--detect,!--no-detect", dcli.enabled, "signatures and baselines (default); --no-detect: records only");
     };
     addDetectOptions(agent);

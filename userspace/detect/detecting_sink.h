@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "detect/detector.h"
@@ -15,9 +16,11 @@ namespace rpcmon::detect {
 class DetectingSink : public RecordSink {
 public:
     // Throws ConfigError (bad rules file) or std::invalid_argument (bad syslog spec).
-    DetectingSink(RecordSink& downstream, const DetectorOptions& opts, const std::string& syslog_spec)
+    DetectingSink(RecordSink& downstream, const DetectorOptions& opts, const std::string& syslog_spec,
+                  const SyslogTlsOptions& syslog_tls = {})
         : downstream_(downstream), alerts_(*this), detector_(opts, alerts_) {
-        if (!syslog_spec.empty()) syslog_ = std::make_unique<SyslogSink>(parseSyslogSpec(syslog_spec));
+        if (!syslog_spec.empty()) syslog_ = std::make_unique<SyslogSink>(parseSyslogSpec(syslog_spec, syslog_tls));
+        else if (!syslog_tls.empty()) throw std::invalid_argument(kTlsOptionsNeedTls);
     }
 
     void emit(Json&& record) override {
