@@ -19,9 +19,18 @@
  * (the behaviour without tracking) until a segment starts with an unmistakable message header.
  * So the tracker can only ever lose efficiency, never make user space mis-parse.
  *
+ * A segment whose checksum is bad or only a pseudo-header sum (wire.h, enum rpcmon_csum) may be
+ * one the host drops - an insertion sent before the real bytes. The tracker takes no framing
+ * from it: where it would read message headers, the flow becomes LOST instead (the segment and
+ * everything after it delivered until a good segment starts a message), so a fake header can
+ * never make it skip the real bytes that follow; user space decides about the segment itself.
+ *
  * The includer provides, besides classify.h's hooks,
  *   int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len);
  *       copies len (a constant) bytes at frame offset off into dst; 0 on success
+ *   int rpcmon_pkt_csum_unsure(struct rpcmon_pkt *p);
+ *       1 when the segment's checksum is bad or partial-looking; asked only where the tracker
+ *       would read the payload (bulk data it skips unread costs no checksum)
  */
 #ifndef RPCMON_FLOW_TRACK_H
 #define RPCMON_FLOW_TRACK_H
@@ -65,6 +74,7 @@ enum rpcmon_track_verdict {
 #define RPCMON_TRACK_EV_STARTED 1u   /* tracking began (SYN, or a message start mid-stream) */
 #define RPCMON_TRACK_EV_LOST 2u
 #define RPCMON_TRACK_EV_RESYNC 4u
+#define RPCMON_TRACK_EV_CSUM_UNSURE 8u /* no framing taken from a bad/partial-checksum segment */
 
 struct rpcmon_track_cfg {
 	__u32 threshold;   /* messages longer than this are bulk */
@@ -178,7 +188,7 @@ RPCMON_INLINE void rpcmon_track_start(struct rpcmon_flow_track *t, __u32 seq)
  */
 struct rpcmon_track_io {
 	/* in */
-	__u32 seq, payload_off, len;
+	__u32 seq, ack, payload_off, len;
 	__u8 app, tcp_flags, pad[2];
 	struct rpcmon_track_cfg cfg;
 	/* out */
@@ -340,8 +350,13 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		return RPCMON_TRACK_ALL;
 	}
 	if (len == 0) {
-		if (t->state == RPCMON_TRACK_SYNCED && !(io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST)))
-			return RPCMON_TRACK_SKIP_ACK;
+		if (t->state == RPCMON_TRACK_SYNCED && !(io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST))) {
+			if (!t->ack_wanted)
+				return RPCMON_TRACK_SKIP_ACK;
+			/* User space holds peer segments with undecided checksums: this ACK decides. */
+			if (!rpcmon_seq_before(io->ack, t->ack_wanted_end))
+				t->ack_wanted = 0;
+		}
 		return RPCMON_TRACK_ALL;
 	}
 	/* Segments reordered (or lost) inside the skipped tail of a bulk message change nothing:
@@ -377,6 +392,15 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 				t->loss = 1;
 			}
 		}
+		if (rpcmon_pkt_csum_unsure(pkt)) {
+			io->events |= RPCMON_TRACK_EV_CSUM_UNSURE;
+			if (t->state == RPCMON_TRACK_NONE)
+				t->state = RPCMON_TRACK_LOST; /* a new entry waits for a good start */
+			if (!hole)
+				return RPCMON_TRACK_ALL;
+			io->first = 0;
+			return RPCMON_TRACK_DELIVER;
+		}
 		if (!rpcmon_track_looks_like_start(pkt, io->app, io->payload_off, len)) {
 			if (!hole)
 				return RPCMON_TRACK_ALL;
@@ -394,6 +418,17 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		}
 	}
 
+	if (rpcmon_pkt_csum_unsure(pkt)) {
+		/* In order, but perhaps not what the host takes: deliver it whole (skipped_before still
+		 * covers what was skipped before it) and wait for a good message start. */
+		t->state = RPCMON_TRACK_LOST;
+		t->hdr_have = 0;
+		t->next_seq = seq + len;
+		io->events |= RPCMON_TRACK_EV_LOST | RPCMON_TRACK_EV_CSUM_UNSURE;
+		io->first = 0;
+		rpcmon_ranges_whole(io, len);
+		return RPCMON_TRACK_DELIVER;
+	}
 	RPCMON_TRACK_WALK(pkt, &w);
 	t->next_seq = seq + len;
 	if (w.lost || !w.done) {
@@ -441,6 +476,7 @@ RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct
 					__u32 payload_off, __u32 threshold, __u32 prefix, __u32 max_message)
 {
 	io->seq = rec->tcp_seq;
+	io->ack = rec->tcp_ack;
 	io->payload_off = payload_off;
 	io->len = rec->payload_len;
 	io->app = rec->app;
@@ -469,6 +505,8 @@ RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, struct rpcmon_
 		c[RPCMON_CNT_TRACK_LOST_SYNC]++;
 	if (io->events & RPCMON_TRACK_EV_RESYNC)
 		c[RPCMON_CNT_TRACK_RESYNC]++;
+	if (io->events & RPCMON_TRACK_EV_CSUM_UNSURE)
+		c[RPCMON_CNT_TRACK_CSUM_UNSURE]++;
 	if (verdict == RPCMON_TRACK_SKIP) {
 		c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
 		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;
