@@ -281,11 +281,10 @@ static __always_inline __s64 rpcmon_csum_add(struct rpcmon_pkt *pkt, __u8 *buf, 
 
 	if (!pkt->skb)
 		return bpf_csum_diff(0, 0, (__be32 *)buf, n4, sum);
-	for (i = 0; i < RPCMON_CSUM_CHUNK / 4; i++) {
-		if (i * 4 >= n4)
-			break;
+	/* Every word of the chunk buffer, whatever n4: the caller zeroed what lies beyond it, and
+	 * a loop without a data-dependent exit is verified once, not once per length. */
+	for (i = 0; i < RPCMON_CSUM_CHUNK / 4; i++)
 		acc += ((__u32 *)buf)[i];
-	}
 	acc = (acc & 0xffffffffull) + (acc >> 32);
 	acc = (acc & 0xffffffffull) + (acc >> 32);
 	return (__s64)acc;
@@ -302,6 +301,8 @@ static __always_inline long rpcmon_csum_step(struct rpcmon_pkt *pkt, struct rpcm
 	if (n > RPCMON_CSUM_CHUNK)
 		n = RPCMON_CSUM_CHUNK;
 	n = ((n - 1) & (RPCMON_CSUM_CHUNK - 1)) + 1;
+	if (pkt->skb && n < RPCMON_CSUM_CHUNK)
+		__builtin_memset(s->csum_buf, 0, RPCMON_CSUM_CHUNK);
 	if (rpcmon_pkt_load(pkt, c->off, s->csum_buf, n)) {
 		c->failed = 1;
 		return 1;
@@ -367,6 +368,8 @@ static __always_inline __u8 rpcmon_csum_judge(struct rpcmon_pkt *pkt, struct rpc
 	if (rpcmon_pkt_load(pkt, s->csum_l4_off + (rec->flow.l4proto == RPCMON_IPPROTO_TCP ? 16 : 6), tmp, 2))
 		return RPCMON_CSUM_NOT_CHECKED;
 	__builtin_memcpy(&field, tmp, 2);
+	if (pkt->skb)
+		__builtin_memset(b, 0, RPCMON_CSUM_CHUNK); /* rpcmon_csum_add sums every word there */
 	/* Pseudo-header (RFC 793 / RFC 8200 8.1) in network order. */
 	if (rec->flow.family == 4) {
 		if (rec->flow.l4proto == RPCMON_IPPROTO_UDP && field == 0) {
