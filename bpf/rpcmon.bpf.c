@@ -273,18 +273,24 @@ struct rpcmon_csum_ctx {
 
 /* sum + the one's-complement sum of n4 bytes of buf (n4 a multiple of four, at most
  * RPCMON_CSUM_CHUNK), not folded. XDP has bpf_csum_diff; socket filters may not call it, so they
- * add the words themselves. -1 on error. */
+ * add the words themselves, in 64-byte blocks (the caller zeroed the last block beyond n4): one
+ * exit test per block keeps both the run time and the verifier's walk short. -1 on error. */
 static __always_inline __s64 rpcmon_csum_add(struct rpcmon_pkt *pkt, __u8 *buf, __u32 n4, __u32 sum)
 {
-	__u64 acc = sum;
-	__u32 i;
+	__u64 acc = sum, x;
+	__u32 b, k, blocks;
 
 	if (!pkt->skb)
 		return bpf_csum_diff(0, 0, (__be32 *)buf, n4, sum);
-	/* Every word of the chunk buffer, whatever n4: the caller zeroed what lies beyond it, and
-	 * a loop without a data-dependent exit is verified once, not once per length. */
-	for (i = 0; i < RPCMON_CSUM_CHUNK / 4; i++)
-		acc += ((__u32 *)buf)[i];
+	blocks = (n4 + 63) / 64;
+	for (b = 0; b < RPCMON_CSUM_CHUNK / 64; b++) {
+		if (b >= blocks)
+			break;
+		for (k = 0; k < 8; k++) {
+			__builtin_memcpy(&x, buf + b * 64 + k * 8, 8);
+			acc += (x & 0xffffffffull) + (x >> 32);
+		}
+	}
 	acc = (acc & 0xffffffffull) + (acc >> 32);
 	acc = (acc & 0xffffffffull) + (acc >> 32);
 	return (__s64)acc;
@@ -301,8 +307,11 @@ static __always_inline long rpcmon_csum_step(struct rpcmon_pkt *pkt, struct rpcm
 	if (n > RPCMON_CSUM_CHUNK)
 		n = RPCMON_CSUM_CHUNK;
 	n = ((n - 1) & (RPCMON_CSUM_CHUNK - 1)) + 1;
-	if (pkt->skb && n < RPCMON_CSUM_CHUNK)
-		__builtin_memset(s->csum_buf, 0, RPCMON_CSUM_CHUNK);
+	if (pkt->skb) {
+		/* Zeros after the chunk's end in its last 64-byte block (rpcmon_csum_add sums blocks). */
+		__u32 z = (n - 1) & (RPCMON_CSUM_CHUNK - 64);
+		__builtin_memset(s->csum_buf + z, 0, 64);
+	}
 	if (rpcmon_pkt_load(pkt, c->off, s->csum_buf, n)) {
 		c->failed = 1;
 		return 1;
@@ -369,7 +378,7 @@ static __always_inline __u8 rpcmon_csum_judge(struct rpcmon_pkt *pkt, struct rpc
 		return RPCMON_CSUM_NOT_CHECKED;
 	__builtin_memcpy(&field, tmp, 2);
 	if (pkt->skb)
-		__builtin_memset(b, 0, RPCMON_CSUM_CHUNK); /* rpcmon_csum_add sums every word there */
+		__builtin_memset(b, 0, 64); /* the pseudo-header's block, summed whole by rpcmon_csum_add */
 	/* Pseudo-header (RFC 793 / RFC 8200 8.1) in network order. */
 	if (rec->flow.family == 4) {
 		if (rec->flow.l4proto == RPCMON_IPPROTO_UDP && field == 0) {
@@ -404,7 +413,9 @@ static __always_inline __u8 rpcmon_csum_judge(struct rpcmon_pkt *pkt, struct rpc
 		return RPCMON_CSUM_NOT_CHECKED;
 	pseudo = rpcmon_csum_fold((__u32)r);
 	c.sum = (__u32)r;
-	if (pkt->skb)
+	if (!pkt->skb && c.left <= RPCMON_CSUM_CHUNK)
+		rpcmon_csum_step(pkt, &c); /* one chunk (most RPC packets): no loop to set up */
+	else if (pkt->skb) /* (inline, its stack would not fit the socket filter's) */
 		bpf_loop(RPCMON_CSUM_MAX_LEN / RPCMON_CSUM_CHUNK, rpcmon_csum_skb, &c, 0);
 	else
 		bpf_loop(RPCMON_CSUM_MAX_LEN / RPCMON_CSUM_CHUNK, rpcmon_csum_xdp, &c, 0);
