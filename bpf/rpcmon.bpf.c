@@ -688,6 +688,30 @@ static __always_inline void rpcmon_want_ack(struct rpcmon_scratch *s, const stru
 	peer->ack_wanted = 1;
 }
 
+/* This direction acknowledged ack (rec->tcp_ack) while the peer has segments user space holds:
+ * it confirms the peer's tentative framing up to there, and once it covers them all, bare ACKs
+ * may be suppressed again. */
+static __always_inline void rpcmon_ack_seen(struct rpcmon_scratch *s, struct rpcmon_flow_track *t,
+					    const struct rpcmon_packet_record *rec, __u32 ifindex)
+{
+	struct rpcmon_flow_track *peer;
+	__u32 ack = rec->tcp_ack;
+
+	__builtin_memcpy(s->track_key.flow.saddr, rec->flow.daddr, 16);
+	__builtin_memcpy(s->track_key.flow.daddr, rec->flow.saddr, 16);
+	s->track_key.flow.sport = rec->flow.dport;
+	s->track_key.flow.dport = rec->flow.sport;
+	s->track_key.flow.family = rec->flow.family;
+	s->track_key.flow.l4proto = rec->flow.l4proto;
+	s->track_key.flow.vlan_id = rec->flow.vlan_id;
+	s->track_key.ifindex = ifindex;
+	peer = bpf_map_lookup_elem(&track, &s->track_key);
+	if (peer && peer->tentative && !rpcmon_seq_before(ack, peer->tent_end))
+		peer->tentative = 0;
+	if (!rpcmon_seq_before(ack, t->ack_wanted_end))
+		t->ack_wanted = 0;
+}
+
 static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int len_excludes_l2,
 					  __u8 hook, __u32 ifindex, __u32 slot)
 {
@@ -756,6 +780,8 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		if (t) {
 			int deliver = rpcmon_track_apply(t, io, rpcmon_track_segment(pkt, t, io), rec, &payload_off, cnt->c);
 
+			if (t->ack_wanted && (rec->tcp_flags & 0x10))
+				rpcmon_ack_seen(s, t, rec, ifindex);
 			if (!deliver)
 				return;
 			tracked = deliver == 2;

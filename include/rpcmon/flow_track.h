@@ -20,10 +20,11 @@
  * So the tracker can only ever lose efficiency, never make user space mis-parse.
  *
  * A segment whose checksum is bad or only a pseudo-header sum (wire.h, enum rpcmon_csum) may be
- * one the host drops - an insertion sent before the real bytes. The tracker takes no framing
- * from it: where it would read message headers, the flow becomes LOST instead (the segment and
- * everything after it delivered until a good segment starts a message), so a fake header can
- * never make it skip the real bytes that follow; user space decides about the segment itself.
+ * one the host drops - an insertion sent before the real bytes - or, from a veth peer with
+ * transmit offload, every segment of the flow. Framing read from it is tentative: until the
+ * host's ACK covers it nothing is skipped (segments are delivered whole), and another copy of
+ * those bytes makes the flow LOST, so a fake header can never make the tracker skip the real
+ * bytes, in whatever order they come; user space decides about the segment itself.
  *
  * The includer provides, besides classify.h's hooks,
  *   int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len);
@@ -179,6 +180,7 @@ RPCMON_INLINE void rpcmon_track_start(struct rpcmon_flow_track *t, __u32 seq)
 	t->loss = 0;
 	t->prev_bulk_lo = seq;
 	t->prev_bulk_hi = seq;
+	t->tentative = 0;
 }
 
 /*
@@ -351,11 +353,10 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 	}
 	if (len == 0) {
 		if (t->state == RPCMON_TRACK_SYNCED && !(io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST))) {
+			/* Unless user space holds peer segments this ACK may decide (the caller clears
+			 * ack_wanted once one covers them). */
 			if (!t->ack_wanted)
 				return RPCMON_TRACK_SKIP_ACK;
-			/* User space holds peer segments with undecided checksums: this ACK decides. */
-			if (!rpcmon_seq_before(io->ack, t->ack_wanted_end))
-				t->ack_wanted = 0;
 		}
 		return RPCMON_TRACK_ALL;
 	}
@@ -378,6 +379,13 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 			/* Wholly old data (late or retransmitted): skipped if it is bulk data of the
 			 * previous message, else delivered; the framing stays. */
 			if (!rpcmon_seq_before(t->next_seq, seq + len)) {
+				if (t->tentative && rpcmon_seq_before(seq, t->tent_end)) {
+					/* A second copy of bytes framing was read from, unconfirmed: which one
+					 * the host took is unknown, so the framing is not trusted. */
+					t->state = RPCMON_TRACK_LOST;
+					io->events |= RPCMON_TRACK_EV_LOST | RPCMON_TRACK_EV_CSUM_UNSURE;
+					return RPCMON_TRACK_ALL;
+				}
 				if (!rpcmon_seq_before(seq, t->prev_bulk_lo) &&
 				    !rpcmon_seq_before(t->prev_bulk_hi, seq + len) && t->prev_bulk_lo != t->prev_bulk_hi)
 					return RPCMON_TRACK_SKIP;
@@ -391,15 +399,6 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 				hole = 1;
 				t->loss = 1;
 			}
-		}
-		if (rpcmon_pkt_csum_unsure(pkt)) {
-			io->events |= RPCMON_TRACK_EV_CSUM_UNSURE;
-			if (t->state == RPCMON_TRACK_NONE)
-				t->state = RPCMON_TRACK_LOST; /* a new entry waits for a good start */
-			if (!hole)
-				return RPCMON_TRACK_ALL;
-			io->first = 0;
-			return RPCMON_TRACK_DELIVER;
 		}
 		if (!rpcmon_track_looks_like_start(pkt, io->app, io->payload_off, len)) {
 			if (!hole)
@@ -418,16 +417,13 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		}
 	}
 
-	if (rpcmon_pkt_csum_unsure(pkt)) {
-		/* In order, but perhaps not what the host takes: deliver it whole (skipped_before still
-		 * covers what was skipped before it) and wait for a good message start. */
-		t->state = RPCMON_TRACK_LOST;
-		t->hdr_have = 0;
-		t->next_seq = seq + len;
-		io->events |= RPCMON_TRACK_EV_LOST | RPCMON_TRACK_EV_CSUM_UNSURE;
-		io->first = 0;
-		rpcmon_ranges_whole(io, len);
-		return RPCMON_TRACK_DELIVER;
+	if ((t->hdr_have || rpcmon_seq_before(t->msg_end, seq + len)) && rpcmon_pkt_csum_unsure(pkt)) {
+		/* A message header is about to be read from bytes the host may drop (bulk data in
+		 * the middle of a message is not read: it needs no checksum here). */
+		if (!t->tentative || rpcmon_seq_before(t->tent_end, seq + len))
+			t->tent_end = seq + len;
+		t->tentative = 1;
+		io->events |= RPCMON_TRACK_EV_CSUM_UNSURE;
 	}
 	RPCMON_TRACK_WALK(pkt, &w);
 	t->next_seq = seq + len;
@@ -507,6 +503,13 @@ RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, struct rpcmon_
 		c[RPCMON_CNT_TRACK_RESYNC]++;
 	if (io->events & RPCMON_TRACK_EV_CSUM_UNSURE)
 		c[RPCMON_CNT_TRACK_CSUM_UNSURE]++;
+	if (t->tentative && t->state == RPCMON_TRACK_SYNCED &&
+	    (verdict == RPCMON_TRACK_SKIP || verdict == RPCMON_TRACK_DELIVER)) {
+		/* Unconfirmed framing decides nothing: the segment goes whole. */
+		verdict = RPCMON_TRACK_DELIVER;
+		io->first = 0;
+		rpcmon_ranges_whole(io, rec->payload_len);
+	}
 	if (verdict == RPCMON_TRACK_SKIP) {
 		c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
 		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;

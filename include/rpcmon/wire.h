@@ -258,6 +258,12 @@ struct rpcmon_flow_track {
 	__u32 prev_bulk_lo;
 	__u32 prev_bulk_hi;
 	__u32 ack_wanted_end;
+	/* Framing read from a segment with a bad or partial checksum is tentative until the host's
+	 * ACK covers tent_end: meanwhile nothing is skipped (segments go whole), and a second copy
+	 * of bytes below tent_end makes the flow LOST. */
+	__u32 tent_end;
+	__u8 tentative;
+	__u8 pad2[3];
 };
 
 #define RPCMON_TRACK_MAX_ENTRIES 65536
@@ -291,7 +297,7 @@ static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "p
 static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-static_assert(sizeof(struct rpcmon_flow_track) == 36, "flow track layout");
+static_assert(sizeof(struct rpcmon_flow_track) == 44, "flow track layout");
 static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
 static_assert((RPCMON_RECF_CSUM_MASK & (RPCMON_RECF_TRUNCATED | RPCMON_RECF_LOSS_BEFORE | RPCMON_RECF_TRACKED |
 				       RPCMON_RECF_MORE)) == 0, "checksum verdict bits overlap other flags");
@@ -303,7 +309,7 @@ _Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout"
 _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 _Static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-_Static_assert(sizeof(struct rpcmon_flow_track) == 36, "flow track layout");
+_Static_assert(sizeof(struct rpcmon_flow_track) == 44, "flow track layout");
 _Static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
 _Static_assert((RPCMON_RECF_CSUM_MASK & (RPCMON_RECF_TRUNCATED | RPCMON_RECF_LOSS_BEFORE | RPCMON_RECF_TRACKED |
 					RPCMON_RECF_MORE)) == 0, "checksum verdict bits overlap other flags");

@@ -457,7 +457,7 @@ TEST(FlowTrack, InsertionWithBadChecksumCannotMakeTheTrackerSkipRealBytes) {
             ASSERT_FALSE(got.empty());
             EXPECT_EQ(csumOf(got[0]), csum == PacketBuilder::Csum::Bad ? RPCMON_CSUM_BAD : RPCMON_CSUM_PARTIAL);
             EXPECT_EQ(got[0].hdr.payload_len, kMss) << "the decoy goes to user space whole, for it to decide";
-            EXPECT_EQ(delta(r, c0, RPCMON_CNT_TRACK_CSUM_UNSURE), 1u);
+            EXPECT_GE(delta(r, c0, RPCMON_CNT_TRACK_CSUM_UNSURE), 1u);
             EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
         }
     }
@@ -490,6 +490,41 @@ TEST(FlowTrack, UndecidedSegmentLetsThePeersBareAckThrough) {
         EXPECT_EQ(srv(f.seq + 100, 0x10).size(), 1u) << "an ACK short of the held segment is delivered";
         EXPECT_EQ(srv(f.seq + 200, 0x10).size(), 1u) << "the ACK that decides it is delivered";
         EXPECT_TRUE(srv(f.seq + 200, 0x10).empty()) << "then bare ACKs are suppressed again";
+    }
+}
+
+// A veth peer with transmit offload: every client segment carries only the pseudo-header sum.
+// Framing read from them is tentative - segments go whole - until the server's ACK covers the
+// segment it was read from; then the bulk data is skipped as usual.
+TEST(FlowTrack, PartialChecksumStreamSkipsBulkOnceTheHostAcks) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    for (bool xdp : {true, false}) {
+        SCOPED_TRACE(xdp ? "xdp" : "socket");
+        BpfRunner r(xdp);
+        Flow f{.sport = 2049};
+        r.run(syn(f));
+        EXPECT_EQ(r.run(PacketBuilder().ipv4(f.srv, f.cli).tcp(f.sport, f.cport, 4999, 0x12).ack(f.seq).build()).size(), 1u);
+        KernelCounters c0 = r.counters();
+        auto stream = oncRecord(1, 40 * kMss);
+        std::vector<Frame> segs;
+        for (size_t off = 0; off < stream.size(); off += kMss) {
+            std::vector<uint8_t> d(stream.begin() + long(off), stream.begin() + long(off + kMss));
+            segs.push_back(PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq + uint32_t(off), 0x18).payload(d)
+                               .checksum(PacketBuilder::Csum::Partial).build());
+        }
+        auto first = r.run(segs[0]);
+        ASSERT_EQ(first.size(), 1u);
+        EXPECT_EQ(first[0].hdr.payload_len, kMss) << "tentative framing: the header segment goes whole";
+        EXPECT_EQ(r.run(segs[1]).size(), 1u) << "before the ACK, bulk data is delivered, not skipped";
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
+        // The server acknowledges the first two segments: the framing is confirmed.
+        EXPECT_EQ(r.run(PacketBuilder().ipv4(f.srv, f.cli).tcp(f.sport, f.cport, 5000, 0x10).ack(f.seq + 2 * kMss).build()).size(), 1u);
+        size_t later = 0;
+        for (size_t i = 2; i < segs.size(); i++) later += r.run(segs[i]).size();
+        EXPECT_EQ(later, 1u) << "only the empty record ending the bulk message";
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), segs.size() - 3);
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
     }
 }
 
