@@ -90,6 +90,7 @@ struct rpcmon_pkt {
 	__u8 *head;
 	__u32 head_len;
 	struct rpcmon_counters *cnt;
+	struct rpcmon_scratch *s; /* set once the packet is classified (checksum judgement) */
 };
 
 static __always_inline const __u8 *rpcmon_pkt_ptr(struct rpcmon_pkt *p, __u32 off, __u32 len, __u8 *tmp)
@@ -169,6 +170,8 @@ static __always_inline int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void
 
 #include "rpcmon/classify.h"
 
+static __always_inline int rpcmon_pkt_csum_unsure(struct rpcmon_pkt *pkt);
+
 /* The message walk runs under bpf_loop; each program gets its own callback so the packet
  * handle's kind stays a compile-time constant (an XDP helper must not appear in the socket
  * filter's code, nor the reverse). */
@@ -206,6 +209,9 @@ static long rpcmon_walk_skb(__u32 i, void *ctx)
 
 struct rpcmon_scratch;
 
+/* bpf_csum_diff sums at most 512 bytes per call. */
+#define RPCMON_CSUM_CHUNK 512
+
 /* A packet delivered as several records (super-packet, jumbo frame, several needed ranges):
  * numbers of the bpf_loop that emits one record per step. They live in scratch (map memory,
  * where the verifier tracks no exact values, so the loop is verified once instead of once per
@@ -229,6 +235,16 @@ struct rpcmon_scratch {
 	struct rpcmon_emit emit;
 	/* Fragment budget lookup key: the source address. */
 	__u8 frag_src[16];
+	/* Checksum judgement of the classified packet (rpcmon_csum_judge): computed at most once,
+	 * when the tracker would read the payload or when the packet is delivered. */
+	__u32 csum_l4_off;
+	__u32 csum_l4_len;
+	__u8 csum_done;    /* verdict known (egress: nothing to judge) */
+	__u8 csum_verdict; /* enum rpcmon_csum */
+	__u8 csum_pad[2];
+	/* One chunk of L4 bytes for bpf_csum_diff, plus room for the zero padding to a multiple of
+	 * four after a short chunk. */
+	__u8 csum_buf[RPCMON_CSUM_CHUNK + 8];
 	/* Built here, copied into the ring reservation (last: its payload[] has no size). */
 	struct rpcmon_packet_record rec;
 };
@@ -239,6 +255,206 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rpcmon_scratch);
 } scratch SEC(".maps");
+
+/*
+ * The TCP/UDP checksum of a classified ingress packet, as the receiving host will judge it (XDP
+ * has no ip_summed to tell whether a NIC checked it): the pseudo-header, then the L4 bytes in
+ * chunks of RPCMON_CSUM_CHUNK through scratch (bpf_xdp_load_bytes / bpf_skb_load_bytes follow
+ * multi-buffer frames and page fragments), summed by bpf_csum_diff under bpf_loop.
+ */
+struct rpcmon_csum_ctx {
+	void *prog_ctx;
+	struct rpcmon_scratch *s;
+	__u32 off;  /* frame offset reached */
+	__u32 left; /* bytes still to sum */
+	__u32 sum;  /* running one's-complement sum (not folded) */
+	__u8 failed;
+};
+
+/* sum + the one's-complement sum of n4 bytes of buf (n4 a multiple of four, at most
+ * RPCMON_CSUM_CHUNK), not folded. XDP has bpf_csum_diff; socket filters may not call it, so they
+ * add the words themselves, in 64-byte blocks (the caller zeroed the last block beyond n4): one
+ * exit test per block keeps both the run time and the verifier's walk short. -1 on error. */
+static __always_inline __s64 rpcmon_csum_add(struct rpcmon_pkt *pkt, __u8 *buf, __u32 n4, __u32 sum)
+{
+	__u64 acc = sum, x;
+	__u32 b, k, blocks;
+
+	if (!pkt->skb)
+		return bpf_csum_diff(0, 0, (__be32 *)buf, n4, sum);
+	blocks = (n4 + 63) / 64;
+	for (b = 0; b < RPCMON_CSUM_CHUNK / 64; b++) {
+		if (b >= blocks)
+			break;
+		for (k = 0; k < 8; k++) {
+			__builtin_memcpy(&x, buf + b * 64 + k * 8, 8);
+			acc += (x & 0xffffffffull) + (x >> 32);
+		}
+	}
+	acc = (acc & 0xffffffffull) + (acc >> 32);
+	acc = (acc & 0xffffffffull) + (acc >> 32);
+	return (__s64)acc;
+}
+
+static __always_inline long rpcmon_csum_step(struct rpcmon_pkt *pkt, struct rpcmon_csum_ctx *c)
+{
+	struct rpcmon_scratch *s = c->s;
+	__u32 n = c->left, n4;
+	__s64 r;
+
+	if (!s || n == 0)
+		return 1;
+	if (n > RPCMON_CSUM_CHUNK)
+		n = RPCMON_CSUM_CHUNK;
+	n = ((n - 1) & (RPCMON_CSUM_CHUNK - 1)) + 1;
+	if (pkt->skb) {
+		/* Zeros after the chunk's end in its last 64-byte block (rpcmon_csum_add sums blocks). */
+		__u32 z = (n - 1) & (RPCMON_CSUM_CHUNK - 64);
+		__builtin_memset(s->csum_buf + z, 0, 64);
+	}
+	if (rpcmon_pkt_load(pkt, c->off, s->csum_buf, n)) {
+		c->failed = 1;
+		return 1;
+	}
+	/* An odd tail is summed as if padded with zeros (RFC 1071), which is what these are. */
+	s->csum_buf[n] = 0;
+	s->csum_buf[n + 1] = 0;
+	s->csum_buf[n + 2] = 0;
+	n4 = (n + 3) & ~3u;
+	r = rpcmon_csum_add(pkt, s->csum_buf, n4, c->sum);
+	if (r < 0) {
+		c->failed = 1;
+		return 1;
+	}
+	c->sum = (__u32)r;
+	c->off += n;
+	c->left -= n;
+	return c->left == 0;
+}
+
+static long rpcmon_csum_xdp(__u32 i, void *ctx)
+{
+	struct rpcmon_csum_ctx *c = ctx;
+	struct rpcmon_pkt p = { .xdp = c->prog_ctx, .skb = 0 };
+
+	return rpcmon_csum_step(&p, c);
+}
+
+static long rpcmon_csum_skb(__u32 i, void *ctx)
+{
+	struct rpcmon_csum_ctx *c = ctx;
+	struct rpcmon_pkt p = { .skb = c->prog_ctx };
+
+	if (!p.skb)
+		return 1;
+	return rpcmon_csum_step(&p, c);
+}
+
+static __always_inline __u16 rpcmon_csum_fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* The verdict (enum rpcmon_csum) of the packet classified into s->rec; counted. Sums are in
+ * the CPU's byte order throughout (one's-complement sums do not depend on it), so the field
+ * read raw compares directly with the folded pseudo-header sum. */
+static __always_inline __u8 rpcmon_csum_judge(struct rpcmon_pkt *pkt, struct rpcmon_scratch *s)
+{
+	struct rpcmon_packet_record *rec = &s->rec;
+	struct rpcmon_csum_ctx c = { rpcmon_pkt_prog_ctx(pkt), s, s->csum_l4_off, s->csum_l4_len, 0, 0 };
+	__u32 l4_len = s->csum_l4_len;
+	__u8 *b = s->csum_buf, tmp[2];
+	__u16 field, pseudo;
+	__s64 r;
+	int i;
+
+	if (l4_len > RPCMON_CSUM_MAX_LEN) {
+		pkt->cnt->c[RPCMON_CNT_CSUM_NOT_CHECKED]++;
+		return RPCMON_CSUM_NOT_CHECKED;
+	}
+	if (rpcmon_pkt_load(pkt, s->csum_l4_off + (rec->flow.l4proto == RPCMON_IPPROTO_TCP ? 16 : 6), tmp, 2))
+		return RPCMON_CSUM_NOT_CHECKED;
+	__builtin_memcpy(&field, tmp, 2);
+	if (pkt->skb)
+		__builtin_memset(b, 0, 64); /* the pseudo-header's block, summed whole by rpcmon_csum_add */
+	/* Pseudo-header (RFC 793 / RFC 8200 8.1) in network order. */
+	if (rec->flow.family == 4) {
+		if (rec->flow.l4proto == RPCMON_IPPROTO_UDP && field == 0) {
+			pkt->cnt->c[RPCMON_CNT_CSUM_GOOD]++; /* IPv4 UDP without a checksum: accepted */
+			return RPCMON_CSUM_GOOD;
+		}
+		for (i = 0; i < 4; i++) {
+			b[i] = rec->flow.saddr[12 + i];
+			b[4 + i] = rec->flow.daddr[12 + i];
+		}
+		b[8] = 0;
+		b[9] = rec->flow.l4proto;
+		b[10] = (__u8)(l4_len >> 8);
+		b[11] = (__u8)l4_len;
+		r = rpcmon_csum_add(pkt, b, 12, 0);
+	} else {
+		for (i = 0; i < 16; i++) {
+			b[i] = rec->flow.saddr[i];
+			b[16 + i] = rec->flow.daddr[i];
+		}
+		b[32] = 0;
+		b[33] = 0;
+		b[34] = (__u8)(l4_len >> 8);
+		b[35] = (__u8)l4_len;
+		b[36] = 0;
+		b[37] = 0;
+		b[38] = 0;
+		b[39] = rec->flow.l4proto;
+		r = rpcmon_csum_add(pkt, b, 40, 0);
+	}
+	if (r < 0)
+		return RPCMON_CSUM_NOT_CHECKED;
+	pseudo = rpcmon_csum_fold((__u32)r);
+	c.sum = (__u32)r;
+	if (!pkt->skb && c.left <= RPCMON_CSUM_CHUNK)
+		rpcmon_csum_step(pkt, &c); /* one chunk (most RPC packets): no loop to set up */
+	else if (pkt->skb) /* (inline, its stack would not fit the socket filter's) */
+		bpf_loop(RPCMON_CSUM_MAX_LEN / RPCMON_CSUM_CHUNK, rpcmon_csum_skb, &c, 0);
+	else
+		bpf_loop(RPCMON_CSUM_MAX_LEN / RPCMON_CSUM_CHUNK, rpcmon_csum_xdp, &c, 0);
+	if (c.failed || c.left) {
+		pkt->cnt->c[RPCMON_CNT_CSUM_NOT_CHECKED]++;
+		return RPCMON_CSUM_NOT_CHECKED;
+	}
+	if (rpcmon_csum_fold(c.sum) == 0xffff) {
+		pkt->cnt->c[RPCMON_CNT_CSUM_GOOD]++;
+		return RPCMON_CSUM_GOOD;
+	}
+	/* Linux CHECKSUM_PARTIAL leaves ~csum_tcpudp_magic(..., 0) = the folded pseudo sum. */
+	if (field == pseudo) {
+		pkt->cnt->c[RPCMON_CNT_CSUM_PARTIAL]++;
+		return RPCMON_CSUM_PARTIAL;
+	}
+	pkt->cnt->c[RPCMON_CNT_CSUM_BAD]++;
+	return RPCMON_CSUM_BAD;
+}
+
+static __always_inline __u8 rpcmon_pkt_csum(struct rpcmon_pkt *pkt)
+{
+	struct rpcmon_scratch *s = pkt->s;
+
+	if (!s)
+		return RPCMON_CSUM_NOT_CHECKED;
+	if (!s->csum_done) {
+		s->csum_verdict = rpcmon_csum_judge(pkt, s);
+		s->csum_done = 1;
+	}
+	return s->csum_verdict;
+}
+
+static __always_inline int rpcmon_pkt_csum_unsure(struct rpcmon_pkt *pkt)
+{
+	__u8 v = rpcmon_pkt_csum(pkt);
+
+	return v == RPCMON_CSUM_BAD || v == RPCMON_CSUM_PARTIAL;
+}
 
 /* Fragment bytes delivered per source address in the current second (see wire.h). */
 struct rpcmon_frag_budget {
@@ -448,6 +664,54 @@ static long rpcmon_emit_skb(__u32 i, void *ctx)
 	return rpcmon_emit_step(&p, c);
 }
 
+/* A segment user space will hold (bad or partial checksum): the other direction's bare ACKs,
+ * which its tracker would suppress, decide it, so they are delivered until one covers it. */
+static __always_inline void rpcmon_want_ack(struct rpcmon_scratch *s, const struct rpcmon_packet_record *rec,
+					    __u32 ifindex)
+{
+	struct rpcmon_flow_track *peer;
+	__u32 end = rec->tcp_seq + rec->payload_len + ((rec->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST)) ? 1 : 0);
+
+	__builtin_memcpy(s->track_key.flow.saddr, rec->flow.daddr, 16);
+	__builtin_memcpy(s->track_key.flow.daddr, rec->flow.saddr, 16);
+	s->track_key.flow.sport = rec->flow.dport;
+	s->track_key.flow.dport = rec->flow.sport;
+	s->track_key.flow.family = rec->flow.family;
+	s->track_key.flow.l4proto = rec->flow.l4proto;
+	s->track_key.flow.vlan_id = rec->flow.vlan_id;
+	s->track_key.ifindex = ifindex;
+	peer = bpf_map_lookup_elem(&track, &s->track_key);
+	if (!peer)
+		return; /* not tracked: its bare ACKs are delivered anyway */
+	if (!peer->ack_wanted || rpcmon_seq_before(peer->ack_wanted_end, end))
+		peer->ack_wanted_end = end;
+	peer->ack_wanted = 1;
+}
+
+/* This direction acknowledged ack (rec->tcp_ack) while the peer has segments user space holds:
+ * it confirms the peer's tentative framing up to there, and once it covers them all, bare ACKs
+ * may be suppressed again. */
+static __always_inline void rpcmon_ack_seen(struct rpcmon_scratch *s, struct rpcmon_flow_track *t,
+					    const struct rpcmon_packet_record *rec, __u32 ifindex)
+{
+	struct rpcmon_flow_track *peer;
+	__u32 ack = rec->tcp_ack;
+
+	__builtin_memcpy(s->track_key.flow.saddr, rec->flow.daddr, 16);
+	__builtin_memcpy(s->track_key.flow.daddr, rec->flow.saddr, 16);
+	s->track_key.flow.sport = rec->flow.dport;
+	s->track_key.flow.dport = rec->flow.sport;
+	s->track_key.flow.family = rec->flow.family;
+	s->track_key.flow.l4proto = rec->flow.l4proto;
+	s->track_key.flow.vlan_id = rec->flow.vlan_id;
+	s->track_key.ifindex = ifindex;
+	peer = bpf_map_lookup_elem(&track, &s->track_key);
+	if (peer && peer->tentative && !rpcmon_seq_before(ack, peer->tent_end))
+		peer->tentative = 0;
+	if (!rpcmon_seq_before(ack, t->ack_wanted_end))
+		t->ack_wanted = 0;
+}
+
 static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int len_excludes_l2,
 					  __u8 hook, __u32 ifindex, __u32 slot)
 {
@@ -456,7 +720,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	struct rpcmon_scratch *s;
 	struct rpcmon_flow_track *t = 0;
 	struct rpcmon_track_io *io;
-	__u32 payload_off = 0, caplen, budget;
+	__u32 payload_off = 0, l4_off = 0, caplen, budget;
 	int verdict, tracked = 0;
 
 	if (!cnt)
@@ -480,7 +744,7 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		pkt->head_len = bpf_skb_load_bytes_relative(pkt->skb, 0, s->head, n, BPF_HDR_START_MAC) ? 0 : n;
 	}
 
-	verdict = rpcmon_classify(pkt, len, len_excludes_l2, rec, &payload_off);
+	verdict = rpcmon_classify(pkt, len, len_excludes_l2, rec, &payload_off, &l4_off);
 	if (verdict != RPCMON_V_CLASSIFIED) {
 		if (verdict == RPCMON_V_TRUNCATED)
 			cnt->c[RPCMON_CNT_TRUNCATED_HEADERS]++;
@@ -493,6 +757,12 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 	cnt->c[RPCMON_CNT_PACKETS_CLASSIFIED]++;
 	cnt->c[RPCMON_CNT_BYTES_CLASSIFIED] += rpcmon_pkt_total_len(pkt, len);
 
+	/* Checksums are judged on ingress only: egress packets are this host's own. */
+	pkt->s = s;
+	s->csum_done = hook != RPCMON_HOOK_XDP && hook != RPCMON_HOOK_SOCKET_INGRESS;
+	s->csum_verdict = RPCMON_CSUM_NOT_CHECKED;
+	s->csum_l4_off = l4_off;
+	s->csum_l4_len = payload_off - l4_off + rec->payload_len;
 	rec->hdr.flags = 0;
 	rec->skipped_before = 0;
 	rpcmon_ranges_whole(io, rec->payload_len);
@@ -510,12 +780,22 @@ static __always_inline void rpcmon_handle(struct rpcmon_pkt *pkt, __u32 len, int
 		if (t) {
 			int deliver = rpcmon_track_apply(t, io, rpcmon_track_segment(pkt, t, io), rec, &payload_off, cnt->c);
 
+			if (t->ack_wanted && (rec->tcp_flags & 0x10))
+				rpcmon_ack_seen(s, t, rec, ifindex);
 			if (!deliver)
 				return;
 			tracked = deliver == 2;
 		}
 	}
 
+	{
+		__u8 csum = rpcmon_pkt_csum(pkt);
+
+		rec->hdr.flags |= (__u16)(csum << RPCMON_RECF_CSUM_SHIFT);
+		if ((csum == RPCMON_CSUM_BAD || csum == RPCMON_CSUM_PARTIAL) && cfg_bulk_skip &&
+		    rec->flow.l4proto == RPCMON_IPPROTO_TCP && rpcmon_track_app(rec->app))
+			rpcmon_want_ack(s, rec, ifindex);
+	}
 	rec->hdr.type = RPCMON_REC_PACKET;
 	rec->hdr.timestamp_ns = bpf_ktime_get_ns();
 	rec->ifindex = ifindex;

@@ -165,15 +165,16 @@ RPCMON_INLINE int rpcmon_copy_addr(struct rpcmon_pkt *pkt, __u8 family, __u32 ip
 /*
  * Classify one Ethernet frame of pkt_len bytes (pkt_len counted from the network header when
  * len_excludes_l2: BPF_PROG_TEST_RUN hands socket filters such skbs). On RPCMON_V_CLASSIFIED,
- * rec->flow, tcp fields, role, app, match and payload_len are filled and *payload_off is the
- * L4 payload offset from the start of the frame.
+ * rec->flow, tcp fields, role, app, match and payload_len are filled, *payload_off is the
+ * L4 payload offset from the start of the frame and *l4_off the TCP/UDP header's (the kernel's
+ * checksum judgement sums from there).
  */
 RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len_excludes_l2,
-				  struct rpcmon_packet_record *rec, __u32 *payload_off)
+				  struct rpcmon_packet_record *rec, __u32 *payload_off, __u32 *l4_off)
 {
 	__u8 tmp[40]; /* only used where the packet cannot be read in place (socket filter) */
 	const __u8 *h, *l4;
-	__u32 off = 14, l3_end, ip_off;
+	__u32 off = 14, l3_end, ip_off, l4_start;
 	__u16 proto, vlan_id = 0;
 	__u8 l4proto, family;
 	__u16 sport, dport;
@@ -257,6 +258,7 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 	if (off > RPCMON_MAX_L4_OFFSET)
 		return RPCMON_V_TRUNCATED;
 
+	l4_start = off;
 	if (l4proto == RPCMON_IPPROTO_TCP) {
 		__u32 doff;
 		l4 = rpcmon_pkt_ptr(pkt, off, 20, tmp);
@@ -356,6 +358,7 @@ RPCMON_INLINE int rpcmon_classify(struct rpcmon_pkt *pkt, __u32 pkt_len, int len
 	rec->match = match;
 	rec->payload_len = l3_end - off;
 	*payload_off = off;
+	*l4_off = l4_start;
 	return RPCMON_V_CLASSIFIED;
 }
 

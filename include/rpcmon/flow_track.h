@@ -19,9 +19,19 @@
  * (the behaviour without tracking) until a segment starts with an unmistakable message header.
  * So the tracker can only ever lose efficiency, never make user space mis-parse.
  *
+ * A segment whose checksum is bad or only a pseudo-header sum (wire.h, enum rpcmon_csum) may be
+ * one the host drops - an insertion sent before the real bytes - or, from a veth peer with
+ * transmit offload, every segment of the flow. Framing read from it is tentative: until the
+ * host's ACK covers it nothing is skipped (segments are delivered whole), and another copy of
+ * those bytes makes the flow LOST, so a fake header can never make the tracker skip the real
+ * bytes, in whatever order they come; user space decides about the segment itself.
+ *
  * The includer provides, besides classify.h's hooks,
  *   int rpcmon_pkt_load(struct rpcmon_pkt *p, __u32 off, void *dst, __u32 len);
  *       copies len (a constant) bytes at frame offset off into dst; 0 on success
+ *   int rpcmon_pkt_csum_unsure(struct rpcmon_pkt *p);
+ *       1 when the segment's checksum is bad or partial-looking; asked only where the tracker
+ *       would read the payload (bulk data it skips unread costs no checksum)
  */
 #ifndef RPCMON_FLOW_TRACK_H
 #define RPCMON_FLOW_TRACK_H
@@ -65,6 +75,7 @@ enum rpcmon_track_verdict {
 #define RPCMON_TRACK_EV_STARTED 1u   /* tracking began (SYN, or a message start mid-stream) */
 #define RPCMON_TRACK_EV_LOST 2u
 #define RPCMON_TRACK_EV_RESYNC 4u
+#define RPCMON_TRACK_EV_CSUM_UNSURE 8u /* no framing taken from a bad/partial-checksum segment */
 
 struct rpcmon_track_cfg {
 	__u32 threshold;   /* messages longer than this are bulk */
@@ -169,6 +180,7 @@ RPCMON_INLINE void rpcmon_track_start(struct rpcmon_flow_track *t, __u32 seq)
 	t->loss = 0;
 	t->prev_bulk_lo = seq;
 	t->prev_bulk_hi = seq;
+	t->tentative = 0;
 }
 
 /*
@@ -178,7 +190,7 @@ RPCMON_INLINE void rpcmon_track_start(struct rpcmon_flow_track *t, __u32 seq)
  */
 struct rpcmon_track_io {
 	/* in */
-	__u32 seq, payload_off, len;
+	__u32 seq, ack, payload_off, len;
 	__u8 app, tcp_flags, pad[2];
 	struct rpcmon_track_cfg cfg;
 	/* out */
@@ -340,8 +352,12 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		return RPCMON_TRACK_ALL;
 	}
 	if (len == 0) {
-		if (t->state == RPCMON_TRACK_SYNCED && !(io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST)))
-			return RPCMON_TRACK_SKIP_ACK;
+		if (t->state == RPCMON_TRACK_SYNCED && !(io->tcp_flags & (RPCMON_TCP_FIN | RPCMON_TCP_RST))) {
+			/* Unless user space holds peer segments this ACK may decide (the caller clears
+			 * ack_wanted once one covers them). */
+			if (!t->ack_wanted)
+				return RPCMON_TRACK_SKIP_ACK;
+		}
 		return RPCMON_TRACK_ALL;
 	}
 	/* Segments reordered (or lost) inside the skipped tail of a bulk message change nothing:
@@ -363,6 +379,13 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 			/* Wholly old data (late or retransmitted): skipped if it is bulk data of the
 			 * previous message, else delivered; the framing stays. */
 			if (!rpcmon_seq_before(t->next_seq, seq + len)) {
+				if (t->tentative && rpcmon_seq_before(seq, t->tent_end)) {
+					/* A second copy of bytes framing was read from, unconfirmed: which one
+					 * the host took is unknown, so the framing is not trusted. */
+					t->state = RPCMON_TRACK_LOST;
+					io->events |= RPCMON_TRACK_EV_LOST | RPCMON_TRACK_EV_CSUM_UNSURE;
+					return RPCMON_TRACK_ALL;
+				}
 				if (!rpcmon_seq_before(seq, t->prev_bulk_lo) &&
 				    !rpcmon_seq_before(t->prev_bulk_hi, seq + len) && t->prev_bulk_lo != t->prev_bulk_hi)
 					return RPCMON_TRACK_SKIP;
@@ -394,6 +417,14 @@ RPCMON_INLINE int rpcmon_track_segment(struct rpcmon_pkt *pkt, struct rpcmon_flo
 		}
 	}
 
+	if ((t->hdr_have || rpcmon_seq_before(t->msg_end, seq + len)) && rpcmon_pkt_csum_unsure(pkt)) {
+		/* A message header is about to be read from bytes the host may drop (bulk data in
+		 * the middle of a message is not read: it needs no checksum here). */
+		if (!t->tentative || rpcmon_seq_before(t->tent_end, seq + len))
+			t->tent_end = seq + len;
+		t->tentative = 1;
+		io->events |= RPCMON_TRACK_EV_CSUM_UNSURE;
+	}
 	RPCMON_TRACK_WALK(pkt, &w);
 	t->next_seq = seq + len;
 	if (w.lost || !w.done) {
@@ -441,6 +472,7 @@ RPCMON_INLINE void rpcmon_track_io_init(struct rpcmon_track_io *io, const struct
 					__u32 payload_off, __u32 threshold, __u32 prefix, __u32 max_message)
 {
 	io->seq = rec->tcp_seq;
+	io->ack = rec->tcp_ack;
 	io->payload_off = payload_off;
 	io->len = rec->payload_len;
 	io->app = rec->app;
@@ -469,6 +501,15 @@ RPCMON_INLINE int rpcmon_track_apply(struct rpcmon_flow_track *t, struct rpcmon_
 		c[RPCMON_CNT_TRACK_LOST_SYNC]++;
 	if (io->events & RPCMON_TRACK_EV_RESYNC)
 		c[RPCMON_CNT_TRACK_RESYNC]++;
+	if (io->events & RPCMON_TRACK_EV_CSUM_UNSURE)
+		c[RPCMON_CNT_TRACK_CSUM_UNSURE]++;
+	if (t->tentative && t->state == RPCMON_TRACK_SYNCED &&
+	    (verdict == RPCMON_TRACK_SKIP || verdict == RPCMON_TRACK_DELIVER)) {
+		/* Unconfirmed framing decides nothing: the segment goes whole. */
+		verdict = RPCMON_TRACK_DELIVER;
+		io->first = 0;
+		rpcmon_ranges_whole(io, rec->payload_len);
+	}
 	if (verdict == RPCMON_TRACK_SKIP) {
 		c[RPCMON_CNT_BULK_PACKETS_SKIPPED]++;
 		c[RPCMON_CNT_BULK_BYTES_SKIPPED] += rec->payload_len;

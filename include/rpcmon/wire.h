@@ -54,7 +54,32 @@ enum rpcmon_record_flags {
 	/* More records of the same packet follow (a GSO/GRO super-packet is delivered as several
 	 * records, each a contiguous piece of its payload; the last one carries FIN/RST). */
 	RPCMON_RECF_MORE = 1 << 3,
+	/* Bits 4-5: the TCP/UDP checksum as the kernel judged it (enum rpcmon_csum, shifted by
+	 * RPCMON_RECF_CSUM_SHIFT). Every record of one packet carries the same verdict. */
+	RPCMON_RECF_CSUM_MASK = 3 << 4,
 };
+#define RPCMON_RECF_CSUM_SHIFT 4
+
+/* Checksum verdicts (record flags bits 4-5). XDP has no checksum metadata, so the kernel sums the
+ * L4 bytes itself, only for classified ingress packets it delivers (or whose bytes the flow
+ * tracker would read): non-RPC traffic and skipped bulk data pay nothing. */
+enum rpcmon_csum {
+	/* Not judged: egress (this host's own packets, whose checksum the stack or NIC fills in
+	 * later), offline input (judged before classification, userspace/stream/checksum.h), or
+	 * more than RPCMON_CSUM_MAX_LEN L4 bytes (a GSO/GRO super-packet: GRO validated it, GSO will
+	 * be checksummed by the sender's stack or NIC; counted csum_not_checked). */
+	RPCMON_CSUM_NOT_CHECKED = 0,
+	RPCMON_CSUM_GOOD = 1,
+	RPCMON_CSUM_BAD = 2,
+	/* The field holds only the pseudo-header sum (Linux CHECKSUM_PARTIAL): legitimate from a veth
+	 * peer with transmit offload, but a real NIC never delivers it and an attacker can forge it.
+	 * Undecided, like BAD data: user space holds such a segment until a good copy of its bytes
+	 * (then it was an insertion) or the peer's ACK covering it (then the host took it). */
+	RPCMON_CSUM_PARTIAL = 3,
+};
+/* L4 bytes (header + payload) the kernel sums at most: MTU and jumbo frames. Longer packets are
+ * super-packets (see RPCMON_CSUM_NOT_CHECKED). */
+#define RPCMON_CSUM_MAX_LEN 16384
 
 /* Where a packet was seen. */
 enum rpcmon_hook {
@@ -114,6 +139,15 @@ enum rpcmon_counter {
 	RPCMON_CNT_CUT_BYTES,          /* needed payload bytes not delivered: user space sees a gap */
 	RPCMON_CNT_FRAGMENTS_DELIVERED, /* IP fragments handed to user space for reassembly */
 	RPCMON_CNT_FRAGMENT_BUDGET_DROPS, /* fragments over their source's budget: not delivered */
+	/* Checksum verdicts of ingress TCP/UDP packets judged (enum rpcmon_csum); live only. */
+	RPCMON_CNT_CSUM_GOOD,
+	RPCMON_CNT_CSUM_BAD,
+	RPCMON_CNT_CSUM_PARTIAL,
+	RPCMON_CNT_CSUM_NOT_CHECKED,   /* ingress packets longer than RPCMON_CSUM_MAX_LEN */
+	/* Tracked segments with a bad or partial checksum where the tracker would have read message
+	 * headers: it takes no framing from them (the flow delivers everything until a good
+	 * segment starts a message), so an insertion cannot make it skip the real bytes. */
+	RPCMON_CNT_TRACK_CSUM_UNSURE,
 	RPCMON_CNT_MAX,
 };
 
@@ -215,12 +249,21 @@ struct rpcmon_flow_track {
 	__u8 state;          /* enum rpcmon_track_state */
 	__u8 hdr_have;       /* bytes of a message header cut by a segment end, kept in hdr */
 	__u8 loss;           /* a record of this flow was lost to a full ring since the last one */
-	__u8 pad;
+	/* The peer sent segments whose checksum user space must decide by this direction's ACK:
+	 * bare ACKs are delivered until one covers ack_wanted_end (peer's sequence numbers). */
+	__u8 ack_wanted;
 	__u8 hdr[4];
 	/* The skipped tail of the previous bulk message: late or retransmitted segments inside it
 	 * are skipped too. */
 	__u32 prev_bulk_lo;
 	__u32 prev_bulk_hi;
+	__u32 ack_wanted_end;
+	/* Framing read from a segment with a bad or partial checksum is tentative until the host's
+	 * ACK covers tent_end: meanwhile nothing is skipped (segments go whole), and a second copy
+	 * of bytes below tent_end makes the flow LOST. */
+	__u32 tent_end;
+	__u8 tentative;
+	__u8 pad2[3];
 };
 
 #define RPCMON_TRACK_MAX_ENTRIES 65536
@@ -254,8 +297,11 @@ static_assert(__builtin_offsetof(struct rpcmon_packet_record, payload) == 88, "p
 static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
+static_assert(sizeof(struct rpcmon_flow_track) == 44, "flow track layout");
 static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
+static_assert((RPCMON_RECF_CSUM_MASK & (RPCMON_RECF_TRUNCATED | RPCMON_RECF_LOSS_BEFORE | RPCMON_RECF_TRACKED |
+				       RPCMON_RECF_MORE)) == 0, "checksum verdict bits overlap other flags");
+static_assert((RPCMON_CSUM_PARTIAL << RPCMON_RECF_CSUM_SHIFT) == RPCMON_RECF_CSUM_MASK, "verdict field width");
 #else
 _Static_assert(sizeof(struct rpcmon_flow_tuple) == 40, "flow tuple layout");
 _Static_assert(sizeof(struct rpcmon_record_header) == 16, "record header layout");
@@ -263,8 +309,11 @@ _Static_assert(sizeof(struct rpcmon_packet_record) == 88, "packet record layout"
 _Static_assert(sizeof(struct rpcmon_endpoint_key) == 20, "endpoint key layout");
 _Static_assert(sizeof(struct rpcmon_endpoint_value) == 24, "endpoint value layout");
 _Static_assert(sizeof(struct rpcmon_track_key) == 44, "track key layout");
-_Static_assert(sizeof(struct rpcmon_flow_track) == 32, "flow track layout");
+_Static_assert(sizeof(struct rpcmon_flow_track) == 44, "flow track layout");
 _Static_assert(sizeof(struct rpcmon_frame_record) == 32, "frame record layout");
+_Static_assert((RPCMON_RECF_CSUM_MASK & (RPCMON_RECF_TRUNCATED | RPCMON_RECF_LOSS_BEFORE | RPCMON_RECF_TRACKED |
+					RPCMON_RECF_MORE)) == 0, "checksum verdict bits overlap other flags");
+_Static_assert((RPCMON_CSUM_PARTIAL << RPCMON_RECF_CSUM_SHIFT) == RPCMON_RECF_CSUM_MASK, "verdict field width");
 #endif
 
 #endif /* RPCMON_WIRE_H */

@@ -17,6 +17,7 @@
 
 #include "capture/offline_classifier.h"
 #include "loader/bpf_loader.h"
+#include "capture/packet_source.h"
 #include "support/packet_builder.h"
 
 using rpcmon::test::PacketBuilder;
@@ -31,7 +32,10 @@ struct Expected {
     uint16_t vlan = 0;
     uint32_t payload_len;
     uint32_t captured_len;
-    uint16_t flags = 0;
+    uint16_t flags = 0;  // without the checksum verdict, checked on its own:
+    // the verdict the kernel programs give on ingress (offline frames are judged before the
+    // classifier: RPCMON_CSUM_NOT_CHECKED there)
+    uint8_t csum = RPCMON_CSUM_GOOD;
 };
 
 struct Fixture {
@@ -117,6 +121,23 @@ std::vector<Fixture> fixtures() {
          Expected{RPCMON_APP_DCERPC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_SIGNATURE, 80, 8000, 4, 0, 80, 80}},
         {"UDP payload that merely starts with 4 is not DCE/RPC", PacketBuilder().ipv4("10.0.0.1", "10.0.0.6").udp(81, 8001).payload({4, 0, 0xFF, 0xFF, 0x10, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8}).build(),
          std::nullopt},
+        // Checksums (the builder writes right ones unless told): judged on every classified
+        // ingress packet, carried in the record flags; nothing is dropped in the kernel.
+        {"ONC call with a bad TCP checksum", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40010, 2049).payload(onc).checksum(PacketBuilder::Csum::Bad).build(),
+         Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40010, 2049, 4, 0, 44, 44, 0, RPCMON_CSUM_BAD}},
+        {"ONC call with only the pseudo-header sum (transmit offload)", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40011, 2049).payload(onc).checksum(PacketBuilder::Csum::Partial).build(),
+         Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40011, 2049, 4, 0, 44, 44, 0, RPCMON_CSUM_PARTIAL}},
+        {"IPv6 SMB with a bad TCP checksum", PacketBuilder().ipv6("fd00::1", "fd00::2").tcp(40012, 445).payloadSize(33).checksum(PacketBuilder::Csum::Bad).build(),
+         Expected{RPCMON_APP_SMB, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40012, 445, 6, 0, 33, 33, 0, RPCMON_CSUM_BAD}},
+        {"IPv6 UDP portmapper, partial checksum", PacketBuilder().ipv6("fd00::1", "fd00::2").udp(6001, 111).payload(oncUdp).checksum(PacketBuilder::Csum::Partial).build(),
+         Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 6001, 111, 6, 0, 40, 40, 0, RPCMON_CSUM_PARTIAL}},
+        {"IPv4 UDP without a checksum (0) is accepted", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").udp(5001, 111).payload(oncUdp).checksum(PacketBuilder::Csum::Zero).build(),
+         Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 5001, 111, 4, 0, 40, 40}},
+        {"odd length over three chunks, right checksum", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40013, 445).payloadSize(1401, 0xc3).build(),
+         Expected{RPCMON_APP_SMB, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40013, 445, 4, 0, 1401, 256, RPCMON_RECF_TRUNCATED}},
+        {"odd length over three chunks, wrong checksum", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40014, 445).payloadSize(1401, 0xc3).checksum(PacketBuilder::Csum::Bad).build(),
+         Expected{RPCMON_APP_SMB, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40014, 445, 4, 0, 1401, 256, RPCMON_RECF_TRUNCATED, RPCMON_CSUM_BAD}},
+        {"a bad checksum on non-RPC traffic is not even looked at", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40015, 80).payload(httpPayload()).checksum(PacketBuilder::Csum::Bad).build(), std::nullopt},
         {"payload beyond snap length is cut and flagged", PacketBuilder().ipv4("10.0.0.1", "10.0.0.2").tcp(40000, 2049).payloadSize(1400).build(),
          Expected{RPCMON_APP_ONC, RPCMON_ROLE_TO_SERVER, RPCMON_MATCH_PORT, 40000, 2049, 4, 0, 1400, 256, RPCMON_RECF_TRUNCATED}},
     };
@@ -223,6 +244,18 @@ void runTable(Runner& r, uint8_t expected_hook) {
         if (f.counter >= 0) {
             EXPECT_GT(after[f.counter], before[f.counter]);
         }
+        // One verdict counted per judged packet; none for what is not delivered (non-RPC pays
+        // nothing) nor offline.
+        uint64_t judged = 0;
+        for (int id : {RPCMON_CNT_CSUM_GOOD, RPCMON_CNT_CSUM_BAD, RPCMON_CNT_CSUM_PARTIAL, RPCMON_CNT_CSUM_NOT_CHECKED})
+            judged += after[id] - before[id];
+        EXPECT_EQ(judged, f.record && expected_hook != RPCMON_HOOK_PCAP ? 1u : 0u);
+        if (f.record && expected_hook != RPCMON_HOOK_PCAP) {
+            int id = f.record->csum == RPCMON_CSUM_BAD       ? RPCMON_CNT_CSUM_BAD
+                     : f.record->csum == RPCMON_CSUM_PARTIAL ? RPCMON_CNT_CSUM_PARTIAL
+                                                             : RPCMON_CNT_CSUM_GOOD;
+            EXPECT_EQ(after[id], before[id] + 1) << counterName(id);
+        }
         if (f.fragment && expected_hook != RPCMON_HOOK_PCAP) {
             ASSERT_EQ(recs.size(), 1u);
             rpcmon_frame_record fr;
@@ -251,7 +284,9 @@ void runTable(Runner& r, uint8_t expected_hook) {
         // Ring records come in size classes; the used part is hdr.size.
         ASSERT_LE(rec.hdr.size, recs[0].size());
         recs[0].resize(rec.hdr.size);
-        EXPECT_EQ(rec.hdr.flags, e.flags);
+        EXPECT_EQ(rec.hdr.flags & ~RPCMON_RECF_CSUM_MASK, e.flags);
+        EXPECT_EQ((rec.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT,
+                  expected_hook == RPCMON_HOOK_PCAP ? RPCMON_CSUM_NOT_CHECKED : e.csum);
         EXPECT_EQ(rec.hook, expected_hook);
         EXPECT_EQ(rec.app, e.app);
         EXPECT_EQ(rec.role, e.role);

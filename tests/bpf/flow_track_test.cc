@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -406,6 +407,127 @@ std::vector<Frame> readPcap(const std::string& path) {
     return frames;
 }
 
+unsigned csumOf(const Rec& r) { return (r.hdr.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT; }
+
+// Bytes [from, to) of the client stream covered by delivered records whose checksum is good.
+bool goodRecordsCover(const std::vector<Rec>& recs, uint32_t from, uint32_t to) {
+    std::vector<bool> have(to - from, false);
+    for (const Rec& r : recs) {
+        if (csumOf(r) != RPCMON_CSUM_GOOD) continue;
+        for (uint32_t i = 0; i < r.hdr.captured_len; i++) {
+            uint32_t at = r.hdr.tcp_seq + i - from;
+            if (at < have.size()) have[at] = true;
+        }
+    }
+    return std::all_of(have.begin(), have.end(), [](bool b) { return b; });
+}
+
+// Insertion against the kernel's tracker (issue 16): before the real bytes, a copy of their
+// first segment with a bad (or partial-looking) checksum whose "record mark" claims a 1 MiB
+// bulk message; then the real segments, the second one first. The host drops the copy. Had the
+// tracker taken framing from it, the real second segment would fall inside the fake message's
+// skipped tail and never leave the kernel; with a good checksum on the copy (a segment the host
+// takes) that is exactly what happens, which shows the test can fail.
+TEST(FlowTrack, InsertionWithBadChecksumCannotMakeTheTrackerSkipRealBytes) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    for (bool xdp : {true, false}) {
+        for (auto csum : {PacketBuilder::Csum::Bad, PacketBuilder::Csum::Partial, PacketBuilder::Csum::Good}) {
+            SCOPED_TRACE(std::string(xdp ? "xdp" : "socket") + " csum " + std::to_string(int(csum)));
+            BpfRunner r(xdp);
+            Flow f{.sport = 2049};
+            KernelCounters c0 = r.counters();
+            r.run(syn(f));
+            uint32_t start = f.seq;
+            auto stream = concat({oncRecord(1, 2000), oncRecord(2, 300)});
+            auto real = segments(f, stream);
+            ASSERT_EQ(real.size(), 2u);
+            std::vector<uint8_t> fake = oncRecord(9, 1u << 20);
+            fake.resize(kMss);
+            auto decoy = PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, start, 0x18).payload(fake).checksum(csum).build();
+            std::vector<Rec> got;
+            for (const Frame* fr : {&decoy, &real[1], &real[0]})
+                for (auto& rec : r.run(*fr)) got.push_back(rec);
+            bool covered = goodRecordsCover(got, start, start + uint32_t(stream.size()));
+            if (csum == PacketBuilder::Csum::Good) {
+                EXPECT_FALSE(covered) << "a decoy the host takes does shadow the real bytes";
+                continue;
+            }
+            EXPECT_TRUE(covered) << "a real byte was skipped in the kernel";
+            ASSERT_FALSE(got.empty());
+            EXPECT_EQ(csumOf(got[0]), csum == PacketBuilder::Csum::Bad ? RPCMON_CSUM_BAD : RPCMON_CSUM_PARTIAL);
+            EXPECT_EQ(got[0].hdr.payload_len, kMss) << "the decoy goes to user space whole, for it to decide";
+            EXPECT_GE(delta(r, c0, RPCMON_CNT_TRACK_CSUM_UNSURE), 1u);
+            EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
+        }
+    }
+}
+
+// A segment user space must hold (partial checksum from a veth peer with transmit offload) is
+// decided by the other direction's ACK; the tracker of that direction would suppress its bare
+// ACKs, so it delivers them until one covers the segment.
+TEST(FlowTrack, UndecidedSegmentLetsThePeersBareAckThrough) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    for (bool xdp : {true, false}) {
+        SCOPED_TRACE(xdp ? "xdp" : "socket");
+        BpfRunner r(xdp);
+        Flow f{.sport = 2049};
+        uint32_t srv_seq = 5000;
+        r.run(syn(f));
+        auto srv = [&](uint32_t ack, uint8_t flags, std::vector<uint8_t> data = {}) {
+            return r.run(PacketBuilder().ipv4(f.srv, f.cli).tcp(f.sport, f.cport, srv_seq, flags).ack(ack).payload(data).build());
+        };
+        EXPECT_EQ(srv(f.seq, 0x12).size(), 1u);  // SYN-ACK: the server's direction is tracked
+        srv_seq++;
+        EXPECT_TRUE(srv(f.seq, 0x10).empty()) << "a bare ACK of a synced flow is suppressed";
+        auto call = oncRecord(1, 200);
+        auto seg = PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq, 0x18).payload(call)
+                       .checksum(PacketBuilder::Csum::Partial).build();
+        auto got = r.run(seg);
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(csumOf(got[0]), RPCMON_CSUM_PARTIAL);
+        EXPECT_EQ(srv(f.seq + 100, 0x10).size(), 1u) << "an ACK short of the held segment is delivered";
+        EXPECT_EQ(srv(f.seq + 200, 0x10).size(), 1u) << "the ACK that decides it is delivered";
+        EXPECT_TRUE(srv(f.seq + 200, 0x10).empty()) << "then bare ACKs are suppressed again";
+    }
+}
+
+// A veth peer with transmit offload: every client segment carries only the pseudo-header sum.
+// Framing read from them is tentative - segments go whole - until the server's ACK covers the
+// segment it was read from; then the bulk data is skipped as usual.
+TEST(FlowTrack, PartialChecksumStreamSkipsBulkOnceTheHostAcks) {
+    std::string why;
+    if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
+    for (bool xdp : {true, false}) {
+        SCOPED_TRACE(xdp ? "xdp" : "socket");
+        BpfRunner r(xdp);
+        Flow f{.sport = 2049};
+        r.run(syn(f));
+        EXPECT_EQ(r.run(PacketBuilder().ipv4(f.srv, f.cli).tcp(f.sport, f.cport, 4999, 0x12).ack(f.seq).build()).size(), 1u);
+        KernelCounters c0 = r.counters();
+        auto stream = oncRecord(1, 40 * kMss);
+        std::vector<Frame> segs;
+        for (size_t off = 0; off < stream.size(); off += kMss) {
+            std::vector<uint8_t> d(stream.begin() + long(off), stream.begin() + long(off + kMss));
+            segs.push_back(PacketBuilder().ipv4(f.cli, f.srv).tcp(f.cport, f.sport, f.seq + uint32_t(off), 0x18).payload(d)
+                               .checksum(PacketBuilder::Csum::Partial).build());
+        }
+        auto first = r.run(segs[0]);
+        ASSERT_EQ(first.size(), 1u);
+        EXPECT_EQ(first[0].hdr.payload_len, kMss) << "tentative framing: the header segment goes whole";
+        EXPECT_EQ(r.run(segs[1]).size(), 1u) << "before the ACK, bulk data is delivered, not skipped";
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), 0u);
+        // The server acknowledges the first two segments: the framing is confirmed.
+        EXPECT_EQ(r.run(PacketBuilder().ipv4(f.srv, f.cli).tcp(f.sport, f.cport, 5000, 0x10).ack(f.seq + 2 * kMss).build()).size(), 1u);
+        size_t later = 0;
+        for (size_t i = 2; i < segs.size(); i++) later += r.run(segs[i]).size();
+        EXPECT_EQ(later, 1u) << "only the empty record ending the bulk message";
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_BULK_PACKETS_SKIPPED), segs.size() - 3);
+        EXPECT_EQ(delta(r, c0, RPCMON_CNT_TRACK_LOST_SYNC), 0u);
+    }
+}
+
 TEST(FlowTrack, KernelMatchesOfflineOnLabBulkCaptures) {
     std::string why;
     if (!haveBpfPrivileges(&why)) GTEST_SKIP() << why;
@@ -425,6 +547,11 @@ TEST(FlowTrack, KernelMatchesOfflineOnLabBulkCaptures) {
                 x.hdr.timestamp_ns = y.hdr.timestamp_ns = 0;
                 x.hook = y.hook = 0;
                 x.ifindex = y.ifindex = 0;
+                // The kernel judged the checksum (right in these captures); offline frames are
+                // judged before the classifier.
+                EXPECT_EQ((y.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT, RPCMON_CSUM_GOOD)
+                    << "frame " << i + 1;
+                y.hdr.flags &= ~RPCMON_RECF_CSUM_MASK;
                 EXPECT_EQ(0, std::memcmp(&x, &y, sizeof x)) << "frame " << i + 1;
                 EXPECT_EQ(a[k].payload, b[k].payload) << "frame " << i + 1;
                 records++;

@@ -32,12 +32,17 @@ public:
         l4_ = 6; sport_ = sport; dport_ = dport; seq_ = seq; flags_ = flags;
         return *this;
     }
+    PacketBuilder& ack(uint32_t a) { ack_ = a; return *this; }
     PacketBuilder& udp(uint16_t sport, uint16_t dport) { l4_ = 17; sport_ = sport; dport_ = dport; return *this; }
     PacketBuilder& icmp() { l4_ = 1; return *this; }
     PacketBuilder& ipv4Fragment(uint16_t offset8) { frag_ = offset8; return *this; }
     PacketBuilder& payload(const std::vector<uint8_t>& p) { payload_ = p; return *this; }
     PacketBuilder& payloadSize(size_t n, uint8_t fill = 0x41) { payload_.assign(n, fill); return *this; }
     PacketBuilder& etherType(uint16_t t) { ether_override_ = t; return *this; }
+    // The TCP/UDP checksum: right (default), wrong, only the pseudo-header sum (what a Linux
+    // sender with transmit offload leaves: CHECKSUM_PARTIAL), or 0.
+    enum class Csum { Good, Bad, Partial, Zero };
+    PacketBuilder& checksum(Csum c) { csum_ = c; return *this; }
 
     std::vector<uint8_t> build() const {
         std::vector<uint8_t> f;
@@ -51,7 +56,7 @@ public:
         put16(f, ether_override_ ? ether_override_ : (v6_ ? 0x86DD : 0x0800));
         std::vector<uint8_t> l4;
         if (l4_ == 6) {
-            put16(l4, sport_); put16(l4, dport_); put32(l4, seq_); put32(l4, 1);
+            put16(l4, sport_); put16(l4, dport_); put32(l4, seq_); put32(l4, ack_);
             l4.push_back(5 << 4); l4.push_back(flags_); put16(l4, 65535); put16(l4, 0); put16(l4, 0);
         } else if (l4_ == 17) {
             put16(l4, sport_); put16(l4, dport_); put16(l4, static_cast<uint16_t>(8 + payload_.size())); put16(l4, 0);
@@ -59,6 +64,24 @@ public:
             l4 = {8, 0, 0, 0, 0, 1, 0, 1};
         }
         l4.insert(l4.end(), payload_.begin(), payload_.end());
+        if ((l4_ == 6 || l4_ == 17) && csum_ != Csum::Zero) {
+            uint32_t pseudo = 0;
+            const uint8_t* a = v6_ ? src_ : src_ + 12;
+            const uint8_t* b = v6_ ? dst_ : dst_ + 12;
+            size_t alen = v6_ ? 16 : 4;
+            for (size_t i = 0; i < alen; i += 2) pseudo += (a[i] << 8 | a[i + 1]) + (b[i] << 8 | b[i + 1]);
+            pseudo += l4_ + static_cast<uint32_t>(l4.size());
+            uint32_t sum = pseudo;
+            for (size_t i = 0; i < l4.size(); i += 2) sum += (l4[i] << 8) | (i + 1 < l4.size() ? l4[i + 1] : 0);
+            auto fold = [](uint32_t x) { while (x >> 16) x = (x & 0xffff) + (x >> 16); return static_cast<uint16_t>(x); };
+            uint16_t field = static_cast<uint16_t>(~fold(sum));
+            if (l4_ == 17 && field == 0) field = 0xffff;  // RFC 768: 0 means "no checksum"
+            if (csum_ == Csum::Bad) field ^= 0x5a5a;
+            if (csum_ == Csum::Partial) field = fold(pseudo);
+            size_t at = l4_ == 6 ? 16 : 6;
+            l4[at] = static_cast<uint8_t>(field >> 8);
+            l4[at + 1] = static_cast<uint8_t>(field);
+        }
         if (v6_) {
             f.push_back(0x60); f.push_back(0); put16(f, 0);
             put16(f, static_cast<uint16_t>(l4.size())); f.push_back(l4_); f.push_back(64);
@@ -96,7 +119,8 @@ private:
     bool v6_ = false, has_vlan_ = false;
     uint16_t vlan_ = 0, sport_ = 0, dport_ = 0, frag_ = 0, ether_override_ = 0;
     uint8_t l4_ = 6, flags_ = 0x18;
-    uint32_t seq_ = 1000;
+    Csum csum_ = Csum::Good;
+    uint32_t seq_ = 1000, ack_ = 1;
     uint8_t src_[16] = {}, dst_[16] = {};
     std::vector<uint8_t> payload_;
 };

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "capture/offline_classifier.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
 #include "stream/checksum.h"
@@ -327,6 +328,158 @@ TEST(PipelineFragments, BadChecksumDatagramIsDroppedAsTheHostWould) {
     pipe.finish(2 * kSec);
     EXPECT_TRUE(sink.rpc.empty());
     EXPECT_EQ(pipe.stats()["anomalies"]["udp.bad_checksum"], 1u);
+}
+
+
+// The agent's side of checksums (stream/checksum.h RecordChecksums): packet records as the
+// kernel hands them over, with its checksum verdict in the header flags, through the pipeline.
+struct LiveChecksumFixture : ::testing::Test {
+    Sink sink;
+    NoLearner learner;
+    PipelineOptions o;
+    Pipeline pipe{o, sink, learner, makeDissectors(o.dissectors)};
+    Counter counters;
+    RecordChecksums judge{counters, {8, 1u << 20, 10 * kSec}};
+    OfflineClassifier cls{RPCMON_OFFLINE_MAX_SNAPLEN, false};
+    uint32_t cseq = 1000, sseq = 9000;
+
+    // The kernel's record for `frame` (hook XDP), with verdict `csum`, through the judge.
+    void feed(const Frame& frame, unsigned csum, TimeNs ts) {
+        std::vector<uint8_t> out;
+        ASSERT_TRUE(cls.classify(frame, ts, out, RPCMON_HOOK_XDP, 3));
+        OfflineClassifier::forEachRecord(out, [&](std::span<const uint8_t> r) {
+            std::vector<uint8_t> rec(r.begin(), r.end());
+            rpcmon_record_header h;
+            std::memcpy(&h, rec.data(), sizeof h);
+            h.flags = uint16_t((h.flags & ~RPCMON_RECF_CSUM_MASK) | (csum << RPCMON_RECF_CSUM_SHIFT));
+            std::memcpy(rec.data(), &h, sizeof h);
+            judge.judge(rec, ts, [&](Bytes d, TimeNs t) { pipe.onRecord(d, t); });
+        });
+    }
+    Frame call(uint32_t xid, bool zeros = false, uint8_t flags = 0x18) {
+        auto p = test::oncCallTcp(xid, 100003, 3, 1);
+        if (zeros) std::fill(p.begin(), p.end(), 0);
+        return PacketBuilder().ipv4("10.1.0.1", "10.1.0.2").tcp(900, 2049, cseq, flags).ack(sseq).payload(p).build();
+    }
+    Frame reply(uint32_t xid, uint32_t ack) {
+        std::vector<uint8_t> p;
+        for (uint32_t w : {0x80000018u, xid, 1u, 0u, 0u, 0u, 0u}) {
+            p.push_back(uint8_t(w >> 24)); p.push_back(uint8_t(w >> 16)); p.push_back(uint8_t(w >> 8)); p.push_back(uint8_t(w));
+        }
+        return PacketBuilder().ipv4("10.1.0.2", "10.1.0.1").tcp(2049, 900, sseq, 0x18).ack(ack).payload(p).build();
+    }
+    Frame bare(bool from_client, uint8_t flags, uint32_t seq, uint32_t ack) {
+        return from_client ? PacketBuilder().ipv4("10.1.0.1", "10.1.0.2").tcp(900, 2049, seq, flags).ack(ack).build()
+                           : PacketBuilder().ipv4("10.1.0.2", "10.1.0.1").tcp(2049, 900, seq, flags).ack(ack).build();
+    }
+    const Json* rpcWithXid(uint32_t xid) {
+        for (const Json& r : sink.rpc)
+            if (r["rpc"]["xid"] == xid) return &r;
+        return nullptr;
+    }
+};
+
+TEST_F(LiveChecksumFixture, BadChecksumInsertionIsDroppedWhenTheRealSegmentArrives) {
+    for (unsigned decoy : {RPCMON_CSUM_BAD, RPCMON_CSUM_PARTIAL}) {
+        SCOPED_TRACE(decoy);
+        uint32_t xid = 0x100 + decoy;
+        feed(call(0, true), decoy, kSec);  // zeroed payload, same sequence numbers
+        EXPECT_EQ(judge.held(), 1u);
+        feed(call(xid), RPCMON_CSUM_GOOD, kSec);
+        EXPECT_EQ(judge.held(), 0u);
+        feed(reply(xid, cseq + 44), RPCMON_CSUM_NOT_CHECKED, kSec);  // egress: not judged
+        cseq += 44;
+        sseq += 28;
+    }
+    pipe.finish(2 * kSec);
+    ASSERT_EQ(sink.rpc.size(), 2u);
+    for (uint32_t xid : {0x100u + RPCMON_CSUM_BAD, 0x100u + RPCMON_CSUM_PARTIAL}) {
+        const Json* r = rpcWithXid(xid);
+        ASSERT_TRUE(r) << xid;
+        EXPECT_FALSE((*r)["rpc"]["reply"].is_null()) << xid;
+    }
+    EXPECT_EQ(counters["tcp.bad_checksum_insertion"], 1u);
+    EXPECT_EQ(counters["tcp.partial_checksum_insertion"], 1u);
+    EXPECT_EQ(counters["tcp.bad_checksum"], 1u);
+}
+
+TEST_F(LiveChecksumFixture, PartialChecksumFromAnOffloadingPeerIsTakenOnTheAck) {
+    // Every client segment partial (a veth peer with transmit offload); the server's replies,
+    // egress, not judged: each call is held until the reply acknowledges it, then reported.
+    for (uint32_t xid = 1; xid <= 3; xid++) {
+        feed(call(xid), RPCMON_CSUM_PARTIAL, xid * kSec);
+        EXPECT_EQ(judge.held(), 1u);
+        feed(reply(xid, cseq + 44), RPCMON_CSUM_NOT_CHECKED, xid * kSec);
+        EXPECT_EQ(judge.held(), 0u);
+        cseq += 44;
+        sseq += 28;
+    }
+    // A partial bare ACK from the client is used as it is.
+    feed(bare(true, 0x10, cseq, sseq), RPCMON_CSUM_PARTIAL, 4 * kSec);
+    pipe.finish(5 * kSec);
+    ASSERT_EQ(sink.rpc.size(), 3u);
+    for (const Json& r : sink.rpc) EXPECT_FALSE(r["rpc"]["reply"].is_null());
+    EXPECT_EQ(counters["tcp.partial_checksum_acked"], 3u);
+    EXPECT_EQ(counters["tcp.checksum_partial_bare"], 1u);
+    EXPECT_EQ(counters["tcp.partial_checksum_insertion"], 0u);
+}
+
+TEST_F(LiveChecksumFixture, HeldSegmentIsReleasedBeforeTheAckThatDecidesIt) {
+    // The server acknowledges with a bare ACK first (its reply comes later): the call is in the
+    // stream before anything that follows the ACK.
+    feed(call(7), RPCMON_CSUM_BAD, kSec);
+    feed(bare(false, 0x10, sseq, cseq + 44), RPCMON_CSUM_NOT_CHECKED, kSec);
+    EXPECT_EQ(judge.held(), 0u);
+    EXPECT_EQ(counters["tcp.bad_checksum_acked"], 1u);
+    feed(reply(7, cseq + 44), RPCMON_CSUM_NOT_CHECKED, kSec);
+    pipe.finish(2 * kSec);
+    ASSERT_EQ(sink.rpc.size(), 1u);
+    EXPECT_EQ(sink.rpc[0]["rpc"]["xid"], 7u);
+    EXPECT_FALSE(sink.rpc[0]["rpc"]["reply"].is_null());
+}
+
+TEST_F(LiveChecksumFixture, BadRstAndBadAckAreDroppedPartialRstWaits) {
+    feed(call(5), RPCMON_CSUM_GOOD, kSec);
+    feed(bare(true, 0x14, cseq + 44, sseq), RPCMON_CSUM_BAD, kSec);  // RST with a broken checksum
+    feed(bare(true, 0x10, cseq + 44, sseq), RPCMON_CSUM_BAD, kSec);
+    EXPECT_EQ(judge.held(), 0u);
+    EXPECT_EQ(counters["tcp.bad_checksum"], 2u);
+    feed(bare(true, 0x14, cseq + 44, sseq), RPCMON_CSUM_PARTIAL, kSec);
+    EXPECT_EQ(judge.held(), 1u);  // nothing acknowledges a RST: it waits, then expires
+    feed(reply(5, cseq + 44), RPCMON_CSUM_NOT_CHECKED, kSec);
+    EXPECT_EQ(judge.held(), 1u);
+    judge.expire(20 * kSec);
+    EXPECT_EQ(judge.held(), 0u);
+    EXPECT_EQ(counters["tcp.partial_checksum_expired"], 1u);
+    pipe.finish(21 * kSec);
+    ASSERT_EQ(sink.rpc.size(), 1u);
+    EXPECT_FALSE(sink.rpc[0]["rpc"]["reply"].is_null()) << "the bad RST closed nothing";
+}
+
+TEST_F(LiveChecksumFixture, UdpBadDroppedPartialAccepted) {
+    Frame good = udpCall(false, 0);
+    Frame bad = good;
+    feed(bad, RPCMON_CSUM_BAD, kSec);
+    EXPECT_EQ(counters["udp.bad_checksum"], 1u);
+    feed(good, RPCMON_CSUM_PARTIAL, kSec);
+    EXPECT_EQ(counters["udp.checksum_partial_accepted"], 1u);
+    pipe.finish(2 * kSec);
+    EXPECT_EQ(sink.rpc.size(), 1u);
+}
+
+TEST_F(LiveChecksumFixture, HoldIsBoundedAndCounted) {
+    // 8 segments at most (the fixture's limit): a flood of undecided segments on many
+    // connections drops the oldest, counted, and memory stays bounded.
+    for (uint16_t port = 1; port <= 20; port++) {
+        auto p = test::oncCallTcp(port, 100003, 3, 1);
+        feed(PacketBuilder().ipv4("10.1.0.9", "10.1.0.2").tcp(port, 2049, 1, 0x18).payload(p).build(), RPCMON_CSUM_BAD, kSec);
+        EXPECT_LE(judge.held(), 8u);
+    }
+    EXPECT_EQ(judge.held(), 8u);
+    EXPECT_EQ(counters["tcp.bad_checksum_hold_full"], 12u);
+    judge.expire(kSec + 10 * kSec + 1);
+    EXPECT_EQ(judge.held(), 0u);
+    EXPECT_EQ(counters["tcp.bad_checksum_expired"], 8u);
 }
 
 }  // namespace

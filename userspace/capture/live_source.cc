@@ -132,6 +132,7 @@ public:
             int n = ring_buffer__poll(rb_, opts_.poll_timeout_ms);
             if (n < 0 && n != -EINTR) throw std::runtime_error(std::string("ring buffer poll: ") + strerror(-n));
             h.onIdle(now());
+            checksums_.expire(now());
             TimeNs mono = clockNs(CLOCK_MONOTONIC);
             if (mono >= next_expiry) {
                 expired_ += loader_->expireWatched(mono);
@@ -145,6 +146,7 @@ public:
         // Drain what is already in the ring so nothing received before the stop is lost.
         ring_buffer__consume(rb_);
         h.onIdle(now());
+        checksums_.expire(~TimeNs(0));  // undecided at exit: dropped, counted
         handler_ = nullptr;
     }
 
@@ -182,6 +184,9 @@ public:
         j["endpoint_learn_failures"] = learner_->failed();
         j["endpoints_expired"] = expired_;
         j["watched_endpoints"] = loader_->watchedCount();
+        j["undecided_segments"] = checksums_.held();
+        if (!counters_.counts().empty())
+            for (const auto& [k, v] : counters_.counts()) j["anomalies"][k] = v;
         Json& h = j["host_hooks"];
         h["mode"] = host_ ? host_->mode() : opts_.host_hooks ? "unavailable" : "off";
         if (host_) {
@@ -310,8 +315,14 @@ private:
         if (size < sizeof(rpcmon_record_header)) return 0;
         rpcmon_record_header hdr;
         std::memcpy(&hdr, data, sizeof hdr);
-        self->handler_->onRecord(Bytes(static_cast<const uint8_t*>(data), size), hdr.timestamp_ns + self->mono_to_wall_);
+        self->judge(Bytes(static_cast<const uint8_t*>(data), size), hdr.timestamp_ns + self->mono_to_wall_);
         return 0;
+    }
+
+    // Accept what the host accepts: a segment with a bad or partial-looking checksum waits for
+    // a good copy (insertion) or the peer's ACK (taken), as `analyze --checksums auto` does.
+    void judge(Bytes r, TimeNs ts) {
+        checksums_.judge(r, ts, [this](Bytes d, TimeNs t) { handler_->onRecord(d, t); });
     }
 
     LiveOptions opts_;
@@ -325,6 +336,11 @@ private:
     uint64_t expired_ = 0;
     std::vector<Iface> ifaces_;
     int ctl_fd_ = -1;  // for SIOCGIFFLAGS
+    CaptureCounters counters_;
+    // Undecided segments wait for the peer's ACK (delayed ACK: well under a second; the kernel
+    // stops suppressing the bare ACKs that decide them) or a good copy; 10 s bounds what a lost
+    // ACK can leave behind.
+    RecordChecksums checksums_{counters_, {4096, 16u << 20, 10ull * 1000000000ull}};
     bool all_gone_ = false;
 };
 

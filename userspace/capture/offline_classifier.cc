@@ -37,6 +37,9 @@ static inline void rpcmon_learn_endpoint(struct rpcmon_pkt* p, const struct rpcm
 }
 
 static inline __u32 rpcmon_pkt_total_len(struct rpcmon_pkt*, __u32 len) { return len; }
+// Offline frames are judged before classification (stream/checksum.h): a frame that gets here
+// is one the host took, so the tracker may read it.
+static inline int rpcmon_pkt_csum_unsure(struct rpcmon_pkt*) { return 0; }
 static inline int rpcmon_pkt_load(struct rpcmon_pkt* p, __u32 off, void* dst, __u32 len) {
     if (off > p->len || p->len - off < len) return -1;
     std::memcpy(dst, p->data + off, len);
@@ -122,9 +125,9 @@ bool OfflineClassifier::classify(std::span<const uint8_t> frame, uint64_t timest
     counters_[RPCMON_CNT_BYTES_SEEN] += frame.size();
     now_ns_ = timestamp_ns;
     rpcmon_packet_record rec{};
-    __u32 payload_off = 0;
+    __u32 payload_off = 0, l4_off = 0;
     rpcmon_pkt pkt{{frame.data(), static_cast<uint32_t>(frame.size()), this}};
-    int verdict = rpcmon_classify(&pkt, static_cast<__u32>(frame.size()), 0, &rec, &payload_off);
+    int verdict = rpcmon_classify(&pkt, static_cast<__u32>(frame.size()), 0, &rec, &payload_off, &l4_off);
     if (verdict != RPCMON_V_CLASSIFIED) {
         if (verdict == RPCMON_V_TRUNCATED) counters_[RPCMON_CNT_TRUNCATED_HEADERS]++;
         else if (verdict == RPCMON_V_NON_IP) counters_[RPCMON_CNT_NON_IP]++;

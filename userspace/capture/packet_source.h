@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,16 @@ public:
 
 // Names of enum rpcmon_counter, in order (JSON keys of stats lines).
 const char* counterName(int id);
+
+// Named counters of the capture stage (checksum judgements), printed in stats.capture.anomalies.
+class CaptureCounters : public AnomalyCounter {
+public:
+    void count(const char* name, uint64_t n = 1) override { counts_[name] += n; }
+    const std::map<std::string, uint64_t>& counts() const { return counts_; }
+
+private:
+    std::map<std::string, uint64_t> counts_;
+};
 
 // The watched-map entry for an endpoint a protocol layer learned (origin WATCHED). The caller
 // sets added_ns/expires_ns in its own clock (monotonic live, capture time offline).

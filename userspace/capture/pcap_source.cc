@@ -47,16 +47,6 @@ private:
     uint64_t learned_ = 0;
 };
 
-// Named counters of the capture stage (checksums), printed in stats.capture.anomalies.
-class CaptureCounters : public AnomalyCounter {
-public:
-    void count(const char* name, uint64_t n) override { counts_[name] += n; }
-    const std::map<std::string, uint64_t>& counts() const { return counts_; }
-
-private:
-    std::map<std::string, uint64_t> counts_;
-};
-
 class PcapSource : public PacketSource {
 public:
     explicit PcapSource(const PcapOptions& o)
@@ -105,7 +95,10 @@ public:
         j["source"] = "pcap";
         j["file"] = path_;
         j["frames"] = frames_;
-        for (int i = 0; i < RPCMON_CNT_MAX; i++) j["classifier"][counterName(i)] = cls_.counters()[i];
+        // The checksum counters are the kernel's (offline judges frames before classifying
+        // them, in `anomalies`): printed only if ever set, so stats lines stay as they were.
+        for (int i = 0; i < RPCMON_CNT_MAX; i++)
+            if (i < RPCMON_CNT_CSUM_GOOD || cls_.counters()[i]) j["classifier"][counterName(i)] = cls_.counters()[i];
         j["unsupported_frames"] = unsupported_frames_;
         j["endpoints_learned"] = learner_.learned();
         j["watched_endpoints"] = cls_.watchedCount();
@@ -137,11 +130,12 @@ private:
                 // A data segment with a bad checksum waits (auto): dropped when a good copy of
                 // its bytes follows (insertion evasion), used if the peer acknowledges them
                 // (the host took it: an edited capture, a checksum the capture cannot judge).
-                if (checksums_.mode() == ChecksumMode::Auto && tcp.ok && tcp.len) holdBadSegment(eth, tcp);
+                if (checksums_.mode() == ChecksumMode::Auto && tcp.ok && tcp.seg.len)
+                    held_.hold(tcp.seg, UndecidedSegments::Kind::Bad, eth, now_);
                 afterFrame(h);
                 return;
             }
-            if (tcp.ok && !held_.empty()) settleHeld(h, tcp);
+            if (tcp.ok) settleHeld(h, tcp.seg);
         }
         uint64_t fragments = cls_.counters()[RPCMON_CNT_IP_FRAGMENTS];
         if (cls_.classify(eth, now_, rec_)) {
@@ -166,13 +160,11 @@ private:
     // The TCP fields the bad-checksum hold needs (IPv4/IPv6 without extension headers).
     struct TcpView {
         bool ok = false;
-        Address src{}, dst{};
-        uint16_t sport = 0, dport = 0;
-        uint32_t seq = 0, ack = 0, len = 0;
-        uint8_t flags = 0;
+        SegmentView seg;
     };
     static TcpView tcpView(Bytes f) {
         TcpView v;
+        SegmentView& s = v.seg;
         auto be16 = [&f](size_t o) { return uint16_t(f[o] << 8 | f[o + 1]); };
         auto be32 = [&](size_t o) { return uint32_t(be16(o)) << 16 | be16(o + 2); };
         if (f.size() < 14) return v;
@@ -187,14 +179,14 @@ private:
         if (et == 0x0800 && f.size() >= off + 20 && f[off + 9] == 6 && !(be16(off + 6) & 0x3fff)) {
             size_t ihl = size_t(f[off] & 15) * 4, tot = be16(off + 2);
             if (tot == 0) tot = f.size() - off;
-            v.src[10] = v.src[11] = v.dst[10] = v.dst[11] = 0xff;
-            std::memcpy(v.src.data() + 12, &f[off + 12], 4);
-            std::memcpy(v.dst.data() + 12, &f[off + 16], 4);
+            s.src[10] = s.src[11] = s.dst[10] = s.dst[11] = 0xff;
+            std::memcpy(s.src.data() + 12, &f[off + 12], 4);
+            std::memcpy(s.dst.data() + 12, &f[off + 16], 4);
             l4 = off + ihl;
             end = off + tot;
         } else if (et == 0x86DD && f.size() >= off + 40 && f[off + 6] == 6) {
-            std::memcpy(v.src.data(), &f[off + 8], 16);
-            std::memcpy(v.dst.data(), &f[off + 24], 16);
+            std::memcpy(s.src.data(), &f[off + 8], 16);
+            std::memcpy(s.dst.data(), &f[off + 24], 16);
             l4 = off + 40;
             end = off + 40 + be16(off + 4);
         } else {
@@ -203,55 +195,23 @@ private:
         if (f.size() < l4 + 20 || end > f.size()) return v;
         size_t doff = size_t(f[l4 + 12] >> 4) * 4;
         if (doff < 20 || l4 + doff > end) return v;
-        v.sport = be16(l4);
-        v.dport = be16(l4 + 2);
-        v.seq = be32(l4 + 4);
-        v.ack = be32(l4 + 8);
-        v.flags = f[l4 + 13];
-        v.len = uint32_t(end - l4 - doff);
+        s.sport = be16(l4);
+        s.dport = be16(l4 + 2);
+        s.seq = be32(l4 + 4);
+        s.ack = be32(l4 + 8);
+        s.flags = f[l4 + 13];
+        s.len = uint32_t(end - l4 - doff);
         v.ok = true;
         return v;
     }
-    struct Held {
-        TcpView tcp;
-        std::vector<uint8_t> frame;
-        TimeNs ts;
-    };
-    static bool sameDir(const TcpView& a, const TcpView& b) {
-        return a.sport == b.sport && a.dport == b.dport && a.src == b.src && a.dst == b.dst;
-    }
-    static bool reverseDir(const TcpView& a, const TcpView& b) {
-        return a.sport == b.dport && a.dport == b.sport && a.src == b.dst && a.dst == b.src;
-    }
-    void holdBadSegment(Bytes eth, const TcpView& tcp) {
-        if (held_.size() >= kMaxHeld) {
-            counters_.count("tcp.bad_checksum_hold_full", 1);  // the oldest is dropped for good
-            held_.erase(held_.begin());
-        }
-        held_.push_back(Held{tcp, std::vector<uint8_t>(eth.begin(), eth.end()), now_});
-    }
     // A good segment: held bad copies of its bytes are insertions (dropped); held bad segments
     // of the other direction it acknowledges were taken by the host (classified now, before it).
-    void settleHeld(RecordHandler& h, const TcpView& tcp) {
-        for (size_t i = 0; i < held_.size();) {
-            const TcpView& b = held_[i].tcp;
-            bool overlaps = sameDir(b, tcp) && tcp.len && int32_t(tcp.seq - (b.seq + b.len)) < 0 &&
-                            int32_t(b.seq - (tcp.seq + tcp.len)) < 0;
-            bool acked = reverseDir(b, tcp) && (tcp.flags & 0x10) && int32_t(tcp.ack - (b.seq + b.len)) >= 0;
-            if (overlaps) {
-                held_.erase(held_.begin() + long(i));
-            } else if (acked) {
-                counters_.count("tcp.bad_checksum_acked", 1);
-                Held x = std::move(held_[i]);
-                held_.erase(held_.begin() + long(i));
-                if (cls_.classify(x.frame, x.ts, rec_))
-                    OfflineClassifier::forEachRecord(rec_, [&](std::span<const uint8_t> r) { h.onRecord(r, x.ts); });
-            } else {
-                i++;
-            }
-        }
+    void settleHeld(RecordHandler& h, const SegmentView& seg) {
+        held_.settle(seg, [&](Bytes frame, TimeNs ts) {
+            if (cls_.classify(frame, ts, rec_))
+                OfflineClassifier::forEachRecord(rec_, [&](std::span<const uint8_t> r) { h.onRecord(r, ts); });
+        });
     }
-    static constexpr size_t kMaxHeld = 64;
 
     void afterFrame(RecordHandler& h) {
         // Expire state on capture time, as often as a live agent would (every 64 frames).
@@ -365,7 +325,9 @@ private:
     std::string path_;
     CaptureCounters counters_;
     ChecksumValidator checksums_;
-    std::vector<Held> held_;  // bad-checksum data segments awaiting a good copy or an ACK
+    // Bad-checksum data segments awaiting a good copy or an ACK (64, as many as a capture's
+    // insertions are ever ahead of their real segments; no age limit: capture time).
+    UndecidedSegments held_{counters_, {64, 4u << 20, 0}};
     pcap_t* pcap_ = nullptr;
     int linktype_ = 0;
     TimeNs now_ = 0, next_expiry_ = 0;
@@ -388,6 +350,7 @@ const char* counterName(int id) {
         "bytes_delivered", "bulk_bytes_skipped", "bulk_packets_skipped", "acks_suppressed",
         "flows_tracked", "track_lost_sync", "track_resync", "super_packets", "extra_records",
         "cut_packets", "cut_bytes", "fragments_delivered", "fragment_budget_drops",
+        "csum_good", "csum_bad", "csum_partial", "csum_not_checked", "track_csum_unsure",
     };
     return id >= 0 && id < RPCMON_CNT_MAX ? names[id] : "unknown";
 }

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "stream/checksum.h"
 
+#include "rpcmon/wire.h"
+
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <tuple>
 
 namespace rpcmon {
 namespace {
@@ -199,6 +203,137 @@ bool ChecksumValidator::accept(Bytes f) {
         return true;
     default:
         return true;
+    }
+}
+
+size_t UndecidedSegments::ConnHash::operator()(const ConnKey& k) const {
+    uint64_t h = 1469598103934665603ull;
+    for (uint8_t b : k.a) h = (h ^ b) * 1099511628211ull;
+    for (uint8_t b : k.b) h = (h ^ b) * 1099511628211ull;
+    return h ^ (uint64_t(k.pa) << 16 | k.pb);
+}
+
+UndecidedSegments::ConnKey UndecidedSegments::connKey(const SegmentView& v) {
+    ConnKey k;
+    bool src_low = std::tie(v.src, v.sport) < std::tie(v.dst, v.dport);
+    k.a = src_low ? v.src : v.dst;
+    k.pa = src_low ? v.sport : v.dport;
+    k.b = src_low ? v.dst : v.src;
+    k.pb = src_low ? v.dport : v.sport;
+    return k;
+}
+
+void UndecidedSegments::count(Kind kind, const char* outcome) {
+    std::string name = std::string(kind == Kind::Bad ? "tcp.bad_checksum_" : "tcp.partial_checksum_") + outcome;
+    counters_.count(name.c_str());
+}
+
+void UndecidedSegments::drop(Map::iterator it, size_t i, const char* outcome) {
+    std::vector<Held>& hs = it->second;
+    count(hs[i].kind, outcome);
+    bytes_ -= hs[i].data.size();
+    count_--;
+    hs.erase(hs.begin() + long(i));
+    if (hs.empty()) held_.erase(it);
+}
+
+void UndecidedSegments::hold(const SegmentView& v, Kind kind, Bytes data, TimeNs ts) {
+    if (data.size() > limits_.max_bytes) {
+        count(kind, "hold_full");
+        return;
+    }
+    ConnKey key = connKey(v);
+    while (count_ && (count_ >= limits_.max_segments || bytes_ + data.size() > limits_.max_bytes)) {
+        // The oldest of this connection, else of another one: the bound holds whatever a flood
+        // of insertions on many connections does.
+        auto it = held_.find(key);
+        if (it == held_.end()) it = held_.begin();
+        drop(it, 0, "hold_full");
+    }
+    held_[key].push_back(Held{v, kind, std::vector<uint8_t>(data.begin(), data.end()), ts});
+    count_++;
+    bytes_ += data.size();
+}
+
+void UndecidedSegments::decide(Map::iterator it, const SegmentView& v, std::vector<Held>& taken) {
+    std::vector<Held>& hs = it->second;
+    for (size_t i = 0; i < hs.size();) {
+        const SegmentView& b = hs[i].v;
+        bool same = b.sport == v.sport && b.dport == v.dport && b.src == v.src && b.dst == v.dst;
+        bool overlaps = same && v.len && int32_t(v.seq - (b.seq + b.len)) < 0 && int32_t(b.seq - (v.seq + v.len)) < 0;
+        bool acked = !same && (v.flags & 0x10) && int32_t(v.ack - (b.seq + b.len)) >= 0;
+        if (overlaps) {
+            // The host takes this copy: the held one, sent before it, was an insertion.
+            bool last = hs.size() == 1;
+            drop(it, i, "insertion");
+            if (last) return;  // drop() erased the connection's entry
+        } else if (acked) {
+            count(hs[i].kind, "acked");
+            bytes_ -= hs[i].data.size();
+            count_--;
+            taken.push_back(std::move(hs[i]));
+            hs.erase(hs.begin() + long(i));
+        } else {
+            i++;
+        }
+    }
+    if (hs.empty()) held_.erase(it);
+}
+
+void RecordChecksums::judge(Bytes r, TimeNs ts, const Deliver& deliver) {
+    rpcmon_packet_record rec;
+    if (r.size() < sizeof rec) return deliver(r, ts);
+    std::memcpy(&rec, r.data(), sizeof rec);
+    if (rec.hdr.type != RPCMON_REC_PACKET) return deliver(r, ts);
+    // The ring reserves size classes: keep only the record's own bytes when holding it.
+    if (rec.hdr.size >= sizeof rec && rec.hdr.size <= r.size()) r = r.first(rec.hdr.size);
+    unsigned verdict = (rec.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT;
+    bool unsure = verdict == RPCMON_CSUM_BAD || verdict == RPCMON_CSUM_PARTIAL;
+    if (rec.flow.l4proto == kUdp) {
+        if (verdict == RPCMON_CSUM_BAD) return counters_.count("udp.bad_checksum");
+        if (verdict == RPCMON_CSUM_PARTIAL) counters_.count("udp.checksum_partial_accepted");
+        return deliver(r, ts);
+    }
+    if (rec.flow.l4proto != kTcp) return deliver(r, ts);
+    SegmentView v;
+    std::memcpy(v.src.data(), rec.flow.saddr, 16);
+    std::memcpy(v.dst.data(), rec.flow.daddr, 16);
+    v.sport = rec.flow.sport;
+    v.dport = rec.flow.dport;
+    v.seq = rec.tcp_seq;
+    v.ack = rec.tcp_ack;
+    v.flags = rec.tcp_flags;
+    bool fin_rst = rec.tcp_flags & 0x05;
+    // A FIN or RST takes a sequence number of its own: a held one is decided like a byte.
+    v.len = rec.payload_len + (fin_rst ? 1 : 0);
+    if (verdict == RPCMON_CSUM_BAD) counters_.count("tcp.bad_checksum");
+    if (unsure) {
+        if (rec.payload_len == 0) {
+            if (verdict == RPCMON_CSUM_BAD) return;  // the host drops it: a bad RST ends nothing
+            if (!fin_rst) {
+                // A bare ACK carries only an acknowledgement: used, never as evidence that
+                // decides held segments.
+                counters_.count("tcp.checksum_partial_bare");
+                return deliver(r, ts);
+            }
+        }
+        held_.hold(v, verdict == RPCMON_CSUM_BAD ? UndecidedSegments::Kind::Bad : UndecidedSegments::Kind::Partial,
+                   r, ts);
+        return;
+    }
+    held_.settle(v, deliver);
+    deliver(r, ts);
+}
+
+void UndecidedSegments::expire(TimeNs now) {
+    if (!limits_.max_age_ns || !count_) return;
+    for (auto it = held_.begin(); it != held_.end();) {
+        auto next = std::next(it);
+        std::vector<Held>& hs = it->second;
+        size_t n = 0;
+        while (n < hs.size() && hs[n].ts + limits_.max_age_ns < now) n++;
+        for (size_t i = 0; i < n; i++) drop(it, 0, "expired");  // dropping the last erases `it`
+        it = next;
     }
 }
 

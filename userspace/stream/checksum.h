@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/byte_reader.h"
 #include "core/types.h"
@@ -75,5 +77,100 @@ private:
 
 // One's-complement sum of `data` added to `sum` (not folded, not complemented).
 uint32_t onesComplementAdd(uint32_t sum, Bytes data);
+
+// One TCP segment as UndecidedSegments sees it (source = sender).
+struct SegmentView {
+    Address src{}, dst{};
+    uint16_t sport = 0, dport = 0;
+    uint32_t seq = 0, ack = 0;
+    uint32_t len = 0;  // sequence space it occupies: payload bytes (+1 for a FIN or RST held alone)
+    uint8_t flags = 0;
+};
+
+// TCP segments the host may or may not have taken - a bad checksum (offline, `auto`) or live a
+// bad or partial-looking one (wire.h enum rpcmon_csum) - held until a segment the host takes
+// decides: a good copy overlapping its bytes means it was an insertion (dropped), the peer's
+// ACK covering it means the host took it (released, oldest first, before the deciding segment).
+// One definition for `analyze` (frames, before classification) and the agent (kernel records).
+// Bounded: max_segments and max_bytes (the oldest of the connection, else of another, is
+// dropped: hold_full) and, when max_age_ns is set, age (expired). Every outcome is counted,
+// per kind: tcp.{bad,partial}_checksum_{insertion,acked,hold_full,expired}.
+class UndecidedSegments {
+public:
+    enum class Kind : uint8_t { Bad, Partial };
+    struct Limits {
+        size_t max_segments = 64;
+        size_t max_bytes = 4u << 20;
+        TimeNs max_age_ns = 0;  // 0: no age limit (a capture's segments wait for their decision)
+    };
+    UndecidedSegments(AnomalyCounter& counters, Limits limits) : counters_(counters), limits_(limits) {}
+
+    // Holds a copy of `data` (whatever the caller hands back on release: a frame, a record).
+    void hold(const SegmentView& v, Kind kind, Bytes data, TimeNs ts);
+    // A segment the host takes: decides the held segments of its connection. release(data, ts)
+    // is called for each one the host took, in arrival order, before it returns.
+    template <typename Release>
+    void settle(const SegmentView& v, Release&& release) {
+        if (count_ == 0) return;
+        auto it = held_.find(connKey(v));
+        if (it == held_.end()) return;
+        std::vector<Held> taken;
+        decide(it, v, taken);
+        for (Held& h : taken) release(Bytes(h.data), h.ts);
+    }
+    // Drops (counted expired) what waited longer than max_age_ns.
+    void expire(TimeNs now);
+    size_t size() const { return count_; }
+
+private:
+    struct Held {
+        SegmentView v;
+        Kind kind;
+        std::vector<uint8_t> data;
+        TimeNs ts;
+    };
+    // Both directions of a connection share one key: (lower endpoint, higher endpoint).
+    struct ConnKey {
+        Address a{}, b{};
+        uint16_t pa = 0, pb = 0;
+        bool operator==(const ConnKey&) const = default;
+    };
+    struct ConnHash {
+        size_t operator()(const ConnKey& k) const;
+    };
+    using Map = std::unordered_map<ConnKey, std::vector<Held>, ConnHash>;
+    static ConnKey connKey(const SegmentView& v);
+    void decide(Map::iterator it, const SegmentView& v, std::vector<Held>& taken);
+    void drop(Map::iterator it, size_t i, const char* outcome);
+    void count(Kind kind, const char* outcome);
+
+    AnomalyCounter& counters_;
+    Limits limits_;
+    Map held_;
+    size_t count_ = 0, bytes_ = 0;
+};
+
+// The agent's `auto`: packet records (include/rpcmon/wire.h) carry the kernel's checksum verdict
+// (enum rpcmon_csum in the header flags). Good and unjudged records pass (after deciding held
+// segments of their connection); a TCP segment with a bad or partial-looking checksum is held
+// in UndecidedSegments; a bad bare segment is dropped as the host drops it; UDP: bad dropped,
+// partial accepted (nothing could decide it later; a forged datagram adds a call, hides none).
+// Counted: tcp/udp.bad_checksum, tcp.checksum_partial_bare, udp.checksum_partial_accepted and
+// UndecidedSegments' outcomes.
+class RecordChecksums {
+public:
+    using Deliver = std::function<void(Bytes record, TimeNs ts)>;
+    RecordChecksums(AnomalyCounter& counters, UndecidedSegments::Limits limits)
+        : counters_(counters), held_(counters, limits) {}
+    // One ring-buffer record (any type); deliver() gets it, and any held record it decides,
+    // in the order the pipeline must see them.
+    void judge(Bytes record, TimeNs ts, const Deliver& deliver);
+    void expire(TimeNs now) { held_.expire(now); }
+    size_t held() const { return held_.size(); }
+
+private:
+    AnomalyCounter& counters_;
+    UndecidedSegments held_;
+};
 
 }  // namespace rpcmon
