@@ -109,8 +109,12 @@ public:
         learner_ = std::make_unique<KernelLearner>(*loader_);
         rb_ = ring_buffer__new(loader_->ringbufFd(), &LiveSource::onSample, this, nullptr);
         if (!rb_) throw std::runtime_error(std::string("cannot open ring buffer: ") + strerror(errno));
-        if (o.host_hooks) attachHostHooks(), scanProc();
-        else spdlog::info("host hooks off (--no-host-hooks): named pipes are read on the wire only");
+        if (o.host_hooks) {
+            attachHostHooks();
+            scanProc();
+        } else {
+            spdlog::info("host hooks off (--no-host-hooks): named pipes are read on the wire only");
+        }
         // Kernel timestamps are CLOCK_MONOTONIC; records carry wall-clock time.
         mono_to_wall_ = clockNs(CLOCK_REALTIME) - clockNs(CLOCK_MONOTONIC);
     }
@@ -185,8 +189,7 @@ public:
         j["endpoints_expired"] = expired_;
         j["watched_endpoints"] = loader_->watchedCount();
         j["undecided_segments"] = checksums_.held();
-        if (!counters_.counts().empty())
-            for (const auto& [k, v] : counters_.counts()) j["anomalies"][k] = v;
+        for (const auto& [k, v] : counters_.counts()) j["anomalies"][k] = v;
         Json& h = j["host_hooks"];
         h["mode"] = host_ ? host_->mode() : opts_.host_hooks ? "unavailable" : "off";
         if (host_) {

@@ -330,10 +330,12 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
 
     PipelineOptions popts;
-    popts.packet_records = packets;
     try {
         // --no-xdp is --xdp-mode off given on the command line (so it also beats the file's xdp_mode).
-        if (no_xdp) xdp_mode_opt->clear(), xdp_mode_opt->add_result("off")->run_callback();
+        if (no_xdp) {
+            xdp_mode_opt->clear();
+            xdp_mode_opt->add_result("off")->run_callback();
+        }
         // The agent file fills the options the command line did not give (the rules path too).
         std::unique_ptr<cli::AgentFile> af;
         if (agent->parsed() && !config_file.empty())
