@@ -21,7 +21,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
-OUT=$(readlink -f "${1:-$REPO/build-bench/bulk.pcap}")
+OUT=$(readlink -m "${1:-$REPO/build-bench/bulk.pcap}")
 BULK_MB=${BULK_MB:-100}
 RPC_SESSIONS=${BULK_RPC_SESSIONS:-20}
 RPC_REPEAT=${BULK_RPC_REPEAT:-25}
