@@ -23,6 +23,8 @@
 #             carries before names and decoded arguments (heuristics first: root libnfs clients
 #             use privileged ports that tshark otherwise misreads, see tools/lab/README.md).
 #             OFFLINE_TSHARK=0 leaves it out (a 500 MB bulk capture takes tshark minutes).
+#   nocsum    detect with --checksums off (when the build has the option): what checksum
+#             verification costs; informative, the goals use detect (the default settings)
 #   startup   rpcmon analyze of a capture with no packet (the fixed start-up and exit cost)
 # Printed: packets, rpc records (EVE lines with event_type "rpc", from one more run into a file)
 # and all EVE lines; per tool the median, min and max seconds; ratios as the median of the
@@ -103,6 +105,10 @@ lines=$(wc -l <"$WORK/eve.json")
 records=$(grep -c '"event_type":"rpc"' "$WORK/eve.json" || true)
 rm -f "$WORK/eve.json"
 tshark_lines=0
+# Does this build verify checksums (--checksums)? Then its cost is shown as a row of its own.
+HAVE_CSUM=0
+help=$("$RPCMON" analyze --help 2>&1 || true)
+[[ "$help" == *--checksums* ]] && HAVE_CSUM=1
 # A capture with no packet (classic pcap header, Ethernet): rpcmon's fixed start-up and exit cost.
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$WORK/empty.pcap"
 : >"$WORK/res"
@@ -112,6 +118,9 @@ for ((rep = 1; rep <= RUNS; rep++)); do
     run_once detect "$rep" "$RPCMON" analyze "$PCAP" --eve /dev/null
     run_once nodetect "$rep" "$RPCMON" analyze "$PCAP" --eve /dev/null --no-detect
     run_once startup "$rep" "$RPCMON" analyze "$WORK/empty.pcap" --eve /dev/null
+    if ((HAVE_CSUM)); then
+        run_once nocsum "$rep" "$RPCMON" analyze "$PCAP" --eve /dev/null --checksums off
+    fi
     if [[ "$TSHARK" != 0 ]]; then
         # shellcheck disable=SC2016
         run_once tshark "$rep" sh -c 'exec tshark -o tcp.try_heuristic_first:TRUE -r "$0" -Y "rpc || dcerpc || smb2" -T fields "$@" >"'"$WORK"'/tshark.txt" 2>/dev/null' \
@@ -141,7 +150,7 @@ def ratio(a, b):
 print(f"capture {pcap} ({kind}): {size / 2**20:.1f} MiB, {packets} packets, {records} rpc records "
       f"({lines} EVE lines), {len(runs['floor'])} repetitions")
 print(f"{'tool':9} {'median s':>9} {'min s':>8} {'max s':>8} {'x floor':>8} {'packets/s':>11} {'ns/rpc rec':>11} {'peak RSS':>10}")
-for t in ("floor", "detect", "nodetect", "startup", "tshark"):
+for t in ("floor", "detect", "nodetect", "nocsum", "startup", "tshark"):
     if t not in runs:
         continue
     s = secs[t]
@@ -151,6 +160,8 @@ for t in ("floor", "detect", "nodetect", "startup", "tshark"):
     pps = f"{'-':>11}" if t == "startup" else f"{packets / s:>11.0f}"
     print(f"{t:9} {s:>9.4f} {min(v):>8.4f} {max(v):>8.4f} {xf:>8} {pps} {per} {rss[t]:>7.1f} MiB")
 print("floor = tcpdump -r FILE -w /dev/null; detect / nodetect = rpcmon analyze --eve /dev/null without / with --no-detect;")
+if "nocsum" in runs:
+    print("nocsum = detect with --checksums off (no IP/TCP/UDP checksum verification; the goals use detect);")
 print("startup = rpcmon analyze of a capture with no packet (fixed start-up and exit cost, detection on);")
 if "tshark" in runs:
     print(f"tshark = -T fields {fields} ({tlines} lines: frames matching rpc || dcerpc || smb2)")
