@@ -214,6 +214,7 @@ cg_top() {
         sed -e 's/ \[[^]]*\]$//' -e 's/nlohmann::json_abi_v[0-9_]*::/nlohmann::/g' \
             -e 's/std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> >/std::string/g' \
             -e ':a' -e 's/<[^<>()]*>//g' -e 'ta' |
+        awk '{ k = $0; sub(/^[^:]*:/, "", k) } !seen[k]++' |   # one function, two source paths
         sed -n '1,5p' | cut -c1-170 | sed 's/^/  /'
 }
 
