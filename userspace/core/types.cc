@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstdio>
 #include <cstring>
 
 namespace rpcmon {
@@ -32,6 +33,39 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const {
     mix(&k.l4proto, 1);
     mix(&k.vlan_id, 2);
     return h;
+}
+
+std::string Uuid::toString() const {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3,
+                  d4[0], d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
+    return buf;
+}
+
+static int uuidHexVal(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool Uuid::parse(std::string_view s, Uuid& out) {
+    if (s.size() != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return false;
+    uint8_t b[16];
+    size_t bi = 0;
+    for (size_t i = 0; i < s.size() && bi < 16;) {
+        if (s[i] == '-') { i++; continue; }
+        int hi = uuidHexVal(s[i]), lo = uuidHexVal(s[i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        b[bi++] = uint8_t(hi << 4 | lo);
+        i += 2;
+    }
+    if (bi != 16) return false;
+    out.d1 = uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+    out.d2 = uint16_t(b[4] << 8 | b[5]);
+    out.d3 = uint16_t(b[6] << 8 | b[7]);
+    for (int i = 0; i < 8; i++) out.d4[i] = b[8 + i];
+    return true;
 }
 
 }  // namespace rpcmon

@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cstdint>
+#include <compare>
 #include <string>
+#include <string_view>
 
 #include "rpcmon/wire.h"
 
@@ -24,6 +26,18 @@ using Address = std::array<uint8_t, 16>;  // IPv4 stored IPv4-mapped (::ffff:a.b
 
 std::string formatAddress(const Address& a);  // "10.0.0.1" or "fe80::1"
 bool isV4Mapped(const Address& a);
+
+// 128-bit DCE UUID in host form (C706 Appendix A): interface, object and activity ids.
+struct Uuid {
+    uint32_t d1 = 0;
+    uint16_t d2 = 0, d3 = 0;
+    std::array<uint8_t, 8> d4{};
+    bool operator==(const Uuid&) const = default;
+    auto operator<=>(const Uuid&) const = default;
+    bool isNil() const { return *this == Uuid{}; }
+    std::string toString() const;  // "12345778-1234-abcd-ef00-0123456789ac"
+    static bool parse(std::string_view s, Uuid& out);
+};
 
 // The client/server view of a transport flow: fixed at flow creation, never flips.
 struct FlowKey {

@@ -43,10 +43,32 @@ void EveWriter::emit(Json&& record) { emitView(record); }
 void EveWriter::emitView(const Json& record) {
     auto it = record.find("event_type");
     if (it != record.end() && it->is_string()) by_type_[it->get<std::string>()]++;
-    buf_ += record.dump(-1, ' ', false, Json::error_handler_t::replace);
+    line_.clear();
+    line_.json(record);
+    append(line_.str());
+}
+
+void EveWriter::emitEvent(Event&& ev) { emitEventView(ev); }
+
+void EveWriter::emitEventView(const Event& ev) {
+    by_event_type_[size_t(ev.type)]++;
+    line_.clear();
+    writeEvent(line_, ev);
+    append(line_.str());
+}
+
+void EveWriter::append(const std::string& line) {
+    buf_ += line;
     buf_.push_back('\n');
     buf_lines_++;
     if (buf_.size() >= kFlushBytes) flush();
+}
+
+std::map<std::string, uint64_t> EveWriter::byType() const {
+    std::map<std::string, uint64_t> all = by_type_;
+    for (size_t t = 0; t < by_event_type_.size(); t++)
+        if (by_event_type_[t]) all[eventTypeName(EventType(t))] += by_event_type_[t];
+    return all;
 }
 
 void EveWriter::flush() {

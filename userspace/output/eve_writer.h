@@ -5,10 +5,12 @@
 // from a regular file again, so the file never holds a partial JSON line.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
 
+#include "output/json_writer.h"
 #include "output/record.h"
 
 namespace rpcmon {
@@ -23,6 +25,8 @@ public:
     // Buffers the line; writes when the buffer is full (kFlushBytes) or on flush().
     void emit(Json&& record) override;
     void emitView(const Json& record) override;
+    void emitEvent(Event&& ev) override;
+    void emitEventView(const Event& ev) override;
     // Writes the buffered lines. On failure they are dropped (counted in recordsLost()).
     void flush();
     // Reopens the file by name (log rotation moved it away: SIGHUP). The old file is kept
@@ -41,12 +45,14 @@ public:
     bool failing() const { return in_error_; }
     // The file name, or "stdout" (for messages).
     const std::string& name() const { return name_; }
-    const std::map<std::string, uint64_t>& byType() const { return by_type_; }
+    // Records written per event_type.
+    std::map<std::string, uint64_t> byType() const;
 
     static constexpr size_t kFlushBytes = 64 * 1024;
 
 private:
     void noteError(int err, uint64_t lost);
+    void append(const std::string& line);
 
     int fd_ = -1;
     bool owned_ = false;
@@ -57,7 +63,9 @@ private:
     uint64_t written_ = 0, write_errors_ = 0, records_lost_ = 0, reopens_ = 0, reopen_failures_ = 0;
     uint64_t errors_at_burst_ = 0, lost_at_burst_ = 0;
     bool in_error_ = false;
-    std::map<std::string, uint64_t> by_type_;
+    std::map<std::string, uint64_t> by_type_;  // JSON records
+    std::array<uint64_t, kEventTypeCount> by_event_type_{};  // typed events, by EventType
+    JsonWriter line_;                           // reused for every line
 };
 
 }  // namespace rpcmon

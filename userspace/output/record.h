@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // EVE-style JSON records (../shared/SCHEMA.md): one ordered JSON object per line.
-// Protocol layers build a record with makeRecord() and hand it to a RecordSink.
+// Calls, SMB sessions and pipe opens travel as typed events (output/event.h); the rarer
+// records (binds, packets, alerts, stats) are built with makeRecord() as JSON.
 #pragma once
 
 #include <string>
 
 #include "core/json.h"
 #include "core/types.h"
+#include "output/event.h"
 
 namespace rpcmon {
 
@@ -18,6 +20,10 @@ public:
     // A record the caller keeps (shared with a detector's suppression window). Sinks that only
     // read the record (writers) override this to skip the copy.
     virtual void emitView(const Json& record) { emit(Json(record)); }
+    // A typed event. A sink that does not read events yet gets its JSON record.
+    virtual void emitEvent(Event&& ev) { emit(toJson(ev)); }
+    // A typed event the caller keeps (shared with a detector's suppression window).
+    virtual void emitEventView(const Event& ev) { emitEvent(Event(ev)); }
 };
 
 // "2026-11-24T09:18:01.123456+0000" (UTC, microseconds), Suricata's EVE timestamp format.

@@ -1,70 +1,49 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "output/reply_outcome.h"
 
-#include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace rpcmon {
 namespace {
 
 // C706 appendix N: the endpoint mapper; ept_lookup (opnum 2) ends its walk of the map with
 // ept_s_not_registered, which is the normal end of a listing, not a failure.
-constexpr const char* kEpm = "e1af8308-5d1f-11c9-91a4-08002b14a0fa";
+constexpr Uuid kEpm = {0xe1af8308, 0x5d1f, 0x11c9, {0x91, 0xa4, 0x08, 0x00, 0x2b, 0x14, 0xa0, 0xfa}};
 constexpr uint32_t kEptNotRegistered = 0x16c9a0d6;
 
-const Json* member(const Json& o, const char* k) {
-    if (!o.is_object()) return nullptr;
-    auto it = o.find(k);
-    return it == o.end() ? nullptr : &*it;
+bool endsWith(const std::string& s, std::string_view suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string text(const Json& o, const char* k) {
-    const Json* v = member(o, k);
-    return v && v->is_string() ? v->get<std::string>() : std::string();
-}
-
-bool endsWith(const std::string& s, const char* suffix) {
-    std::string x(suffix);
-    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
-}
-
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-    return s;
-}
-
-ReplyOutcome oncOutcome(const Json& rec, const Json& reply) {
-    if (text(reply, "status") == "denied") return ReplyOutcome::Failed;
-    if (member(reply, "accept_status") && text(reply, "accept_status") != "success") return ReplyOutcome::Failed;
-    for (const char* proto : {"nfs", "mount"})
-        if (const Json* p = member(rec, proto)) {
-            std::string st = text(*p, "status");
-            if (!st.empty()) return endsWith(st, "_OK") ? ReplyOutcome::Succeeded : ReplyOutcome::Failed;
-        }
+ReplyOutcome oncOutcome(const OncCall& c) {
+    const OncReply& r = *c.reply;
+    if (!r.accepted) return ReplyOutcome::Failed;
+    if (r.accept_status != "success") return ReplyOutcome::Failed;
+    for (const char* proto : {"nfs", "mount"}) {
+        auto p = c.fields.find(proto);
+        if (p == c.fields.end() || !p->is_object()) continue;
+        auto st = p->find("status");
+        if (st == p->end() || !st->is_string()) continue;
+        const std::string& text = st->get_ref<const std::string&>();
+        if (!text.empty()) return endsWith(text, "_OK") ? ReplyOutcome::Succeeded : ReplyOutcome::Failed;
+    }
     return ReplyOutcome::Succeeded;
 }
 
-ReplyOutcome dceOutcome(const Json& rpc, const Json& reply) {
-    std::string pt = text(reply, "packet_type");
+ReplyOutcome dceOutcome(const DceCall& c) {
+    const DceReply& r = *c.reply;
+    std::string_view pt = r.packet_type;
     if (pt == "fault" || pt == "reject") return ReplyOutcome::Failed;
-    std::string st = text(reply, "status");
-    if (st.empty()) return ReplyOutcome::Unknown;  // interface without a decoded return value
-    char* end = nullptr;
-    unsigned long long parsed = std::strtoull(st.c_str(), &end, 16);
-    if (end == st.c_str() || *end != '\0' || parsed > 0xffffffffull) return ReplyOutcome::Unknown;
-    const auto v = uint32_t(parsed);
+    if (!r.status) return ReplyOutcome::Unknown;  // interface without a decoded return value
+    const uint32_t v = *r.status;
     // The response's last word: an NTSTATUS, a Win32 error or (for operations that return
     // none) data. 0 and NTSTATUS success/information/warning codes - STATUS_PENDING (0x103),
     // STATUS_MORE_ENTRIES (0x105), STATUS_SOME_NOT_MAPPED (0x107), STATUS_NO_MORE_ENTRIES
     // (0x8000001a), STATUS_BUFFER_OVERFLOW (0x80000005) - succeeded.
     if (v == 0 || v == 0x103 || v == 0x105 || v == 0x107 || v == 0x8000001a || v == 0x80000005)
         return ReplyOutcome::Succeeded;
-    const Json* opnum = member(rpc, "opnum");
-    const Json* iface = member(rpc, "interface");
-    if (v == kEptNotRegistered && opnum && opnum->is_number_integer() && opnum->get<int64_t>() == 2 && iface &&
-        lower(text(*iface, "uuid")) == kEpm)
-        return ReplyOutcome::Succeeded;
+    if (v == kEptNotRegistered && c.opnum == 2 && c.iface && c.iface->uuid == kEpm) return ReplyOutcome::Succeeded;
     // Win32 errors the authentication checks read: ERROR_ACCESS_DENIED, ERROR_INVALID_PASSWORD,
     // ERROR_LOGON_FAILURE.
     if (v == 0x5 || v == 0x56 || v == 0x52e) return ReplyOutcome::Failed;
@@ -76,21 +55,24 @@ ReplyOutcome dceOutcome(const Json& rpc, const Json& reply) {
 
 }  // namespace
 
-ReplyOutcome replyOutcome(const Json& rec) {
-    const Json* rpc = member(rec, "rpc");
-    if (!rpc || !rpc->is_object()) return ReplyOutcome::Unknown;
-    const Json* reply = member(*rpc, "reply");
-    if (!reply || reply->is_null()) return ReplyOutcome::NoReply;
-    if (!reply->is_object()) return ReplyOutcome::Unknown;
-    // A call on a context the server refused never ran, whatever the reply says.
-    if (const Json* cr = member(*rpc, "context_rejected"); cr && cr->is_boolean() && cr->get<bool>())
-        return ReplyOutcome::Failed;
-    std::string family = text(*rpc, "family");
-    if (family == "onc") return oncOutcome(rec, *reply);
-    if (family == "dcerpc") return dceOutcome(*rpc, *reply);
+ReplyOutcome replyOutcome(const Event& ev) {
+    if (ev.type != EventType::Rpc) return ReplyOutcome::Unknown;
+    if (const OncCall* c = ev.onc()) return c->reply ? oncOutcome(*c) : ReplyOutcome::NoReply;
+    if (const DceCall* c = ev.dce()) {
+        if (!c->reply) return ReplyOutcome::NoReply;
+        // A call on a context the server refused never ran, whatever the reply says.
+        if (c->context_rejected) return ReplyOutcome::Failed;
+        return dceOutcome(*c);
+    }
     return ReplyOutcome::Unknown;
 }
 
+ReplyOutcome replyOutcome(const Json& rec) {
+    std::optional<Event> ev = eventFromJson(rec);
+    return ev ? replyOutcome(*ev) : ReplyOutcome::Unknown;
+}
+
+bool replyIsError(const Event& ev) { return replyOutcome(ev) == ReplyOutcome::Failed; }
 bool replyIsError(const Json& rec) { return replyOutcome(rec) == ReplyOutcome::Failed; }
 
 }  // namespace rpcmon

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/json.h"
+#include "output/event.h"
 
 namespace rpcmon {
 
@@ -15,8 +16,11 @@ enum class ReplyOutcome {
     Unknown,    // not an rpc record, or a last word that is data rather than a status
 };
 
+ReplyOutcome replyOutcome(const Event& ev);
+// replyOutcome(ev) == Failed.
+bool replyIsError(const Event& ev);
+// The same for an EVE record read back (tests, replayed files): through eventFromJson.
 ReplyOutcome replyOutcome(const Json& rec);
-// replyOutcome(rec) == Failed.
 bool replyIsError(const Json& rec);
 
 }  // namespace rpcmon

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/types.h"
+
 namespace rpcmon::dcerpc {
 
 // C706 12.6.4 / 12.5 (connectionless types share the numbering space; CO uses 0,2,3,11-20).
@@ -85,16 +87,8 @@ std::string_view contextResultName(uint16_t r);
 std::string_view bindNakReasonName(uint16_t r);
 
 // 128-bit UUID in host form (C706 Appendix A); the wire form follows the data representation.
-struct Uuid {
-    uint32_t d1 = 0;
-    uint16_t d2 = 0, d3 = 0;
-    std::array<uint8_t, 8> d4{};
-    bool operator==(const Uuid&) const = default;
-    auto operator<=>(const Uuid&) const = default;
-    bool isNil() const { return *this == Uuid{}; }
-    std::string toString() const;  // "12345778-1234-abcd-ef00-0123456789ac"
-    static bool parse(std::string_view s, Uuid& out);
-};
+// Defined in core (core/types.h): typed events carry interface ids too.
+using rpcmon::Uuid;
 
 // Transfer syntaxes ([MS-RPCE] 2.2.4.12 NDR, 2.2.4.12 NDR64, 3.3.1.5.3 bind time features).
 Uuid ndr20Syntax();   // 8a885d04-1ceb-11c9-9fe8-08002b104860 v2
