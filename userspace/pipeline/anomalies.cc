@@ -13,15 +13,15 @@ namespace rpcmon {
 
 const std::vector<AnomalyTable>& anomalyTables() {
     static const std::vector<AnomalyTable> t = {
-        {"tcp", kTcpAnomalies},
-        {"flow", kFlowAnomalies},
-        {"defrag", kDefragAnomalies},
-        {"checksum", kChecksumAnomalies},
+        {"TCP reassembly", kTcpAnomalies},
+        {"flows", kFlowAnomalies},
+        {"IP reassembly", kDefragAnomalies},
+        {"checksums", kChecksumAnomalies},
         {"pipeline", kPipelineAnomalies},
-        {"onc", onc::kOncAnomalies},
-        {"dcerpc", dcerpc::kDcerpcAnomalies},
-        {"smb", smb::kSmbAnomalies},
-        {"npa", npa::kNpaAnomalies},
+        {"ONC RPC", onc::kOncAnomalies},
+        {"DCE/RPC", dcerpc::kDcerpcAnomalies},
+        {"SMB", smb::kSmbAnomalies},
+        {"Samba named-pipe hand-off", npa::kNpaAnomalies},
     };
     return t;
 }

@@ -50,7 +50,7 @@ constexpr const char* counterName(E e) {
 
 // One layer's table, for listings and the README check.
 struct AnomalyTable {
-    const char* layer;
+    const char* layer;  // for people: "TCP reassembly", "SMB"
     std::span<const AnomalyInfo> rows;
 };
 
