@@ -10,6 +10,8 @@
 #include <string>
 
 #include "pipeline/anomalies.h"
+#include "pipeline/dissectors.h"
+#include "pipeline/pipeline.h"
 #include "protocols/dcerpc/anomalies.h"
 #include "protocols/dcerpc/parse.h"
 #include "protocols/npa/anomalies.h"
@@ -83,6 +85,36 @@ TEST(AnomalyTables, DcerpcHeaderErrorsMapToTheirCounters) {
     EXPECT_STREQ(dcerpc::anomalyName(dcerpc::HeaderError::AuthLenInvalid), "dcerpc.auth_len_invalid");
     EXPECT_STREQ(dcerpc::anomalyName(dcerpc::HeaderError::BadPtype), "dcerpc.bad_ptype");
     EXPECT_FALSE(dcerpc::headerAnomaly(dcerpc::HeaderError::None).has_value());
+}
+
+struct NullSink : RecordSink {
+    void emit(Json&&) override {}
+};
+struct NoLearner : EndpointLearner {
+    void learn(const LearnedEndpoint&) override {}
+};
+
+// Volumes stay under `anomalies` (add-only schema) and are also reported under `volumes`; a
+// stats line without any volume has no `volumes` key.
+TEST(AnomalyStats, VolumesAlsoUnderTheirOwnKey) {
+    NullSink sink;
+    NoLearner learner;
+    PipelineOptions o;
+    Pipeline pipe(o, sink, learner, makeDissectors(o.dissectors));
+    pipe.count(onc::OncAnomaly::BadRecordMark);
+    Json s = pipe.stats();
+    EXPECT_EQ(s["anomalies"], Json::parse(R"({"onc.bad_record_mark": 1})"));
+    EXPECT_FALSE(s.contains("volumes")) << s.dump();
+
+    pipe.count(smb::SmbAnomaly::EncryptedBytes, 8205);
+    pipe.count(smb::SmbAnomaly::EncryptedMessages, 46);
+    pipe.count(TcpAnomaly::KernelSkippedBytes, 1000);
+    pipe.count(TcpAnomaly::Gaps);
+    s = pipe.stats();
+    EXPECT_EQ(s["anomalies"], Json::parse(R"({"onc.bad_record_mark": 1, "smb.encrypted_bytes": 8205,
+        "smb.encrypted_messages": 46, "tcp.gaps": 1, "tcp.kernel_skipped_bytes": 1000})"));
+    EXPECT_EQ(s["volumes"], Json::parse(R"({"smb.encrypted_bytes": 8205, "smb.encrypted_messages": 46,
+        "tcp.kernel_skipped_bytes": 1000})"));
 }
 
 }  // namespace

@@ -320,6 +320,14 @@ Json Pipeline::stats() const {
     if (Json p = processes_->stats(); p["connections"].get<uint64_t>()) j["processes"] = std::move(p);
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
+    // Volume counters (bytes, messages of normal traffic) also under `volumes`; their copy under
+    // `anomalies` stays for existing readers (add-only). Absent while none is set, so stats
+    // lines without one stay as they were.
+    Json volumes = Json::object();
+    for (const auto& [k, v] : anomalies_) {
+        if (const AnomalyInfo* a = findAnomaly(k); a && a->kind == CounterKind::Volume) volumes[k] = v;
+    }
+    if (!volumes.empty()) j["volumes"] = std::move(volumes);
     return j;
 }
 
