@@ -2,6 +2,7 @@
 #include "pipeline/pipeline.h"
 
 #include "host/process_table.h"
+#include "pipeline/anomalies.h"
 #include "protocols/npa/host_pipes.h"
 #include "rpcmon/host_wire.h"
 
@@ -154,7 +155,7 @@ void Pipeline::onFragmentRecord(Bytes record, TimeNs ts) {
     // Records say where the fragments were seen, not the user-space classifier's own hook; a
     // reassembled datagram can be larger than one record: classify() may have split it.
     if (!frag_cls_.classify(datagram_, ts, frag_rec_, fr.hook, fr.ifindex)) {
-        count("defrag.datagrams_not_rpc");
+        count(PipelineAnomaly::DefragDatagramsNotRpc);
         return;
     }
     OfflineClassifier::forEachRecord(frag_rec_, [&](std::span<const uint8_t> piece) { onPacketRecord(piece, ts); });
@@ -184,7 +185,7 @@ void Pipeline::onPacketRecord(Bytes record, TimeNs ts) {
         }
     }
     if (rec.role == RPCMON_ROLE_UNKNOWN) {
-        count("pipeline.packet_without_role");
+        count(PipelineAnomaly::PacketWithoutRole);
         return;
     }
     PacketInfo p;
@@ -275,13 +276,13 @@ void Pipeline::checkMemory(TimeNs now) {
     size_t half = (flows_->size() + 1) / 2;
     if (!over_memory_cap_) {
         over_memory_cap_ = true;
-        count("memory.cap_exceeded");
+        count(PipelineAnomaly::MemoryCapExceeded);
         spdlog::warn("memory: anonymous resident set {} KiB is above limits.memory_mb ({} KiB): ending the least recently "
                      "seen half of the flows ({} of {}) on every tick until it is below (memory.flows_shed)",
                      rss, opts_.memory_limit_kb, half, flows_->size());
     }
     if (size_t shed = flows_->shed(half, now)) {
-        count("memory.flows_shed", shed);
+        count(PipelineAnomaly::MemoryFlowsShed, shed);
 #if defined(__GLIBC__)
         malloc_trim(0);  // hand the freed pages back so the resident set can actually fall
 #endif
@@ -304,7 +305,7 @@ Json Pipeline::stats() const {
     j["flows"]["evicted"] = flows_->evicted();
     j["flows"]["reassembly_buffered_bytes"] = flows_->bufferedBytes();
     // Only once fragments were seen: stats lines of captures without any stay as they were.
-    if (defrag_->datagrams() || anomalies_.count("defrag.fragments")) {
+    if (defrag_->datagrams() || anomalies_.count(counterName(DefragAnomaly::Fragments))) {
         j["defrag"]["held_datagrams"] = defrag_->datagrams();
         j["defrag"]["held_bytes"] = defrag_->heldBytes();
         j["defrag"]["max_bytes"] = defrag_->limits().max_bytes;
@@ -319,6 +320,14 @@ Json Pipeline::stats() const {
     if (Json p = processes_->stats(); p["connections"].get<uint64_t>()) j["processes"] = std::move(p);
     j["anomalies"] = Json::object();
     for (const auto& [k, v] : anomalies_) j["anomalies"][k] = v;
+    // Volume counters (bytes, messages of normal traffic) also under `volumes`; their copy under
+    // `anomalies` stays for existing readers (add-only). Absent while none is set, so stats
+    // lines without one stay as they were.
+    Json volumes = Json::object();
+    for (const auto& [k, v] : anomalies_) {
+        if (const AnomalyInfo* a = findAnomaly(k); a && a->kind == CounterKind::Volume) volumes[k] = v;
+    }
+    if (!volumes.empty()) j["volumes"] = std::move(volumes);
     return j;
 }
 

@@ -64,6 +64,7 @@ public:
     void onRecord(Bytes record, TimeNs wall_ts) override;
     void onIdle(TimeNs now) override;
     void count(const char* name, uint64_t n = 1) override;
+    using AnomalyCounter::count;  // count(PipelineAnomaly::...)
 
     // Ends every flow (reports pending calls) - end of capture or agent shutdown.
     void finish(TimeNs now);

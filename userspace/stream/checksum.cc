@@ -2,6 +2,7 @@
 #include "stream/checksum.h"
 
 #include "rpcmon/wire.h"
+#include "stream/anomalies.h"
 
 #include <algorithm>
 #include <cstring>
@@ -123,12 +124,16 @@ ChecksumInspection inspectChecksums(Bytes f) {
 
 namespace {
 
-const char* l4Name(uint8_t proto, const char* what) {
-    static const std::string names[] = {"tcp.bad_checksum", "udp.bad_checksum", "tcp.checksum_offloaded",
-                                        "udp.checksum_offloaded", "tcp.checksum_unproven_source",
-                                        "udp.checksum_unproven_source"};
-    int i = std::string(what) == "bad" ? 0 : std::string(what) == "offloaded" ? 2 : 4;
-    return names[i + (proto == kTcp ? 0 : 1)].c_str();
+enum class L4Verdict { Bad, Offloaded, Unproven };
+
+ChecksumAnomaly l4Anomaly(uint8_t proto, L4Verdict v) {
+    bool tcp = proto == kTcp;
+    switch (v) {
+    case L4Verdict::Bad: return tcp ? ChecksumAnomaly::TcpBad : ChecksumAnomaly::UdpBad;
+    case L4Verdict::Offloaded: return tcp ? ChecksumAnomaly::TcpOffloaded : ChecksumAnomaly::UdpOffloaded;
+    case L4Verdict::Unproven: break;
+    }
+    return tcp ? ChecksumAnomaly::TcpUnprovenSource : ChecksumAnomaly::UdpUnprovenSource;
 }
 
 }  // namespace
@@ -138,23 +143,23 @@ bool checksumsAccept(Bytes f, ChecksumMode mode, AnomalyCounter& counters) {
     bool autom = mode == ChecksumMode::Auto;
     ChecksumInspection r = inspectChecksums(f);
     if (r.ip == ChecksumInspection::Bad || (r.ip == ChecksumInspection::Offloaded && !autom)) {
-        counters.count("ip.bad_checksum");
+        counters.count(ChecksumAnomaly::IpBad);
         return false;
     }
-    if (r.ip == ChecksumInspection::Offloaded) counters.count("ip.checksum_offloaded");
+    if (r.ip == ChecksumInspection::Offloaded) counters.count(ChecksumAnomaly::IpOffloaded);
     switch (r.l4) {
     case ChecksumInspection::Bad:
-        counters.count(l4Name(r.proto, "bad"));
+        counters.count(l4Anomaly(r.proto, L4Verdict::Bad));
         return false;
     case ChecksumInspection::Offloaded:
         if (!autom) {
-            counters.count(l4Name(r.proto, "bad"));
+            counters.count(l4Anomaly(r.proto, L4Verdict::Bad));
             return false;
         }
-        counters.count(l4Name(r.proto, "offloaded"));
+        counters.count(l4Anomaly(r.proto, L4Verdict::Offloaded));
         return true;
     case ChecksumInspection::Unverifiable:
-        counters.count("checksum.unverified");
+        counters.count(ChecksumAnomaly::Unverified);
         return true;
     default:
         return true;
@@ -172,34 +177,34 @@ bool ChecksumValidator::accept(Bytes f) {
     } else if (sources_.size() < max_sources_) {
         proven = &sources_[r.src];
     } else {
-        counters_.count("checksum.sources_full");  // unknown sources are judged strictly
+        counters_.count(ChecksumAnomaly::SourcesFull);  // unknown sources are judged strictly
     }
     auto isProven = [&](uint8_t bit) { return !proven || (*proven & bit); };
     if (r.ip == ChecksumInspection::Good && proven) *proven |= kIpProven;
     uint8_t l4bit = r.proto == kTcp ? kTcpProven : kUdpProven;
     if (r.l4 == ChecksumInspection::Good && proven) *proven |= l4bit;
     if (r.ip == ChecksumInspection::Offloaded) {
-        counters_.count("ip.checksum_offloaded");
+        counters_.count(ChecksumAnomaly::IpOffloaded);
     } else if (r.ip == ChecksumInspection::Bad) {
         if (isProven(kIpProven)) {
-            counters_.count("ip.bad_checksum");
+            counters_.count(ChecksumAnomaly::IpBad);
             return false;
         }
-        counters_.count("ip.checksum_unproven_source");
+        counters_.count(ChecksumAnomaly::IpUnprovenSource);
     }
     switch (r.l4) {
     case ChecksumInspection::Bad:
         if (isProven(l4bit)) {
-            counters_.count(l4Name(r.proto, "bad"));
+            counters_.count(l4Anomaly(r.proto, L4Verdict::Bad));
             return false;
         }
-        counters_.count(l4Name(r.proto, "unproven"));
+        counters_.count(l4Anomaly(r.proto, L4Verdict::Unproven));
         return true;
     case ChecksumInspection::Offloaded:
-        counters_.count(l4Name(r.proto, "offloaded"));
+        counters_.count(l4Anomaly(r.proto, L4Verdict::Offloaded));
         return true;
     case ChecksumInspection::Unverifiable:
-        counters_.count("checksum.unverified");
+        counters_.count(ChecksumAnomaly::Unverified);
         return true;
     default:
         return true;
@@ -223,12 +228,15 @@ UndecidedSegments::ConnKey UndecidedSegments::connKey(const SegmentView& v) {
     return k;
 }
 
-void UndecidedSegments::count(Kind kind, const char* outcome) {
-    std::string name = std::string(kind == Kind::Bad ? "tcp.bad_checksum_" : "tcp.partial_checksum_") + outcome;
-    counters_.count(name.c_str());
+void UndecidedSegments::count(Kind kind, Outcome outcome) {
+    using A = ChecksumAnomaly;
+    static constexpr A kBad[] = {A::TcpBadInsertion, A::TcpBadAcked, A::TcpBadHoldFull, A::TcpBadExpired};
+    static constexpr A kPartial[] = {A::TcpPartialInsertion, A::TcpPartialAcked, A::TcpPartialHoldFull,
+                                     A::TcpPartialExpired};
+    counters_.count((kind == Kind::Bad ? kBad : kPartial)[static_cast<size_t>(outcome)]);
 }
 
-void UndecidedSegments::drop(Map::iterator it, size_t i, const char* outcome) {
+void UndecidedSegments::drop(Map::iterator it, size_t i, Outcome outcome) {
     std::vector<Held>& hs = it->second;
     count(hs[i].kind, outcome);
     bytes_ -= hs[i].data.size();
@@ -239,7 +247,7 @@ void UndecidedSegments::drop(Map::iterator it, size_t i, const char* outcome) {
 
 void UndecidedSegments::hold(const SegmentView& v, Kind kind, Bytes data, TimeNs ts) {
     if (data.size() > limits_.max_bytes) {
-        count(kind, "hold_full");
+        count(kind, Outcome::HoldFull);
         return;
     }
     ConnKey key = connKey(v);
@@ -248,7 +256,7 @@ void UndecidedSegments::hold(const SegmentView& v, Kind kind, Bytes data, TimeNs
         // of insertions on many connections does.
         auto it = held_.find(key);
         if (it == held_.end()) it = held_.begin();
-        drop(it, 0, "hold_full");
+        drop(it, 0, Outcome::HoldFull);
     }
     held_[key].push_back(Held{v, kind, std::vector<uint8_t>(data.begin(), data.end()), ts});
     count_++;
@@ -265,10 +273,10 @@ void UndecidedSegments::decide(Map::iterator it, const SegmentView& v, std::vect
         if (overlaps) {
             // The host takes this copy: the held one, sent before it, was an insertion.
             bool last = hs.size() == 1;
-            drop(it, i, "insertion");
+            drop(it, i, Outcome::Insertion);
             if (last) return;  // drop() erased the connection's entry
         } else if (acked) {
-            count(hs[i].kind, "acked");
+            count(hs[i].kind, Outcome::Acked);
             bytes_ -= hs[i].data.size();
             count_--;
             taken.push_back(std::move(hs[i]));
@@ -290,8 +298,8 @@ void RecordChecksums::judge(Bytes r, TimeNs ts, const Deliver& deliver) {
     unsigned verdict = (rec.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT;
     bool unsure = verdict == RPCMON_CSUM_BAD || verdict == RPCMON_CSUM_PARTIAL;
     if (rec.flow.l4proto == kUdp) {
-        if (verdict == RPCMON_CSUM_BAD) return counters_.count("udp.bad_checksum");
-        if (verdict == RPCMON_CSUM_PARTIAL) counters_.count("udp.checksum_partial_accepted");
+        if (verdict == RPCMON_CSUM_BAD) return counters_.count(ChecksumAnomaly::UdpBad);
+        if (verdict == RPCMON_CSUM_PARTIAL) counters_.count(ChecksumAnomaly::UdpPartialAccepted);
         return deliver(r, ts);
     }
     if (rec.flow.l4proto != kTcp) return deliver(r, ts);
@@ -306,14 +314,14 @@ void RecordChecksums::judge(Bytes r, TimeNs ts, const Deliver& deliver) {
     bool fin_rst = rec.tcp_flags & 0x05;
     // A FIN or RST takes a sequence number of its own: a held one is decided like a byte.
     v.len = rec.payload_len + (fin_rst ? 1 : 0);
-    if (verdict == RPCMON_CSUM_BAD) counters_.count("tcp.bad_checksum");
+    if (verdict == RPCMON_CSUM_BAD) counters_.count(ChecksumAnomaly::TcpBad);
     if (unsure) {
         if (rec.payload_len == 0) {
             if (verdict == RPCMON_CSUM_BAD) return;  // the host drops it: a bad RST ends nothing
             if (!fin_rst) {
                 // A bare ACK carries only an acknowledgement: used, never as evidence that
                 // decides held segments.
-                counters_.count("tcp.checksum_partial_bare");
+                counters_.count(ChecksumAnomaly::TcpPartialBare);
                 return deliver(r, ts);
             }
         }
@@ -332,7 +340,7 @@ void UndecidedSegments::expire(TimeNs now) {
         std::vector<Held>& hs = it->second;
         size_t n = 0;
         while (n < hs.size() && hs[n].ts + limits_.max_age_ns < now) n++;
-        for (size_t i = 0; i < n; i++) drop(it, 0, "expired");  // dropping the last erases `it`
+        for (size_t i = 0; i < n; i++) drop(it, 0, Outcome::Expired);  // dropping the last erases `it`
         it = next;
     }
 }

@@ -141,8 +141,10 @@ private:
     using Map = std::unordered_map<ConnKey, std::vector<Held>, ConnHash>;
     static ConnKey connKey(const SegmentView& v);
     void decide(Map::iterator it, const SegmentView& v, std::vector<Held>& taken);
-    void drop(Map::iterator it, size_t i, const char* outcome);
-    void count(Kind kind, const char* outcome);
+    // What became of a held segment; names tcp.{bad,partial}_checksum_<outcome>.
+    enum class Outcome : uint8_t { Insertion, Acked, HoldFull, Expired };
+    void drop(Map::iterator it, size_t i, Outcome outcome);
+    void count(Kind kind, Outcome outcome);
 
     AnomalyCounter& counters_;
     Limits limits_;

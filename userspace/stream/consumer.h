@@ -12,15 +12,21 @@
 #include "core/byte_reader.h"
 #include "core/types.h"
 #include "output/record.h"
+#include "stream/anomaly_table.h"
 
 namespace rpcmon {
 
 // Named anomaly counters shared by all layers (SCHEMA "parse errors by name"). A layer calls
-// count("onc.bad_record_mark"); stats lines print every name with its total.
+// count(OncAnomaly::BadRecordMark); the name comes from the layer's one table (anomalies.h) and
+// stats lines print every name with its total.
 class AnomalyCounter {
 public:
     virtual ~AnomalyCounter() = default;
     virtual void count(const char* name, uint64_t n = 1) = 0;
+    template <typename E, typename = decltype(anomalyInfo(E{}))>
+    void count(E e, uint64_t n = 1) {
+        count(anomalyInfo(e).name, n);
+    }
 };
 
 // An RPC server endpoint learned from a reply (portmapper GETPORT/GETADDR/DUMP, endpoint

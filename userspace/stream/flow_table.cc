@@ -3,6 +3,8 @@
 
 #include <netinet/in.h>
 
+#include "stream/anomalies.h"
+
 namespace rpcmon {
 
 FlowTable::FlowTable(const FlowLimits& limits, ConsumerFactory factory, AnomalyCounter& anomalies)
@@ -17,7 +19,7 @@ const FlowContext& FlowTable::packet(const PacketInfo& p) {
     if (it == flows_.end()) {
         if (flows_.size() >= limits_.max_flows) {
             // Bounded: the least recently seen flow ends (its pending calls are reported).
-            anomalies_.count("flow.evicted_table_full");
+            anomalies_.count(FlowAnomaly::EvictedTableFull);
             evicted_++;
             end(flows_.find(lru_.back()), p.ts);
         }
@@ -26,7 +28,7 @@ const FlowContext& FlowTable::packet(const PacketInfo& p) {
         f.ctx.flow_id = next_id_++;
         f.ctx.app = p.app;
         f.consumer = factory_(f.ctx);
-        if (!f.consumer) anomalies_.count("flow.no_dissector");
+        if (!f.consumer) anomalies_.count(FlowAnomaly::NoDissector);
         if (p.key.l4proto == IPPROTO_TCP) {
             for (int d = 0; d < 2; d++)
                 f.tcp[d] = std::make_unique<TcpReassembler>(static_cast<Direction>(d), limits_.reassembly, budget_, anomalies_);
@@ -42,7 +44,7 @@ const FlowContext& FlowTable::packet(const PacketInfo& p) {
     f.last_seen = p.ts;
     if (!f.consumer) return f.ctx;
     if (p.key.l4proto == IPPROTO_UDP) {
-        if (p.payload.size() < p.payload_len) anomalies_.count("udp.truncated_datagrams");
+        if (p.payload.size() < p.payload_len) anomalies_.count(FlowAnomaly::UdpTruncatedDatagrams);
         if (!p.payload.empty()) f.consumer->onDatagram(p.dir, p.payload, p.ts);
         return f.ctx;
     }

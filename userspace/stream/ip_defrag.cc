@@ -54,8 +54,8 @@ void IpDefrag::charge(Datagram& d, size_t n) {
     held_bytes_ += n;
 }
 
-void IpDefrag::drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, const char* counter) {
-    if (counter) counters_.count(counter);
+void IpDefrag::drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, std::optional<DefragAnomaly> counter) {
+    if (counter) counters_.count(*counter);
     held_bytes_ -= std::min(held_bytes_, it->second.bytes);
     (it->first.family == 4 ? age_v4_ : age_v6_).erase(it->second.age);
     table_.erase(it);
@@ -84,15 +84,15 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
         uint32_t ihl = uint32_t(h[0] & 0x0f) * 4, tot = be16(h + 2);
         uint16_t frag = be16(h + 6);
         if ((h[0] >> 4) != 4 || !(frag & 0x3fff)) return Result::NotFragment;
-        counters_.count("defrag.fragments");
+        counters_.count(DefragAnomaly::Fragments);
         if (tot == 0) tot = uint32_t(f.size() - off);  // TSO capture, as classify.h reads it
         if (ihl < 20 || tot < ihl) {
-            counters_.count("defrag.bad_length");
+            counters_.count(DefragAnomaly::BadLength);
             return Result::Dropped;
         }
         if (f.size() < off + tot) {
             // Cut by the capture's (or the kernel's) snap length: the datagram cannot complete.
-            counters_.count("defrag.truncated");
+            counters_.count(DefragAnomaly::Truncated);
             return Result::Dropped;
         }
         key.family = 4;
@@ -122,7 +122,7 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
         uint16_t fo = be16(&f[pos + 2]);
         // An atomic fragment (offset 0, M clear; RFC 6946) is a whole datagram.
         if (!(fo & 0xfff9)) return Result::NotFragment;
-        counters_.count("defrag.fragments");
+        counters_.count(DefragAnomaly::Fragments);
         key.family = 6;
         key.id = be32(&f[pos + 4]);
         std::memcpy(key.src.data(), h + 8, 16);
@@ -134,11 +134,11 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
         data_at = pos + 8;
         data_end = off + 40 + be16(h + 4);
         if (data_end < data_at) {
-            counters_.count("defrag.bad_length");
+            counters_.count(DefragAnomaly::BadLength);
             return Result::Dropped;
         }
         if (f.size() < data_end) {
-            counters_.count("defrag.truncated");
+            counters_.count(DefragAnomaly::Truncated);
             return Result::Dropped;
         }
     } else {
@@ -150,11 +150,11 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
         // Linux (ip6_frag_queue) drops such a fragment alone and keeps the queue: RFC 8200
         // requires every fragment but the last to be a multiple of 8 bytes long.
         if (end > kMaxDatagram) {
-            counters_.count("defrag.oversize");
+            counters_.count(DefragAnomaly::Oversize);
             return Result::Dropped;
         }
         if (more && (end & 7)) {
-            counters_.count("defrag.bad_length");
+            counters_.count(DefragAnomaly::BadLength);
             return Result::Dropped;
         }
     } else if (more && (end & 7)) {
@@ -165,11 +165,11 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
     auto it = table_.find(key);
     if (it == table_.end()) {
         if (table_.size() >= limits_.max_datagrams) {
-            counters_.count("defrag.table_full");
+            counters_.count(DefragAnomaly::TableFull);
             return Result::Dropped;
         }
         if (held_bytes_ + (data_end - data_at) + hdr_len > limits_.max_bytes) {
-            counters_.count("defrag.memory_limit");
+            counters_.count(DefragAnomaly::MemoryLimit);
             return Result::Dropped;
         }
         it = table_.emplace(key, Datagram{}).first;
@@ -185,24 +185,24 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
     // corruption and the whole datagram goes (Linux: discard the queue).
     if (!more) {
         if (end < d.len || (d.last_in && end != d.len)) {
-            drop(it, "defrag.bad_length");
+            drop(it, DefragAnomaly::BadLength);
             return Result::Dropped;
         }
         d.last_in = true;
         d.len = end;
     } else if (end > d.len) {
         if (d.last_in) {
-            drop(it, "defrag.bad_length");
+            drop(it, DefragAnomaly::BadLength);
             return Result::Dropped;
         }
         d.len = end;
     }
     if (end == offset) {
-        drop(it, "defrag.bad_length");
+        drop(it, DefragAnomaly::BadLength);
         return Result::Dropped;
     }
     if (key.family == 4 && (hdr_len - off) + d.len > kMaxDatagram) {
-        drop(it, "defrag.oversize");  // Linux ip_frag_reasm: "Oversized IP packet"
+        drop(it, DefragAnomaly::Oversize);  // Linux ip_frag_reasm: "Oversized IP packet"
         return Result::Dropped;
     }
 
@@ -232,24 +232,24 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
         }
     }
     if (where == Overlap) {
-        drop(it, "defrag.overlaps");
+        drop(it, DefragAnomaly::Overlaps);
         return Result::Dropped;
     }
     if (where == Duplicate) {
         // The host keeps what it queued first; a duplicate that says something else is an
         // insertion attempt worth counting.
-        counters_.count("defrag.duplicates");
+        counters_.count(DefragAnomaly::Duplicates);
         if (std::memcmp(dup_run->second.data() + (offset - dup_run->first), data.data(), data.size()) != 0)
-            counters_.count("defrag.duplicate_mismatch");
+            counters_.count(DefragAnomaly::DuplicateMismatch);
         return Result::Dropped;
     }
     if (d.fragments + 1 > limits_.max_fragments) {
-        drop(it, "defrag.too_many_fragments");
+        drop(it, DefragAnomaly::TooManyFragments);
         return Result::Dropped;
     }
     size_t need = data.size() + (offset == 0 ? hdr_len : 0);
     if (held_bytes_ + need > limits_.max_bytes) {
-        drop(it, "defrag.memory_limit");  // it could never complete now
+        drop(it, DefragAnomaly::MemoryLimit);  // it could never complete now
         return Result::Dropped;
     }
     if (where == Append) {
@@ -271,9 +271,9 @@ IpDefrag::Result IpDefrag::offer(Bytes f, TimeNs ts, std::vector<uint8_t>& out) 
     }
     if (!(d.first_in && d.last_in && d.meat == d.len)) return Result::Held;
     bool ok = assemble(d, out);
-    drop(it, ok ? nullptr : "defrag.oversize");
+    drop(it, ok ? std::nullopt : std::optional(DefragAnomaly::Oversize));
     if (!ok) return Result::Dropped;
-    counters_.count("defrag.datagrams");
+    counters_.count(DefragAnomaly::Datagrams);
     return Result::Complete;
 }
 
@@ -313,7 +313,7 @@ void IpDefrag::expire(TimeNs now) {
                 continue;
             }
             if (it->second.deadline > now) break;
-            drop(it, "defrag.timeouts");
+            drop(it, DefragAnomaly::Timeouts);
         }
     }
 }

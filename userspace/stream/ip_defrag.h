@@ -10,11 +10,13 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "core/byte_reader.h"
 #include "core/types.h"
+#include "stream/anomalies.h"
 #include "stream/consumer.h"
 
 namespace rpcmon {
@@ -86,7 +88,7 @@ private:
         std::list<Key>::iterator age;
     };
 
-    void drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, const char* counter);
+    void drop(std::unordered_map<Key, Datagram, KeyHash>::iterator it, std::optional<DefragAnomaly> counter);
     void charge(Datagram& d, size_t n);
     bool assemble(Datagram& d, std::vector<uint8_t>& out);
 

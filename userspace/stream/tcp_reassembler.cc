@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "stream/anomalies.h"
+
 namespace rpcmon {
 
 namespace {
@@ -24,8 +26,8 @@ void TcpReassembler::gap(uint64_t bytes, StreamConsumer& consumer, bool counted)
     // what it will never see contiguously, so the reported gap includes them.
     uint64_t lost = bytes + pending_.size();
     if (counted) {
-        anomalies_.count("tcp.gaps");
-        anomalies_.count("tcp.gap_bytes", lost);
+        anomalies_.count(TcpAnomaly::Gaps);
+        anomalies_.count(TcpAnomaly::GapBytes, lost);
     }
     release(pending_.size());
     pending_.clear();
@@ -44,8 +46,8 @@ void TcpReassembler::deliver(Bytes data, TimeNs ts, StreamConsumer& consumer) {
             return;
         }
         // The consumer waits for a frame larger than we keep: give up on that frame.
-        anomalies_.count(pending_.size() + data.size() > limits_.max_pending ? "tcp.pending_limit_exceeded"
-                                                                             : "tcp.global_budget_exceeded");
+        anomalies_.count(pending_.size() + data.size() > limits_.max_pending ? TcpAnomaly::PendingLimitExceeded
+                                                                             : TcpAnomaly::GlobalBudgetExceeded);
         gap(0, consumer);
     }
     // Parse straight from the segment; keep only what is left over, within the limits.
@@ -53,7 +55,7 @@ void TcpReassembler::deliver(Bytes data, TimeNs ts, StreamConsumer& consumer) {
     data = data.subspan(used);
     if (data.empty()) return;
     if (data.size() > limits_.max_pending || budget_.used + data.size() > budget_.limit) {
-        anomalies_.count(data.size() > limits_.max_pending ? "tcp.pending_limit_exceeded" : "tcp.global_budget_exceeded");
+        anomalies_.count(data.size() > limits_.max_pending ? TcpAnomaly::PendingLimitExceeded : TcpAnomaly::GlobalBudgetExceeded);
         gap(data.size(), consumer);
         return;
     }
@@ -83,7 +85,7 @@ void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, S
             len -= next_seq_ - seq;
             seq = next_seq_;
         }
-        anomalies_.count("tcp.kernel_loss_bytes", len);
+        anomalies_.count(TcpAnomaly::KernelLossBytes, len);
         // The kernel saw the sequence numbers jump: bytes lost to a full ring, or segments
         // reordered on the wire whose earlier bytes are still coming (an attacker's reordering
         // or the network's). Left as an ordinary hole: the bytes fill it if they come; the
@@ -91,7 +93,7 @@ void TcpReassembler::skipped(uint32_t seq, uint32_t len, bool lost, TimeNs ts, S
         if (!loss_hole_wait_) loss_hole_wait_ = 1;
         return;
     }
-    anomalies_.count("tcp.kernel_skipped_bytes", len);
+    anomalies_.count(TcpAnomaly::KernelSkippedBytes, len);
     // A segment with no captured bytes: it takes the same path as a snap-truncated tail (in
     // order: a gap now; after a hole: held until the hole fills).
     tail_ = Tail::KernelSkip;
@@ -130,10 +132,10 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         checkOverlap(seq, data);
         uint32_t old = next_seq_ - seq;
         if (old >= wire_len) {
-            anomalies_.count("tcp.retransmitted_segments");
+            anomalies_.count(TcpAnomaly::RetransmittedSegments);
             return;
         }
-        anomalies_.count("tcp.overlapping_segments");
+        anomalies_.count(TcpAnomaly::OverlappingSegments);
         data = data.subspan(std::min<size_t>(old, data.size()));
         wire_len -= old;
         seq = next_seq_;
@@ -144,7 +146,7 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         next_seq_ = seq + wire_len;
         deliver(data, ts, consumer);
         if (missing_tail) {
-            if (tail_ == Tail::Snap) anomalies_.count("tcp.snap_truncated_segments");
+            if (tail_ == Tail::Snap) anomalies_.count(TcpAnomaly::SnapTruncatedSegments);
             gap(missing_tail, consumer, tail_ != Tail::KernelSkip);
         }
         drainOutOfOrder(ts, consumer);
@@ -153,13 +155,13 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
 
     // Out of order: hold it until the hole before it fills (bounded).
     if (ooo_.count(seq) && ooo_[seq].size() >= data.size()) {
-        anomalies_.count("tcp.retransmitted_segments");
+        anomalies_.count(TcpAnomaly::RetransmittedSegments);
         return;
     }
     if (ooo_bytes_ + data.size() > limits_.max_out_of_order || ooo_.size() >= limits_.max_out_of_order_segments ||
         budget_.used + data.size() > budget_.limit) {
         // Give up on the hole: it is lost. Skip to the earliest held segment and go on.
-        anomalies_.count("tcp.out_of_order_limit_exceeded");
+        anomalies_.count(TcpAnomaly::OutOfOrderLimitExceeded);
         uint32_t first = ooo_.empty() ? seq : ooo_.begin()->first;
         if (seqBefore(seq, first)) first = seq;
         skipTo(first, consumer);
@@ -173,12 +175,12 @@ void TcpReassembler::segment(uint32_t seq, uint8_t flags, Bytes data, uint32_t w
         drainOutOfOrder(ts, consumer);
         return;
     }
-    anomalies_.count("tcp.out_of_order_segments");
+    anomalies_.count(TcpAnomaly::OutOfOrderSegments);
     checkOverlap(seq, data);
     hold(seq, data, missing_tail);
     if (loss_hole_wait_ && ++loss_hole_wait_ > kMaxLossHoleWait) {
         // The bytes the kernel reported missing did not come: lost after all.
-        anomalies_.count("tcp.kernel_loss_hole_expired");
+        anomalies_.count(TcpAnomaly::KernelLossHoleExpired);
         loss_hole_wait_ = 0;
         skipTo(ooo_.begin()->first, consumer);
         drainOutOfOrder(ts, consumer);
@@ -198,7 +200,7 @@ void TcpReassembler::checkOverlap(uint32_t seq, Bytes data) {
     // Unconsumed in-order bytes end at next_seq_.
     bool mismatch = !pending_.empty() && compare(next_seq_ - uint32_t(pending_.size()), pending_);
     for (auto it = ooo_.begin(); !mismatch && it != ooo_.end(); ++it) mismatch = compare(it->first, it->second);
-    if (mismatch) anomalies_.count("tcp.overlap_mismatch");
+    if (mismatch) anomalies_.count(TcpAnomaly::OverlapMismatch);
 }
 
 void TcpReassembler::hold(uint32_t seq, Bytes data, uint32_t missing_tail) {
@@ -256,7 +258,7 @@ void TcpReassembler::peerAcked(uint32_t ack, TimeNs ts, StreamConsumer& consumer
     uint32_t target = ack;
     if (!ooo_.empty() && seqBefore(ooo_.begin()->first, target)) target = ooo_.begin()->first;
     if (target == next_seq_) return;
-    anomalies_.count("tcp.capture_loss_acked");
+    anomalies_.count(TcpAnomaly::CaptureLossAcked);
     skipTo(target, consumer);
     drainOutOfOrder(ts, consumer);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/dcerpc/anomalies.h"
 #include "protocols/dcerpc/call_record.h"
 
 namespace rpcmon::dcerpc {
@@ -36,7 +37,7 @@ size_t Connection::consume(Direction dir, Bytes data, TimeNs ts) {
         }
         if (CommonHeader h; max_frag_[di(dir)] && parseCommonHeader(rest, h) == ParseState::Success &&
                             h.frag_length > max_frag_[di(dir)]) {
-            anomalies_.count("dcerpc.frag_len_over_negotiated");
+            anomalies_.count(DcerpcAnomaly::FragLenOverNegotiated);
             resync_[di(dir)] = true;
             off += 1;
             continue;
@@ -46,7 +47,7 @@ size_t Connection::consume(Direction dir, Bytes data, TimeNs ts) {
         ParseState st = parsePdu(rest, pdu, &err);
         if (st == ParseState::NeedsMoreData) break;
         if (st != ParseState::Success) {
-            anomalies_.count(anomalyName(err));
+            if (std::optional<DcerpcAnomaly> a = headerAnomaly(err)) anomalies_.count(*a);
             resync_[di(dir)] = true;
             off += 1;
             continue;
@@ -67,7 +68,7 @@ void Connection::feed(Direction dir, Bytes data, TimeNs ts) {
     if (buf.size() + data.size() > cfg_.max_buffer) {
         // Only a fragment larger than the budget (impossible: frag_length ≤ 65535) or a stuck
         // resync can get here; drop and resynchronise rather than grow.
-        anomalies_.count("dcerpc.buffer_overflow");
+        anomalies_.count(DcerpcAnomaly::BufferOverflow);
         buf.clear();
         gap(dir);
         if (data.size() > cfg_.max_buffer) return;
@@ -78,7 +79,7 @@ void Connection::feed(Direction dir, Bytes data, TimeNs ts) {
 }
 
 void Connection::gap(Direction dir) {
-    anomalies_.count("dcerpc.gap");
+    anomalies_.count(DcerpcAnomaly::Gap);
     buf_[di(dir)].clear();
     resync_[di(dir)] = true;
     // Fragments in flight in this direction lost bytes: their stubs cannot be decoded.
@@ -116,11 +117,11 @@ void Connection::handlePdu(Direction dir, const Pdu& pdu, TimeNs ts) {
     // client never made, and a response from the client would complete a call the server never
     // answered: both counted and ignored.
     if (dir == Direction::FromServer && type == PduType::Request) {
-        anomalies_.count("dcerpc.request_from_server");
+        anomalies_.count(DcerpcAnomaly::RequestFromServer);
         return;
     }
     if (dir == Direction::ToServer && (type == PduType::Response || type == PduType::Fault)) {
-        anomalies_.count("dcerpc.response_from_client");
+        anomalies_.count(DcerpcAnomaly::ResponseFromClient);
         return;
     }
     switch (type) {
@@ -162,7 +163,7 @@ void Connection::onAuth(const Pdu& pdu) {
 void Connection::onBind(const Pdu& pdu, bool alter) {
     BindBody b;
     if (parseBind(pdu, b) != ParseState::Success) {
-        anomalies_.count("dcerpc.bind_invalid");
+        anomalies_.count(DcerpcAnomaly::BindInvalid);
         return;
     }
     onAuth(pdu);
@@ -175,14 +176,14 @@ void Connection::onBind(const Pdu& pdu, bool alter) {
 void Connection::onBindAck(const Pdu& pdu, bool alter) {
     BindAckBody a;
     if (parseBindAck(pdu, a) != ParseState::Success) {
-        anomalies_.count("dcerpc.bind_ack_invalid");
+        anomalies_.count(DcerpcAnomaly::BindAckInvalid);
         return;
     }
     onAuth(pdu);
     if (a.max_recv_frag >= kMinNegotiatedFrag) max_frag_[di(Direction::ToServer)] = a.max_recv_frag;
     auto it = pending_binds_.find(pdu.hdr.call_id);
     if (it == pending_binds_.end()) {
-        anomalies_.count("dcerpc.unmatched_bind_ack");
+        anomalies_.count(DcerpcAnomaly::UnmatchedBindAck);
         return;
     }
     PendingBind pb = std::move(it->second);
@@ -201,7 +202,7 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
             // accepts nor rejects this one. The client's requests on it can only mean the
             // proposed interface (and a server answering them shows it took it), so name them
             // by the proposal rather than let a malformed bind_ack hide the interface.
-            if (i == a.results.size()) anomalies_.count("dcerpc.bind_ack_missing_results");
+            if (i == a.results.size()) anomalies_.count(DcerpcAnomaly::BindAckMissingResults);
             items.push_back(std::move(j));
             adoptProposal(ci);
             continue;
@@ -214,7 +215,7 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
             continue;
         }
         if (!contexts_.count(ci.context_id) && contexts_.size() >= cfg_.max_contexts) {
-            anomalies_.count("dcerpc.context_table_full");
+            anomalies_.count(DcerpcAnomaly::ContextTableFull);
             continue;
         }
         Context c;
@@ -234,7 +235,7 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
 void Connection::adoptProposal(const ContextItem& ci, bool rejected) {
     if (contexts_.count(ci.context_id)) return;  // an accepted context stays as it is
     if (contexts_.size() >= cfg_.max_contexts) {
-        anomalies_.count("dcerpc.context_table_full");
+        anomalies_.count(DcerpcAnomaly::ContextTableFull);
         return;
     }
     Context c;
@@ -252,7 +253,7 @@ void Connection::adoptProposal(const ContextItem& ci, bool rejected) {
 void Connection::onBindNak(const Pdu& pdu) {
     uint16_t reason = 0;
     if (parseBindNak(pdu, reason) != ParseState::Success) {
-        anomalies_.count("dcerpc.bind_nak_invalid");
+        anomalies_.count(DcerpcAnomaly::BindNakInvalid);
         return;
     }
     // Every context of a refused bind is rejected; keep what was proposed (see Context).
@@ -301,7 +302,7 @@ Connection::Call& Connection::newCall(uint32_t call_id, TimeNs ts) {
         auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
             return a.second.ts_req < b.second.ts_req;
         });
-        anomalies_.count("dcerpc.pending_evicted");
+        anomalies_.count(DcerpcAnomaly::PendingEvicted);
         emit(oldest->second, Json(nullptr), 0);
         calls_.erase(oldest);
     }
@@ -316,7 +317,7 @@ bool Connection::appendFragment(std::vector<uint8_t>& buf, size_t& frags, bool& 
     frags++;
     if (truncated) return false;
     if (frags > kMaxFragmentsPerCall || buf.size() + stub.size() > kMaxStubBytes) {
-        anomalies_.count("dcerpc.reassembly_limit");
+        anomalies_.count(DcerpcAnomaly::ReassemblyLimit);
         truncated = true;
         buf.clear();
         buf.shrink_to_fit();
@@ -329,7 +330,7 @@ bool Connection::appendFragment(std::vector<uint8_t>& buf, size_t& frags, bool& 
 void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
     RequestBody rq;
     if (parseRequest(pdu, rq) != ParseState::Success) {
-        anomalies_.count("dcerpc.request_invalid");
+        anomalies_.count(DcerpcAnomaly::RequestInvalid);
         return;
     }
     const uint32_t id = pdu.hdr.call_id;
@@ -338,7 +339,7 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
     if (pdu.hdr.first()) {
         if (it != calls_.end()) {
             // A new call reusing a pending call_id: the old one will never get its reply.
-            anomalies_.count("dcerpc.duplicate_call_id");
+            anomalies_.count(DcerpcAnomaly::DuplicateCallId);
             emit(it->second, Json(nullptr), 0);
             calls_.erase(it);
         }
@@ -360,12 +361,12 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
                 for (const ContextItem& ci : pb.items)
                     if (ci.context_id == rq.context_id) proposed = &ci;
             if (proposed) adoptProposal(*proposed);
-            else anomalies_.count("dcerpc.unknown_context");
+            else anomalies_.count(DcerpcAnomaly::UnknownContext);
         }
         if (auto ctx = contexts_.find(rq.context_id); ctx != contexts_.end()) c->ctx = ctx->second;
     } else {
         if (it == calls_.end() || it->second.req_done) {
-            anomalies_.count("dcerpc.orphan_fragment");
+            anomalies_.count(DcerpcAnomaly::OrphanFragment);
             return;
         }
         c = &it->second;
@@ -394,7 +395,7 @@ void Connection::completeRequest(Call& c) {
                                       Bytes(c.req_stub.data(), c.req_stub.size()), c.little_endian, c.args,
                                       ctx->ndr64);
     if (r == DecodeResult::Failed) {
-        anomalies_.count("dcerpc.ndr_decode_failed");
+        anomalies_.count(DcerpcAnomaly::NdrDecodeFailed);
         c.args = CallArgs{};
     }
     // The request stub is no longer needed once decoded.
@@ -405,12 +406,12 @@ void Connection::completeRequest(Call& c) {
 void Connection::onResponse(const Pdu& pdu, TimeNs ts, bool fault) {
     ResponseBody rb;
     if ((fault ? parseFault(pdu, rb) : parseResponse(pdu, rb)) != ParseState::Success) {
-        anomalies_.count(fault ? "dcerpc.fault_invalid" : "dcerpc.response_invalid");
+        anomalies_.count(fault ? DcerpcAnomaly::FaultInvalid : DcerpcAnomaly::ResponseInvalid);
         return;
     }
     auto it = calls_.find(pdu.hdr.call_id);
     if (it == calls_.end()) {
-        anomalies_.count("dcerpc.unmatched_response");
+        anomalies_.count(DcerpcAnomaly::UnmatchedResponse);
         return;
     }
     Call& c = it->second;
@@ -445,7 +446,7 @@ void Connection::onResponse(const Pdu& pdu, TimeNs ts, bool fault) {
     if (info && !encrypted && !c.resp_truncated && !c.req_truncated) {
         DecodeResult r = decoder_.response(*info, c.opnum, Bytes(c.resp_stub.data(), c.resp_stub.size()),
                                            pdu.hdr.littleEndian(), c.args, ctx->ndr64);
-        if (r == DecodeResult::Failed) anomalies_.count("dcerpc.ndr_decode_failed");
+        if (r == DecodeResult::Failed) anomalies_.count(DcerpcAnomaly::NdrDecodeFailed);
         else if (r == DecodeResult::Decoded) learn(c.args, ts);
     }
     finishCall(c, "response", status);
@@ -506,7 +507,7 @@ TcpConsumer::TcpConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCount
 
 size_t TcpConsumer::onData(Direction dir, Bytes data, TimeNs ts) { return conn_.consume(dir, data, ts); }
 void TcpConsumer::onGap(Direction dir, uint64_t) { conn_.gap(dir); }
-void TcpConsumer::onDatagram(Direction, Bytes, TimeNs) { anomalies_.count("dcerpc.unexpected_datagram"); }
+void TcpConsumer::onDatagram(Direction, Bytes, TimeNs) { anomalies_.count(DcerpcAnomaly::UnexpectedDatagram); }
 void TcpConsumer::onTick(TimeNs now) { conn_.tick(now); }
 void TcpConsumer::onClose(TimeNs now) { conn_.close(now); }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "protocols/dcerpc/anomalies.h"
 #include "protocols/dcerpc/call_record.h"
 #include "protocols/dcerpc/interfaces.h"
 
@@ -13,7 +14,7 @@ UdpConsumer::UdpConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCount
     : flow_(flow), sink_(sink), anomalies_(anomalies), learner_(learner), cfg_(cfg) {}
 
 size_t UdpConsumer::onData(Direction, Bytes data, TimeNs) {
-    anomalies_.count("dcerpc.unexpected_stream");
+    anomalies_.count(DcerpcAnomaly::UnexpectedStream);
     return data.size();
 }
 
@@ -25,7 +26,7 @@ void UdpConsumer::onDatagram(Direction, Bytes data, TimeNs ts) {
     ClHeader h;
     Bytes body;
     if (parseClPdu(data, h, body) != ParseState::Success) {
-        anomalies_.count("dcerpc.cl_invalid");
+        anomalies_.count(DcerpcAnomaly::ClInvalid);
         return;
     }
     switch (static_cast<PduType>(h.ptype)) {
@@ -43,13 +44,13 @@ bool UdpConsumer::append(std::vector<uint8_t>& buf, uint16_t& next, size_t& frag
     frags++;
     if (h.fragnum != next) {
         // A lost or reordered fragment: the stub has a hole, so nothing can be decoded.
-        anomalies_.count("dcerpc.cl_fragment_gap");
+        anomalies_.count(DcerpcAnomaly::ClFragmentGap);
         c.truncated = true;
     }
     next = uint16_t(h.fragnum + 1);
     if (c.truncated) return true;
     if (frags > kMaxFragmentsPerCall || buf.size() + body.size() > kMaxStubBytes) {
-        anomalies_.count("dcerpc.reassembly_limit");
+        anomalies_.count(DcerpcAnomaly::ReassemblyLimit);
         c.truncated = true;
         buf.clear();
         return true;
@@ -66,7 +67,7 @@ void UdpConsumer::onRequest(const ClHeader& h, Bytes body, TimeNs ts) {
             auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
                 return a.second.ts_req < b.second.ts_req;
             });
-            anomalies_.count("dcerpc.pending_evicted");
+            anomalies_.count(DcerpcAnomaly::PendingEvicted);
             emit(oldest->second, oldest->first, Json(nullptr), 0);
             calls_.erase(oldest);
         }
@@ -84,7 +85,7 @@ void UdpConsumer::onRequest(const ClHeader& h, Bytes body, TimeNs ts) {
         DecodeResult r = decoder_.request(*info, h.opnum, Bytes(c.req_stub.data(), c.req_stub.size()),
                                           h.littleEndian(), c.args);
         if (r == DecodeResult::Failed) {
-            anomalies_.count("dcerpc.ndr_decode_failed");
+            anomalies_.count(DcerpcAnomaly::NdrDecodeFailed);
             c.args = CallArgs{};
         }
     }
@@ -96,7 +97,7 @@ void UdpConsumer::onReply(const ClHeader& h, Bytes body, TimeNs ts) {
     Key k{h.activity, h.seqnum};
     auto it = calls_.find(k);
     if (it == calls_.end()) {
-        anomalies_.count("dcerpc.unmatched_response");
+        anomalies_.count(DcerpcAnomaly::UnmatchedResponse);
         return;
     }
     Call& c = it->second;
@@ -122,7 +123,7 @@ void UdpConsumer::onReply(const ClHeader& h, Bytes body, TimeNs ts) {
     if (info && !c.truncated && h.auth_proto == 0) {
         DecodeResult r = decoder_.response(*info, c.req.opnum, Bytes(c.resp_stub.data(), c.resp_stub.size()),
                                            h.littleEndian(), c.args);
-        if (r == DecodeResult::Failed) anomalies_.count("dcerpc.ndr_decode_failed");
+        if (r == DecodeResult::Failed) anomalies_.count(DcerpcAnomaly::NdrDecodeFailed);
         else if (r == DecodeResult::Decoded) learnEndpoints(learner_, flow_, c.args, ts, cfg_.endpoint_ttl);
     }
     emit(c, k, replyJson("response", status), ts);

@@ -4,19 +4,25 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/dcerpc/anomalies.h"
 #include "protocols/dcerpc/ndr.h"
 
 namespace rpcmon::dcerpc {
 
-const char* anomalyName(HeaderError e) {
+std::optional<DcerpcAnomaly> headerAnomaly(HeaderError e) {
     switch (e) {
-    case HeaderError::None: return "dcerpc.none";
-    case HeaderError::BadVersion: return "dcerpc.bad_version";
-    case HeaderError::FragLenInvalid: return "dcerpc.frag_len_invalid";
-    case HeaderError::AuthLenInvalid: return "dcerpc.auth_len_invalid";
-    case HeaderError::BadPtype: return "dcerpc.bad_ptype";
+    case HeaderError::None: break;
+    case HeaderError::BadVersion: return DcerpcAnomaly::BadVersion;
+    case HeaderError::FragLenInvalid: return DcerpcAnomaly::FragLenInvalid;
+    case HeaderError::AuthLenInvalid: return DcerpcAnomaly::AuthLenInvalid;
+    case HeaderError::BadPtype: return DcerpcAnomaly::BadPtype;
     }
-    return "dcerpc.unknown";
+    return std::nullopt;
+}
+
+const char* anomalyName(HeaderError e) {
+    std::optional<DcerpcAnomaly> a = headerAnomaly(e);
+    return a ? counterName(*a) : nullptr;
 }
 
 namespace {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/byte_reader.h"
+#include "protocols/dcerpc/anomalies.h"
 #include "protocols/dcerpc/types.h"
 
 namespace rpcmon::dcerpc {
@@ -53,7 +54,8 @@ struct CommonHeader {
 
 // Why a header was rejected (the anomaly counter name to bump).
 enum class HeaderError { None, BadVersion, FragLenInvalid, AuthLenInvalid, BadPtype };
-const char* anomalyName(HeaderError e);  // "dcerpc.bad_version", ...
+std::optional<DcerpcAnomaly> headerAnomaly(HeaderError e);  // none for HeaderError::None
+const char* anomalyName(HeaderError e);  // "dcerpc.bad_version", ...; nullptr for None
 
 // Parses the common header at the front of `data`. NeedsMoreData if fewer than 16 bytes;
 // Invalid (with `err`) if the version is not 5.0/5.1, frag_length < 16, the auth verifier does

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocols/dcerpc/connection.h"
+#include "protocols/npa/anomalies.h"
 #include "protocols/npa/handshake.h"
 
 namespace rpcmon::npa {
@@ -62,7 +63,7 @@ public:
         : next_(next), anomalies_(anomalies), wire_(wire) {}
     void emit(Json&& rec) override {
         if (wire_ && rec.contains("flow_id") && wire_->readableOnWire(rec["flow_id"].get<uint64_t>())) {
-            anomalies_.count("npa.records_left_to_wire");
+            anomalies_.count(NpaAnomaly::RecordsLeftToWire);
             return;
         }
         // Unknown is omitted (SCHEMA), never "::" / 0: a handshake without a known layout, or
@@ -142,7 +143,7 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
             for (auto j = pipes_.begin(); j != pipes_.end(); ++j)
                 if (j->second->last_seen < lru->second->last_seen) lru = j;
             evicted_++;
-            anomalies_.count("npa.pipes_evicted");
+            anomalies_.count(NpaAnomaly::PipesEvicted);
             end(lru, ts);
         }
         auto p = std::make_unique<Pipe>();
@@ -159,7 +160,7 @@ void HostPipes::onRecord(const rpcmon_host_msg_record& rec, Bytes payload, TimeN
         return;
     }
     if (buffered_ + payload.size() > kMaxBufferedBytes && p.phase != Pipe::Phase::Ignored) {
-        anomalies_.count("npa.buffer_budget_exceeded");
+        anomalies_.count(NpaAnomaly::BufferBudgetExceeded);
         if (p.rpc) p.rpc->onGap(Direction::ToServer);
         p.phase = Pipe::Phase::Ignored;
     }
@@ -184,9 +185,9 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
     Direction dir = rec.direction == RPCMON_HOST_RECV ? Direction::ToServer : Direction::FromServer;
     if (rec.hdr.flags & (RPCMON_HOSTF_TRUNCATED | RPCMON_HOSTF_COPY_FAILED)) {
         // Bytes of this pipe are missing: its message framing is lost for good.
-        anomalies_.count(rec.hdr.flags & RPCMON_HOSTF_TRUNCATED ? "npa.truncated" : "npa.copy_failed");
+        anomalies_.count(rec.hdr.flags & RPCMON_HOSTF_TRUNCATED ? NpaAnomaly::Truncated : NpaAnomaly::CopyFailed);
         if (p.phase == Pipe::Phase::Messages && p.rpc) p.rpc->onGap(dir);
-        if (p.phase != Pipe::Phase::Ignored) anomalies_.count("npa.lost_sync");
+        if (p.phase != Pipe::Phase::Ignored) anomalies_.count(NpaAnomaly::LostSync);
         p.phase = Pipe::Phase::Ignored;
         p.request.clear();
         return;
@@ -196,12 +197,12 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
 
     if (p.phase == Pipe::Phase::Handshake) {
         if (dir == Direction::FromServer) {
-            anomalies_.count("npa.reply_before_request");
+            anomalies_.count(NpaAnomaly::ReplyBeforeRequest);
             p.phase = Pipe::Phase::Ignored;
             return;
         }
         if (p.request.size() + payload.size() > kMaxHandshake + kLengthPrefix) {
-            anomalies_.count("npa.handshake_too_long");
+            anomalies_.count(NpaAnomaly::HandshakeTooLong);
             p.phase = Pipe::Phase::Ignored;
             p.request.clear();
             return;
@@ -212,7 +213,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         Parse r = parseRequest(std::span<uint8_t>(p.request.data(), p.request.size()), h, used);
         if (r == Parse::NeedMore) return;
         if (r == Parse::Invalid) {
-            anomalies_.count("npa.bad_handshake");
+            anomalies_.count(NpaAnomaly::BadHandshake);
             p.phase = Pipe::Phase::Ignored;
             wipe(p.request.data(), p.request.size());
             p.request.clear();
@@ -220,9 +221,9 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         }
         handshakes_++;
         levels_[h.level]++;
-        if (r == Parse::UnknownLevel) anomalies_.count("npa.unknown_level");
-        else if (r == Parse::Unparsed) anomalies_.count("npa.level_fields_unparsed");
-        else if (!h.session_parsed) anomalies_.count("npa.session_info_unparsed");
+        if (r == Parse::UnknownLevel) anomalies_.count(NpaAnomaly::UnknownLevel);
+        else if (r == Parse::Unparsed) anomalies_.count(NpaAnomaly::LevelFieldsUnparsed);
+        else if (!h.session_parsed) anomalies_.count(NpaAnomaly::SessionInfoUnparsed);
         // The whole handshake is wiped, not only the key: nothing of it is needed any more.
         std::vector<uint8_t> rest(p.request.begin() + std::min(used, p.request.size()), p.request.end());
         wipe(p.request.data(), p.request.size());
@@ -233,14 +234,14 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
             // Samba talking to itself (smbd filling the registry through winreg at start-up,
             // internal lookups as SYSTEM): no client on the network, no SMB connection. Counted,
             // not reported; a local user's client still comes through TCP with real ports.
-            anomalies_.count("npa.internal_pipes");
+            anomalies_.count(NpaAnomaly::InternalPipes);
             p.phase = Pipe::Phase::Ignored;
             return;
         }
         p.flow.key.l4proto = IPPROTO_TCP;
         bool client_ok = parseAddress(h.client_addr, p.flow.key.client);  // both filled, either way
         bool addrs = parseAddress(h.server_addr, p.flow.key.server) && client_ok;
-        if (!addrs && r == Parse::Ok) anomalies_.count("npa.bad_address");
+        if (!addrs && r == Parse::Ok) anomalies_.count(NpaAnomaly::BadAddress);
         p.flow.key.client_port = h.client_port;
         p.flow.key.server_port = h.server_port;
         p.sink->setEndpoints(addrs, r == Parse::Ok);
@@ -266,7 +267,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         Parse r = parseReply(Bytes(b.data(), b.size()), used);
         if (r == Parse::NeedMore) return;
         if (r != Parse::Ok) {
-            anomalies_.count("npa.bad_reply");
+            anomalies_.count(NpaAnomaly::BadReply);
             p.phase = Pipe::Phase::Ignored;
             return;
         }
@@ -277,7 +278,7 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         size_t len = size_t(b[off]) | size_t(b[off + 1]) << 8;
         if (b.size() - off - kMsgHeader < len) break;
         if (len) p.rpc->feed(dir, Bytes(b.data() + off + kMsgHeader, len), ts);
-        else anomalies_.count("npa.empty_message");
+        else anomalies_.count(NpaAnomaly::EmptyMessage);
         off += kMsgHeader + len;
     }
     b.erase(b.begin(), b.begin() + off);
@@ -296,7 +297,7 @@ void HostPipes::tick(TimeNs now) {
     for (auto it = pipes_.begin(); it != pipes_.end();) {
         auto next = std::next(it);
         if (now > it->second->last_seen + kPipeIdleNs) {
-            anomalies_.count("npa.pipes_idle_ended");
+            anomalies_.count(NpaAnomaly::PipesIdleEnded);
             end(it, now);
         } else if (it->second->rpc) {
             it->second->rpc->onTick(now);

@@ -3,6 +3,7 @@
 // name them and harvest file names, client ids and I/O ranges, and the per-operation statuses
 // of a reply. An operation whose arguments are not understood ends the walk (the following
 // operations cannot be located) and is counted.
+#include "protocols/onc/anomalies.h"
 #include "protocols/onc/body_decoders.h"
 
 #include "protocols/onc/programs.h"
@@ -359,13 +360,13 @@ void decodeNfs4Call(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies)
     uint32_t minor = x.u32();
     uint32_t n = x.u32();
     if (!x.ok()) {
-        if (complete) anomalies.count("onc.bad_args");
+        if (complete) anomalies.count(OncAnomaly::BadArgs);
         return;
     }
     nfs["tag"] = tag;
     nfs["minor_version"] = minor;
     Nfs4CallInfo info;
-    if (n > kMaxCompoundOps) anomalies.count("onc.nfs4_too_many_ops");
+    if (n > kMaxCompoundOps) anomalies.count(OncAnomaly::Nfs4TooManyOps);
     uint32_t limit = n < kMaxCompoundOps ? n : kMaxCompoundOps;
     for (uint32_t i = 0; i < limit; i++) {
         uint32_t op = x.u32();
@@ -375,8 +376,8 @@ void decodeNfs4Call(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies)
             // Later ops cannot be located. Either the op (or a union arm of it) is not known
             // here, or its arguments ran out / had an impossible length — expected only in a
             // prefix-only record.
-            if (x.ok()) anomalies.count("onc.nfs4_undecoded_op");
-            else if (complete) anomalies.count("onc.bad_args");
+            if (x.ok()) anomalies.count(OncAnomaly::Nfs4UndecodedOp);
+            else if (complete) anomalies.count(OncAnomaly::BadArgs);
             break;
         }
     }
@@ -409,8 +410,8 @@ void decodeNfs4Reply(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies
         op_status.push_back(nameOr(nfsstat4Name(st), st));
         if (i + 1 == limit) break;  // the last result's body is not needed
         if (!nfs4SkipResult(op, st, x)) {
-            if (x.ok()) anomalies.count("onc.nfs4_undecoded_result");
-            else if (complete) anomalies.count("onc.bad_results");
+            if (x.ok()) anomalies.count(OncAnomaly::Nfs4UndecodedResult);
+            else if (complete) anomalies.count(OncAnomaly::BadResults);
             break;
         }
     }

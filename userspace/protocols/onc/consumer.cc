@@ -113,7 +113,7 @@ size_t OncConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
         }
         if (s.resync) {
             Boundary b = findRecordBoundary(data.subspan(pos), pending);
-            if (b.offset) anomalies_.count("onc.resync_skipped_bytes", b.offset);
+            if (b.offset) anomalies_.count(OncAnomaly::ResyncSkippedBytes, b.offset);
             pos += b.offset;
             if (!b.found) return pos;
             s.resync = false;
@@ -156,11 +156,11 @@ void OncConsumer::onGap(Direction dir, uint64_t bytes) {
             return;
         }
     }
-    handlePartial(dir, s, "onc.record_cut_by_gap");
+    handlePartial(dir, s, OncAnomaly::RecordCutByGap);
     s.resync = true;
 }
 
-void OncConsumer::handlePartial(Direction dir, Stream& s, const char* anomaly) {
+void OncConsumer::handlePartial(Direction dir, Stream& s, OncAnomaly anomaly) {
     Record partial;
     if (!s.assembler.takePartial(partial)) return;
     anomalies_.count(anomaly);
@@ -175,12 +175,12 @@ bool OncConsumer::handleMessage(Direction dir, Bytes msg, bool complete, TimeNs 
     Message m;
     ParseResult pr = parseMessage(msg, m);
     if (pr.state == ParseState::Invalid) {
-        anomalies_.count(pr.anomaly ? pr.anomaly : "onc.invalid_message");
+        anomalies_.count(pr.anomaly ? pr.anomaly : counterName(OncAnomaly::InvalidMessage));
         return false;
     }
     if (pr.state == ParseState::NeedsMoreData) {
         // The record or datagram is all there is: a header that does not fit is truncated.
-        anomalies_.count(m.type == MsgType::Reply ? "onc.truncated_reply" : "onc.truncated_call");
+        anomalies_.count(m.type == MsgType::Reply ? OncAnomaly::TruncatedReply : OncAnomaly::TruncatedCall);
         return false;
     }
     if (m.type == MsgType::Call)
@@ -201,11 +201,11 @@ void OncConsumer::handleCall(Direction dir, const CallHeader& call, Bytes args, 
             return;
         }
         // The client reused the XID for another call: the old one will never be answered.
-        anomalies_.count("onc.xid_reused");
+        anomalies_.count(OncAnomaly::XidReused);
         finish(t, found->second, nullptr, nullptr, 0);
     }
     if (t.order.size() >= config_.max_pending) {
-        anomalies_.count("onc.pending_evicted");
+        anomalies_.count(OncAnomaly::PendingEvicted);
         finish(t, t.order.begin(), nullptr, nullptr, 0);
     }
     CallBody body = decodeCallBody(call, args, complete, anomalies_);
@@ -218,7 +218,7 @@ void OncConsumer::handleReply(Direction dir, const ReplyHeader& reply, Bytes res
     PendingTable& t = pending_[idx(reverse(dir))];
     auto found = t.by_xid.find(reply.xid);
     if (found == t.by_xid.end()) {
-        anomalies_.count("onc.orphan_reply");
+        anomalies_.count(OncAnomaly::OrphanReply);
         return;
     }
     const Pending& p = *found->second;
@@ -283,7 +283,7 @@ void OncConsumer::onTick(TimeNs now) {
 void OncConsumer::onClose(TimeNs) {
     // A record still being assembled when the flow ends (capture cut mid-record) is reported
     // from what arrived, before pending calls are flushed with reply null.
-    for (int d = 0; d < 2; d++) handlePartial(static_cast<Direction>(d), streams_[d], "onc.incomplete_record_at_close");
+    for (int d = 0; d < 2; d++) handlePartial(static_cast<Direction>(d), streams_[d], OncAnomaly::IncompleteRecordAtClose);
     for (PendingTable& t : pending_) {
         while (!t.order.empty()) finish(t, t.order.begin(), nullptr, nullptr, 0);
     }

@@ -10,6 +10,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "protocols/onc/anomalies.h"
 #include "protocols/onc/body.h"
 #include "protocols/onc/parse.h"
 #include "protocols/onc/types.h"
@@ -69,7 +70,7 @@ private:
 
     bool handleMessage(Direction dir, Bytes msg, bool complete, TimeNs ts);
     // Dissects the record a gap or the end of the flow cut short (its header is usually there).
-    void handlePartial(Direction dir, Stream& s, const char* anomaly);
+    void handlePartial(Direction dir, Stream& s, OncAnomaly anomaly);
     void handleCall(Direction dir, const CallHeader& call, Bytes args, bool complete, TimeNs ts);
     void handleReply(Direction dir, const ReplyHeader& reply, Bytes results, bool complete,
                      TimeNs ts);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "protocols/onc/anomalies.h"
 #include "protocols/onc/programs.h"
 
 namespace rpcmon::onc {
@@ -25,7 +26,7 @@ public:
         return r_.be32();
     }
     // Skips an XDR opaque/string whose length must not exceed `max`; returns its bytes.
-    Bytes opaque(uint32_t max, const char* anomaly) {
+    Bytes opaque(uint32_t max, OncAnomaly anomaly) {
         uint32_t len = u32();
         if (bad()) return {};
         if (len > max) { invalid(anomaly); return {}; }
@@ -35,9 +36,9 @@ public:
         r_.skip(padded - len);
         return b;
     }
-    void invalid(const char* anomaly) {
+    void invalid(OncAnomaly anomaly) {
         if (bad()) return;
-        result_ = {ParseState::Invalid, anomaly};
+        result_ = {ParseState::Invalid, counterName(anomaly)};
     }
     bool bad() const { return result_.state != ParseState::Success; }
     ParseResult result() const { return result_; }
@@ -52,19 +53,19 @@ private:
 void parseAuthSys(Bytes body, Credential& c, HeaderReader& outer) {
     HeaderReader r(body);
     c.stamp = r.u32();
-    Bytes name = r.opaque(kMaxMachineName, "onc.bad_cred_length");
+    Bytes name = r.opaque(kMaxMachineName, OncAnomaly::BadCredLength);
     c.machine_name.assign(reinterpret_cast<const char*>(name.data()), name.size());
     c.uid = r.u32();
     c.gid = r.u32();
     uint32_t n = r.u32();
-    if (!r.bad() && n > kMaxGids) r.invalid("onc.bad_cred_length");
+    if (!r.bad() && n > kMaxGids) r.invalid(OncAnomaly::BadCredLength);
     for (uint32_t i = 0; i < n && !r.bad(); i++) {
         uint32_t g = r.u32();
         if (!r.bad()) c.gids.push_back(g);
     }
     // The credential body is complete (its length was checked), so running out inside it
     // means the body is malformed, not that more data is needed.
-    if (r.bad()) { outer.invalid("onc.bad_cred"); return; }
+    if (r.bad()) { outer.invalid(OncAnomaly::BadCred); return; }
     c.has_sys = true;
 }
 
@@ -75,8 +76,8 @@ void parseGss(Bytes body, Credential& c, HeaderReader& outer) {
     c.gss_proc = r.u32();
     c.gss_seq = r.u32();
     c.gss_service = r.u32();
-    r.opaque(kMaxGssHandle, "onc.bad_cred_length");
-    if (r.bad()) { outer.invalid("onc.bad_cred"); return; }
+    r.opaque(kMaxGssHandle, OncAnomaly::BadCredLength);
+    if (r.bad()) { outer.invalid(OncAnomaly::BadCred); return; }
     c.has_gss = true;
 }
 
@@ -93,22 +94,22 @@ ParseResult parseMessage(Bytes msg, Message& out) {
         c = CallHeader{};
         c.xid = xid;
         c.rpcvers = r.u32();
-        if (!r.bad() && c.rpcvers != kRpcVersion) r.invalid("onc.bad_rpc_version");
+        if (!r.bad() && c.rpcvers != kRpcVersion) r.invalid(OncAnomaly::BadRpcVersion);
         c.prog = r.u32();
         c.vers = r.u32();
         c.proc = r.u32();
         c.cred.flavor = r.u32();
-        Bytes cred = r.opaque(kMaxAuthBody, "onc.bad_cred_length");
+        Bytes cred = r.opaque(kMaxAuthBody, OncAnomaly::BadCredLength);
         if (r.bad()) return r.result();
         if (c.cred.flavor == AUTH_SYS) parseAuthSys(cred, c.cred, r);
         else if (c.cred.flavor == RPCSEC_GSS) parseGss(cred, c.cred, r);
         c.verifier_flavor = r.u32();
-        r.opaque(kMaxAuthBody, "onc.bad_verifier_length");
+        r.opaque(kMaxAuthBody, OncAnomaly::BadVerifierLength);
         if (r.bad()) return r.result();
         c.args_offset = r.offset();
         return r.result();
     }
-    if (type != uint32_t(MsgType::Reply)) return {ParseState::Invalid, "onc.bad_msg_type"};
+    if (type != uint32_t(MsgType::Reply)) return {ParseState::Invalid, counterName(OncAnomaly::BadMsgType)};
     out.type = MsgType::Reply;
     ReplyHeader& h = out.reply;
     h = ReplyHeader{};
@@ -118,10 +119,10 @@ ParseResult parseMessage(Bytes msg, Message& out) {
     if (stat == uint32_t(ReplyStat::Accepted)) {
         h.status = ReplyStat::Accepted;
         h.verifier_flavor = r.u32();
-        r.opaque(kMaxAuthBody, "onc.bad_verifier_length");
+        r.opaque(kMaxAuthBody, OncAnomaly::BadVerifierLength);
         uint32_t as = r.u32();
         if (r.bad()) return r.result();
-        if (as > uint32_t(AcceptStat::SystemErr)) return {ParseState::Invalid, "onc.bad_accept_stat"};
+        if (as > uint32_t(AcceptStat::SystemErr)) return {ParseState::Invalid, counterName(OncAnomaly::BadAcceptStat)};
         h.accept_stat = AcceptStat(as);
         if (h.accept_stat == AcceptStat::ProgMismatch) {
             h.mismatch_low = r.u32();
@@ -141,10 +142,10 @@ ParseResult parseMessage(Bytes msg, Message& out) {
             h.reject_stat = RejectStat::AuthError;
             h.auth_stat = AuthStat(r.u32());
         } else {
-            return {ParseState::Invalid, "onc.bad_reject_stat"};
+            return {ParseState::Invalid, counterName(OncAnomaly::BadRejectStat)};
         }
     } else {
-        return {ParseState::Invalid, "onc.bad_reply_stat"};
+        return {ParseState::Invalid, counterName(OncAnomaly::BadReplyStat)};
     }
     if (r.bad()) return r.result();
     h.results_offset = r.offset();
@@ -274,11 +275,11 @@ RecordAssembler::FeedResult RecordAssembler::feed(Bytes data, std::vector<Record
             uint32_t len = mark & 0x7fffffffu;
             if (len > kMaxFragmentBytes) {
                 reset();
-                return {pos, "onc.bad_record_mark"};
+                return {pos, counterName(OncAnomaly::BadRecordMark)};
             }
             if (cur_.wire_size + len > kMaxRecordWireBytes) {
                 reset();
-                return {pos, "onc.record_too_large"};
+                return {pos, counterName(OncAnomaly::RecordTooLarge)};
             }
             pos += 4;
             in_record_ = true;
@@ -301,7 +302,7 @@ RecordAssembler::FeedResult RecordAssembler::feed(Bytes data, std::vector<Record
             uint32_t type = be32At(&cur_.bytes[4]);
             if (type > uint32_t(MsgType::Reply)) {
                 reset();
-                return {pos, "onc.bad_record_mark"};
+                return {pos, counterName(OncAnomaly::BadRecordMark)};
             }
         }
         if (frag_remaining_ == 0) {

@@ -70,7 +70,7 @@ size_t SmbConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
         if (st == ParseState::NeedsMoreData) break;
         if (st != ParseState::Success ||
             (h.type == NbssType::SessionMessage && h.length > 0 && h.length < kNbssMinSmbMessage)) {
-            count("smb.bad_nbss");
+            count(SmbAnomaly::BadNbss);
             d.desync = true;
             pos += 1;  // the boundary search must not find this header again
             continue;
@@ -91,7 +91,7 @@ size_t SmbConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
             break;
         }
         if (magicOf(rest.subspan(kNbssHeaderSize, 4)) == Magic::None) {
-            count("smb.bad_header");
+            count(SmbAnomaly::BadHeader);
             d.desync = true;
             pos += 1;
             continue;
@@ -133,15 +133,15 @@ void SmbConsumer::onGap(Direction dir, uint64_t bytes) {
         d.partial_total = 0;
         if (d.partial_file_data) {
             // File data (typically skipped by the kernel on purpose): no pipe lost anything.
-            count("smb.file_data_cut");
+            count(SmbAnomaly::FileDataCut);
             return;
         }
-        count("smb.gap");
+        count(SmbAnomaly::Gap);
         for (auto& [id, p] : pipes_)
             if (p.stream) p.stream->onGap(dir);
         return;
     }
-    count("smb.gap");
+    count(SmbAnomaly::Gap);
     for (auto& [id, p] : pipes_)
         if (p.stream) p.stream->onGap(dir);
     d.skip = 0;
@@ -149,7 +149,7 @@ void SmbConsumer::onGap(Direction dir, uint64_t bytes) {
     d.desync = true;
 }
 
-void SmbConsumer::onDatagram(Direction, Bytes, TimeNs) { count("smb.unexpected_datagram"); }
+void SmbConsumer::onDatagram(Direction, Bytes, TimeNs) { count(SmbAnomaly::UnexpectedDatagram); }
 
 void SmbConsumer::onTick(TimeNs now) {
     for (auto it = pending_.begin(); it != pending_.end();) {
@@ -185,7 +185,7 @@ void SmbConsumer::reportUnansweredSetup(const Pending& p) {
 }
 
 void SmbConsumer::handleControl(const NbssHeader& h) {
-    if (h.type == NbssType::NegativeResponse) count("smb.nbss_negative_response");
+    if (h.type == NbssType::NegativeResponse) count(SmbAnomaly::NbssNegativeResponse);
 }
 
 void SmbConsumer::handleMessage(Direction, Bytes msg, uint32_t declared, TimeNs ts, bool truncated) {
@@ -197,9 +197,9 @@ void SmbConsumer::handleMessage(Direction, Bytes msg, uint32_t declared, TimeNs 
     case Magic::Compressed:
         // [MS-SMB2] 2.2.42: decompressing is out of scope; count so the blind spot is visible.
         stats_.compressed_messages++;
-        count("smb.compressed_messages");
+        count(SmbAnomaly::CompressedMessages);
         break;
-    case Magic::None: count("smb.bad_header"); break;
+    case Magic::None: count(SmbAnomaly::BadHeader); break;
     }
 }
 

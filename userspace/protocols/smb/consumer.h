@@ -15,6 +15,7 @@
 #include "core/byte_reader.h"
 #include "core/types.h"
 #include "output/record.h"
+#include "protocols/smb/anomalies.h"
 #include "protocols/smb/auth.h"
 #include "protocols/smb/nbss.h"
 #include "protocols/smb/smb1.h"
@@ -166,7 +167,7 @@ private:
     // Output.
     Json smbKeys(uint64_t sid, const Tree* tree) const;  // user/domain/host/dialect/share
     void emitSession(uint64_t sid, Session& s, const uint32_t* status, TimeNs ts);
-    void count(const char* name, uint64_t n = 1) { anomalies_.count(name, n); }
+    void count(SmbAnomaly a, uint64_t n = 1) { anomalies_.count(a, n); }
 
     FlowContext flow_;
     RecordSink& sink_;

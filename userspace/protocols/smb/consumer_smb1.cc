@@ -20,11 +20,11 @@ void SmbConsumer::handleSmb1(Bytes msg, TimeNs ts, bool truncated) {
     smb1::Header h;
     ParseState st = smb1::parseHeader(msg, h);
     if (st != ParseState::Success) {
-        count(st == ParseState::NeedsMoreData ? "smb.truncated" : "smb.bad_header");
+        count(st == ParseState::NeedsMoreData ? SmbAnomaly::Truncated : SmbAnomaly::BadHeader);
         return;
     }
     std::vector<smb1::Block> blocks;
-    if (smb1::splitAndX(msg, h, blocks, truncated) != ParseState::Success) count("smb.bad_andx");
+    if (smb1::splitAndX(msg, h, blocks, truncated) != ParseState::Success) count(SmbAnomaly::BadAndx);
     if (h.isResponse()) smb1Response(msg, h, blocks, ts, truncated);
     else smb1Request(msg, h, blocks, ts, truncated);
 }
@@ -52,7 +52,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             if (st != ParseState::Success) break;
             if (r.extended) {
                 if (parseSecurityBlob(r.security_blob, p.auth) == ParseState::Invalid)
-                    count("smb.bad_security_blob");
+                    count(SmbAnomaly::BadSecurityBlob);
                 p.has_auth = p.auth.mech != AuthMech::Unknown;
             } else {
                 p.legacy_auth = true;
@@ -79,7 +79,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::TransactionRequest r;
             st = smb1::parseTransactionRequest(msg, h, b, r);
             if (st != ParseState::Success) break;
-            if (r.beyond_record) count("smb.data_beyond_record");
+            if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
             if (r.setup.size() >= 2 && r.setup[0] == smb1::kTransTransactNmPipe) {
                 p.file_id = FileKey{0, r.setup[1]};
                 pipeForTransceive(p.file_id, p.session_id, p.tree_id, ts);
@@ -91,7 +91,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
             smb1::WriteAndXRequest r;
             st = smb1::parseWriteAndXRequest(msg, b, r, truncated);
             if (st != ParseState::Success) break;
-            if (r.beyond_record) count("smb.data_beyond_record");
+            if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
             FileKey fid{0, r.fid};
             if (findPipe(fid)) {
                 Bytes data = r.data;
@@ -119,7 +119,7 @@ void SmbConsumer::smb1Request(Bytes msg, const smb1::Header& h, const std::vecto
         default:
             break;
         }
-        if (st != ParseState::Success) count("smb.bad_body");
+        if (st != ParseState::Success) count(SmbAnomaly::BadBody);
     }
     addPending(smb1Key(h), std::move(p));
 }
@@ -169,7 +169,7 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
         case smb1::kTreeConnectAndX: {
             smb1::TreeConnectResponse r;
             if (smb1::parseTreeConnectResponse(b, r) != ParseState::Success) {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
                 break;
             }
             Tree t;
@@ -185,12 +185,12 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
             break;
         case smb1::kNtCreateAndX: {
             if (!matched) {
-                count("smb.unmatched_response");
+                count(SmbAnomaly::UnmatchedResponse);
                 break;
             }
             smb1::NtCreateResponse r;
             if (smb1::parseNtCreateResponse(b, r) != ParseState::Success) {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
                 break;
             }
             Tree* tree = findTree(h.tid);
@@ -213,20 +213,20 @@ void SmbConsumer::smb1Response(Bytes msg, const smb1::Header& h, const std::vect
             if (!matched || !findPipe(p.file_id)) break;
             smb1::TransactionResponse r;
             if (smb1::parseTransactionResponse(msg, b, r) != ParseState::Success) {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
                 break;
             }
-            if (r.beyond_record) count("smb.data_beyond_record");
+            if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
             feedPipe(p.file_id, Direction::FromServer, r.data, true, ts);
             break;
         }
         case smb1::kReadAndX: {
             smb1::ReadAndXResponse r;
             if (smb1::parseReadAndXResponse(msg, b, r, truncated) != ParseState::Success) {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
                 break;
             }
-            if (r.beyond_record) count("smb.data_beyond_record");
+            if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
             if (matched && findPipe(p.file_id))
                 feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
             else

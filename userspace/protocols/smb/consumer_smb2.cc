@@ -14,10 +14,10 @@ void SmbConsumer::handleSmb2(Bytes msg, TimeNs ts, bool truncated) {
         smb2::Header h;
         if (chain.empty()) {
             ParseState hs = smb2::parseHeader(msg, h);
-            count(hs == ParseState::Success ? "smb.bad_compound"
-                  : hs == ParseState::NeedsMoreData ? "smb.truncated" : "smb.bad_header");
+            count(hs == ParseState::Success ? SmbAnomaly::BadCompound
+                  : hs == ParseState::NeedsMoreData ? SmbAnomaly::Truncated : SmbAnomaly::BadHeader);
         } else {
-            count("smb.bad_compound");
+            count(SmbAnomaly::BadCompound);
         }
     }
     uint64_t prev_sid = 0;
@@ -46,7 +46,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated,
     const uint16_t expected = smb2::expectedStructureSize(h.command, false);
     Bytes body = m.body();
     if (expected && (body.size() < 2 || (body[0] | (body[1] << 8)) != expected)) {
-        count(body.size() < 2 ? "smb.truncated" : "smb.bad_structure_size");
+        count(body.size() < 2 ? SmbAnomaly::Truncated : SmbAnomaly::BadStructureSize);
         return;
     }
     Pending p;
@@ -67,7 +67,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated,
         st = smb2::parseSessionSetupRequest(m, r);
         if (st == ParseState::Success) {
             ParseState as = parseSecurityBlob(r.security_buffer, p.auth);
-            if (as == ParseState::Invalid) count("smb.bad_security_blob");
+            if (as == ParseState::Invalid) count(SmbAnomaly::BadSecurityBlob);
             p.has_auth = p.auth.mech != AuthMech::Unknown;
         }
         break;
@@ -101,7 +101,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated,
         st = smb2::parseWriteRequest(m, r, truncated);
         keep = false;
         if (st != ParseState::Success) break;
-        if (r.beyond_record) count("smb.data_beyond_record");
+        if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
         if (r.file_id.isRelatedSentinel() && h.isRelated()) {
             p.file_id = r.file_id;
             p.deferred_input.assign(r.data.begin(), r.data.end());
@@ -119,7 +119,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated,
         st = smb2::parseIoctlRequest(m, r, truncated);
         p.file_id = r.file_id;
         p.ctl_code = r.ctl_code;
-        if (r.beyond_record) count("smb.data_beyond_record");
+        if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
         if (st == ParseState::Success && r.ctl_code == smb2::kFsctlPipeTransceive) {
             if (!(r.file_id.isRelatedSentinel() && h.isRelated())) pipeForTransceive(r.file_id, p.session_id, p.tree_id, ts);
             if (r.file_id.isRelatedSentinel() && h.isRelated()) {
@@ -139,7 +139,7 @@ void SmbConsumer::smb2Request(const smb2::Message& m, TimeNs ts, bool truncated,
         break;
     }
     if (st != ParseState::Success) {
-        count("smb.bad_body");
+        count(SmbAnomaly::BadBody);
         return;
     }
     if (p.file_id.isRelatedSentinel()) p.related_create_mid = chain_create_mid;
@@ -155,7 +155,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
     Pending p;
     const bool matched = takePending(h.message_id, p);
     if (matched && p.command != h.command) {
-        count("smb.mismatched_response");
+        count(SmbAnomaly::MismatchedResponse);
         return;
     }
     const bool error = isErrorStatus(h.status);
@@ -164,7 +164,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
         Bytes body = m.body();
         if (expected && !smb2::isErrorResponse(m) &&
             (body.size() < 2 || (body[0] | (body[1] << 8)) != expected)) {
-            count(body.size() < 2 ? "smb.truncated" : "smb.bad_structure_size");
+            count(body.size() < 2 ? SmbAnomaly::Truncated : SmbAnomaly::BadStructureSize);
             return;
         }
     }
@@ -192,7 +192,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
                 s.null_session = r.session_flags & smb2::kSessionFlagIsNull;
                 s.encrypted = r.session_flags & smb2::kSessionFlagEncryptData;
             } else {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
             }
         }
         uint32_t status = h.status;
@@ -206,7 +206,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
         if (h.status != kStatusSuccess) break;
         smb2::TreeConnectResponse r;
         if (smb2::parseTreeConnectResponse(m, r) != ParseState::Success) {
-            count("smb.bad_body");
+            count(SmbAnomaly::BadBody);
             break;
         }
         Tree t;
@@ -223,14 +223,14 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
         break;
     case smb2::kCreate: {
         if (!matched) {
-            count("smb.unmatched_response");
+            count(SmbAnomaly::UnmatchedResponse);
             break;
         }
         Tree* tree = findTree(p.tree_id);
         smb2::CreateResponse r;
         if (h.status == kStatusSuccess) {
             if (smb2::parseCreateResponse(m, r) != ParseState::Success) {
-                count("smb.bad_body");
+                count(SmbAnomaly::BadBody);
                 break;
             }
             last_created_ = r.file_id;
@@ -262,10 +262,10 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
         if (!ok_or_partial || smb2::isErrorResponse(m)) break;
         smb2::ReadResponse r;
         if (smb2::parseReadResponse(m, r, truncated) != ParseState::Success) {
-            count("smb.bad_body");
+            count(SmbAnomaly::BadBody);
             break;
         }
-        if (r.beyond_record) count("smb.data_beyond_record");
+        if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
         if (matched && findPipe(p.file_id))
             feedPipe(p.file_id, Direction::FromServer, r.data, r.data.size() == r.data_length, ts);
         else
@@ -277,10 +277,10 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
         if (!ok_or_partial || smb2::isErrorResponse(m)) break;
         smb2::IoctlResponse r;
         if (smb2::parseIoctlResponse(m, r, truncated) != ParseState::Success) {
-            count("smb.bad_body");
+            count(SmbAnomaly::BadBody);
             break;
         }
-        if (r.beyond_record) count("smb.data_beyond_record");
+        if (r.beyond_record) count(SmbAnomaly::DataBeyondRecord);
         // The response belongs to the request with its MessageId; the handle is the one that
         // request named. What the server echoes is not relied on: macOS answers pipe
         // transceives with a FileId whose persistent part is zero.
@@ -289,7 +289,7 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
             FileKey fid = r.file_id;
             if (matched) {
                 fid = p.file_id.isRelatedSentinel() ? last_created_ : p.file_id;
-                if (!r.file_id.isRelatedSentinel() && r.file_id != fid) count("smb.echoed_file_id_differs");
+                if (!r.file_id.isRelatedSentinel() && r.file_id != fid) count(SmbAnomaly::EchoedFileIdDiffers);
             }
             feedPipe(fid, Direction::FromServer, r.output, r.output.size() == r.output_count, ts);
         }
@@ -303,13 +303,13 @@ void SmbConsumer::smb2Response(const smb2::Message& m, TimeNs ts, bool truncated
 void SmbConsumer::handleTransform(Bytes msg, uint32_t declared, TimeNs ts) {
     smb2::TransformHeader t;
     if (smb2::parseTransformHeader(msg, t) != ParseState::Success) {
-        count("smb.truncated");
+        count(SmbAnomaly::Truncated);
         return;
     }
     stats_.encrypted_messages++;
     stats_.encrypted_bytes += declared;
-    count("smb.encrypted_messages");
-    count("smb.encrypted_bytes", declared);
+    count(SmbAnomaly::EncryptedMessages);
+    count(SmbAnomaly::EncryptedBytes, declared);
     Session& s = session(t.session_id, ts);
     if (!s.reported_encrypted) {
         // Once per session: from here on nothing of it is visible, say so with what we know.

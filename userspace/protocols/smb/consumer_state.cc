@@ -25,7 +25,7 @@ SmbConsumer::Session& SmbConsumer::session(uint64_t id, TimeNs now) {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) {
         if (sessions_.size() >= kMaxSessions) {
-            count("smb.too_many_sessions");
+            count(SmbAnomaly::TooManySessions);
             evictOldest(sessions_);
         }
         it = sessions_.emplace(id, Session{}).first;
@@ -36,7 +36,7 @@ SmbConsumer::Session& SmbConsumer::session(uint64_t id, TimeNs now) {
 
 void SmbConsumer::addPending(uint64_t key, Pending&& p) {
     if (pending_.size() >= kMaxPending && !pending_.count(key)) {
-        count("smb.too_many_pending");
+        count(SmbAnomaly::TooManyPending);
         auto victim = std::min_element(pending_.begin(), pending_.end(),
                                        [](const auto& a, const auto& b) { return a.second.ts < b.second.ts; });
         pending_.erase(victim);
@@ -64,7 +64,7 @@ SmbConsumer::OpenPipe* SmbConsumer::findPipe(const FileKey& id) {
 
 void SmbConsumer::setTree(uint32_t id, Tree&& t) {
     if (!trees_.count(id) && trees_.size() >= kMaxTrees) {
-        count("smb.too_many_trees");
+        count(SmbAnomaly::TooManyTrees);
         evictOldest(trees_);
     }
     trees_[id] = std::move(t);
@@ -149,7 +149,7 @@ SmbConsumer::OpenPipe* SmbConsumer::pipeForTransceive(const FileKey& fid, uint64
     // TransactNmPipe and FSCTL_PIPE_TRANSCEIVE only work on named pipes: a handle we never saw
     // opened was opened before the capture (or the agent) started. Follow it without a name
     // rather than lose its calls.
-    count("smb.pipe_adopted_midstream");
+    count(SmbAnomaly::PipeAdoptedMidstream);
     insertPipe(fid, "", sid, tid, smbKeys(sid, findTree(tid)), ts);
     return findPipe(fid);
 }
@@ -157,7 +157,7 @@ SmbConsumer::OpenPipe* SmbConsumer::pipeForTransceive(const FileKey& fid, uint64
 void SmbConsumer::insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, Json smb,
                              TimeNs ts) {
     if (pipes_.size() >= kMaxOpenPipes) {
-        count("smb.too_many_files");
+        count(SmbAnomaly::TooManyFiles);
         auto victim = std::min_element(pipes_.begin(), pipes_.end(), [](const auto& a, const auto& b) {
             return a.second.last_used < b.second.last_used;
         });
@@ -189,7 +189,7 @@ void SmbConsumer::feedPipe(const FileKey& id, Direction dir, Bytes data, bool co
     if (!complete) {
         // Part of the message was not buffered (larger than kMaxBufferedMessage): a partial
         // DCE/RPC fragment would only mislead the parser.
-        count("smb.pipe_truncated");
+        count(SmbAnomaly::PipeTruncated);
         p->stream->onGap(dir);
         return;
     }
