@@ -18,21 +18,14 @@ constexpr uint64_t kMaxGapBuckets = 1000;
 // Error-ratio buckets (with at least min_error_calls calls) needed before the ratio is judged.
 constexpr uint32_t kMinErrorBuckets = 5;
 
-// "dcerpc:<uuid>:<opnum>" / "onc:<program>:<procedure>"; empty when the record names neither.
-std::string operationKey(const Json& rec) {
-    const std::string family = fieldString(rec, "rpc.family").value_or("");
-    if (family == "dcerpc") {
-        auto uuid = fieldString(rec, "rpc.interface.uuid");
-        auto op = fieldInt(rec, "rpc.opnum");
-        if (!uuid || !op) return {};
-        return "dcerpc:" + *uuid + ":" + std::to_string(*op);
+// "dcerpc:<uuid>:<opnum>" / "onc:<program>:<procedure>"; empty when the event names neither.
+// The state file keeps these keys: the text form stays the one the EVE record carries.
+std::string operationKey(const Event& ev) {
+    if (const DceCall* d = ev.dce()) {
+        if (!d->iface) return {};
+        return "dcerpc:" + uuidText(d->iface->uuid) + ":" + std::to_string(d->opnum);
     }
-    if (family == "onc") {
-        auto prog = fieldInt(rec, "rpc.program");
-        auto proc = fieldInt(rec, "rpc.procedure");
-        if (!prog || !proc) return {};
-        return "onc:" + std::to_string(*prog) + ":" + std::to_string(*proc);
-    }
+    if (const OncCall* o = ev.onc()) return "onc:" + std::to_string(o->program) + ":" + std::to_string(o->procedure);
     return {};
 }
 
@@ -95,19 +88,17 @@ bool Baselines::learn(Profile& p, std::unordered_map<std::string, TimeNs>& set, 
     return !learning(p, ts);
 }
 
-void Baselines::observe(const Json& rec, TimeNs ts, bool error, std::vector<Anomaly>& out) {
-    if (!cfg_.enabled) return;
-    const std::string src = fieldString(rec, "src_ip").value_or("");
-    const std::string dst = fieldString(rec, "dest_ip").value_or("");
-    if (src.empty() || dst.empty()) return;
-    const std::string et = fieldString(rec, "event_type").value_or("");
+void Baselines::observe(const Event& ev, TimeNs ts, bool error, std::vector<Anomaly>& out) {
+    if (!cfg_.enabled || !ev.ips_known) return;
+    const std::string src = srcIp(ev);
+    const std::string dst = destIp(ev);
     Profile& c = profile(clients_, src, ts);
     Profile& s = profile(servers_, dst, ts);
     auto finding = [&](uint32_t sid, std::string msg, Json detail) {
         out.push_back({sid, std::move(msg), src, dst, std::move(detail), true});
     };
-    if (et == "rpc") {
-        std::string op = operationKey(rec);
+    if (ev.type == EventType::Rpc) {
+        std::string op = operationKey(ev);
         if (!op.empty()) {
             bool new_c = learn(c, c.ops, op, ts);
             bool new_s = learn(s, s.ops, op, ts);
@@ -122,11 +113,11 @@ void Baselines::observe(const Json& rec, TimeNs ts, bool error, std::vector<Anom
         closeBuckets(s, ts, Role::Server, dst, out, true);
         c.bucket_calls++, s.bucket_calls++;
         if (error) c.bucket_errors++, s.bucket_errors++;
-    } else if (et == "smb_pipe") {
-        auto pipe = fieldString(rec, "smb.pipe");
-        if (pipe && learn(c, c.pipes, *pipe, ts) && cfg_.new_pipe)
+    } else if (ev.type == EventType::SmbPipe) {
+        const std::string& pipe = ev.smb.pipe;
+        if (!pipe.empty() && learn(c, c.pipes, pipe, ts) && cfg_.new_pipe)
             finding(kSidNewClientPipe, "Baseline: client opened a named pipe it never opened before",
-                    {{"role", "client"}, {"host", src}, {"item", *pipe}});
+                    {{"role", "client"}, {"host", src}, {"item", pipe}});
     }
     bool new_peer_s = learn(s, s.peers, src, ts);
     learn(c, c.peers, dst, ts);  // tracked for stats and future use; the server side alerts

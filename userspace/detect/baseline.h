@@ -38,8 +38,8 @@ class Baselines {
 public:
     explicit Baselines(const BaselineConfig& cfg) : cfg_(cfg) {}
 
-    // Learns from one record (rpc or smb_pipe) and appends first-seen / rate findings.
-    void observe(const Json& rec, TimeNs ts, bool error, std::vector<Anomaly>& out);
+    // Learns from one event (rpc or smb_pipe) and appends first-seen / rate findings.
+    void observe(const Event& ev, TimeNs ts, bool error, std::vector<Anomaly>& out);
     // Closes rate buckets that ended before `now` (idle hosts), appending rate findings.
     void tick(TimeNs now, std::vector<Anomaly>& out);
 

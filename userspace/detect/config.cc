@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <fstream>
+#include <netinet/in.h>
 #include <set>
 #include <sstream>
 
 #include "config/yaml_reader.h"
 #include "detect/signatures.h"
+#include "output/record.h"
 
 namespace rpcmon::detect {
 
@@ -139,6 +142,9 @@ public:
         Condition c;
         c.field = fieldname;
         if (fieldname.empty()) fail(v, path, "empty field name");
+        auto ref = resolveField(fieldname);
+        if (!ref) fail(v, path, "field '" + fieldname + "' names nothing in rpc, smb_session or smb_pipe records (see SCHEMA.md)");
+        c.ref = std::move(*ref);
         if (v.IsScalar()) {
             c.op = Condition::Op::Equals;
             c.value = scalarJson(v);
@@ -377,8 +383,14 @@ bool scalarEquals(const Json& a, const Json& b) {
 std::string text(const Json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 }  // namespace
 
-bool Condition::matches(const Json& rec) const {
-    const Json* f = detect::field(rec, field);
+bool Condition::matches(const Event& ev) const {
+    Json tmp;
+    return matchValue(ref.get(ev, tmp));
+}
+
+bool Condition::matches(const Json& rec) const { return matchValue(detect::field(rec, field)); }
+
+bool Condition::matchValue(const Json* f) const {
     if (op == Op::Exists) return (f != nullptr && !f->is_null()) == value.get<bool>();
     if (!f || f->is_null()) return op == Op::NotEquals || op == Op::NotIn;
     // A list field (nfs.ops, nfs.names) matches when any element matches.
@@ -386,14 +398,10 @@ bool Condition::matches(const Json& rec) const {
         if (op == Op::NotEquals || op == Op::NotIn) {
             Condition pos = *this;
             pos.op = op == Op::NotEquals ? Op::Equals : Op::In;
-            return !pos.matches(rec);
+            return !pos.matchValue(f);
         }
-        for (const auto& e : *f) {
-            Json wrapper = {{"v", e}};
-            Condition c = *this;
-            c.field = "v";
-            if (c.matches(wrapper)) return true;
-        }
+        for (const auto& e : *f)
+            if (matchValue(&e)) return true;
         return false;
     }
     switch (op) {
@@ -417,6 +425,207 @@ bool Condition::matches(const Json& rec) const {
         }
         default: return false;
     }
+}
+
+// ---- rule paths resolved to event fields ------------------------------------------------------
+
+namespace {
+
+using Getter = bool (*)(const Event&, Json&);
+
+template <typename T>
+bool put(Json& out, T v) {
+    out = v;
+    return true;
+}
+bool putText(Json& out, std::string_view v) {
+    if (v.empty()) return false;  // the writer omits empty names
+    out = std::string(v);
+    return true;
+}
+std::string hex8(uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%08x", v);
+    return b;
+}
+const OncCall* onc(const Event& e) { return e.onc(); }
+const DceCall* dce(const Event& e) { return e.dce(); }
+
+// Every scalar an rpc / smb_session / smb_pipe EVE record carries (SCHEMA.md), with the
+// writer's omission rules (output/event.cc writeEvent).
+const std::map<std::string, Getter, std::less<>>& typedFields() {
+    static const std::map<std::string, Getter, std::less<>> t = {
+        {"timestamp", [](const Event& e, Json& o) { return put(o, formatTimestamp(e.ts)); }},
+        {"flow_id", [](const Event& e, Json& o) { return put(o, e.flow_id); }},
+        {"event_type", [](const Event& e, Json& o) { return put(o, eventTypeName(e.type)); }},
+        {"src_ip", [](const Event& e, Json& o) { return e.ips_known && put(o, formatAddress(e.key.client)); }},
+        {"dest_ip", [](const Event& e, Json& o) { return e.ips_known && put(o, formatAddress(e.key.server)); }},
+        {"src_port", [](const Event& e, Json& o) { return e.ports_known && put(o, e.key.client_port); }},
+        {"dest_port", [](const Event& e, Json& o) { return e.ports_known && put(o, e.key.server_port); }},
+        {"proto", [](const Event& e, Json& o) { return put(o, e.key.l4proto == IPPROTO_UDP ? "UDP" : "TCP"); }},
+        {"vlan", [](const Event& e, Json& o) { return e.key.vlan_id && put(o, e.key.vlan_id); }},
+        {"rpc.family", [](const Event& e, Json& o) { return onc(e) ? put(o, "onc") : dce(e) && put(o, "dcerpc"); }},
+        {"rpc.vantage", [](const Event& e, Json& o) { return e.type == EventType::Rpc && e.host_vantage && put(o, "host"); }},
+        {"rpc.latency_us", [](const Event& e, Json& o) { return e.latency_us && put(o, *e.latency_us); }},
+        {"rpc.reply.status", [](const Event& e, Json& o) {
+             if (auto* c = onc(e)) return c->reply && put(o, c->reply->accepted ? "accepted" : "denied");
+             if (auto* d = dce(e)) return d->reply && d->reply->status && put(o, hex8(*d->reply->status));
+             return false;
+         }},
+        // ONC RPC (RFC 5531)
+        {"rpc.xid", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->xid); }},
+        {"rpc.program", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->program); }},
+        {"rpc.program_name", [](const Event& e, Json& o) { return onc(e) && onc(e)->program_name && put(o, onc(e)->program_name); }},
+        {"rpc.version", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->version); }},
+        {"rpc.procedure", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->procedure); }},
+        {"rpc.procedure_name", [](const Event& e, Json& o) { return onc(e) && onc(e)->procedure_name && put(o, onc(e)->procedure_name); }},
+        {"rpc.cred.flavor", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->cred.flavor); }},
+        {"rpc.cred.machine_name", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_sys && put(o, onc(e)->cred.machine_name); }},
+        {"rpc.cred.uid", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_sys && put(o, onc(e)->cred.uid); }},
+        {"rpc.cred.gid", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_sys && put(o, onc(e)->cred.gid); }},
+        {"rpc.cred.gids", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_sys && put(o, onc(e)->cred.gids); }},
+        {"rpc.cred.stamp", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_sys && put(o, onc(e)->cred.stamp); }},
+        {"rpc.cred.gss.version", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_gss && put(o, onc(e)->cred.gss_version); }},
+        {"rpc.cred.gss.procedure", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_gss && put(o, onc(e)->cred.gss_procedure); }},
+        {"rpc.cred.gss.seq", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_gss && put(o, onc(e)->cred.gss_seq); }},
+        {"rpc.cred.gss.service", [](const Event& e, Json& o) { return onc(e) && onc(e)->cred.has_gss && put(o, onc(e)->cred.gss_service); }},
+        {"rpc.verifier.flavor", [](const Event& e, Json& o) { return onc(e) && put(o, onc(e)->verifier_flavor); }},
+        {"rpc.retransmissions", [](const Event& e, Json& o) { return onc(e) && onc(e)->retransmissions && put(o, onc(e)->retransmissions); }},
+        {"rpc.callback", [](const Event& e, Json& o) { return onc(e) && onc(e)->callback && put(o, true); }},
+        {"rpc.reply.accept_status", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && onc(e)->reply->accepted && put(o, onc(e)->reply->accept_status); }},
+        {"rpc.reply.reject_status", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && !onc(e)->reply->accepted && put(o, onc(e)->reply->reject_status); }},
+        {"rpc.reply.auth_status", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && !onc(e)->reply->accepted && putText(o, onc(e)->reply->auth_status); }},
+        {"rpc.reply.mismatch_low", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && onc(e)->reply->has_mismatch && put(o, onc(e)->reply->mismatch_low); }},
+        {"rpc.reply.mismatch_high", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && onc(e)->reply->has_mismatch && put(o, onc(e)->reply->mismatch_high); }},
+        // DCE/RPC (C706, MS-RPCE)
+        {"rpc.call_id", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->call_id); }},
+        {"rpc.activity_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->activity && put(o, uuidText(*dce(e)->activity)); }},
+        {"rpc.interface.uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && put(o, uuidText(dce(e)->iface->uuid)); }},
+        {"rpc.interface.name", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && putText(o, dce(e)->iface->name); }},
+        {"rpc.interface.version", [](const Event& e, Json& o) {
+             return dce(e) && dce(e)->iface &&
+                    put(o, std::to_string(dce(e)->iface->ver_major) + "." + std::to_string(dce(e)->iface->ver_minor));
+         }},
+        {"rpc.context_rejected", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && dce(e)->context_rejected && put(o, true); }},
+        {"rpc.context_id", [](const Event& e, Json& o) { return dce(e) && !dce(e)->iface && dce(e)->context_id && put(o, *dce(e)->context_id); }},
+        {"rpc.opnum", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->opnum); }},
+        {"rpc.operation", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->operation); }},
+        {"rpc.auth.type", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->auth.type); }},
+        {"rpc.auth.level", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->auth.level); }},
+        {"rpc.auth.user", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.user); }},
+        {"rpc.auth.domain", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.domain); }},
+        {"rpc.auth.workstation", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.workstation); }},
+        {"rpc.named_pipe", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->named_pipe); }},
+        {"rpc.object_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->object && put(o, uuidText(*dce(e)->object)); }},
+        {"rpc.reply.packet_type", [](const Event& e, Json& o) { return dce(e) && dce(e)->reply && put(o, dce(e)->reply->packet_type); }},
+        {"rpc.truncated", [](const Event& e, Json& o) { return dce(e) && dce(e)->truncated && put(o, true); }},
+        // SMB (the session a pipe belongs to; session setup and pipe-open results)
+        {"smb.user", [](const Event& e, Json& o) { return putText(o, e.smb.user); }},
+        {"smb.domain", [](const Event& e, Json& o) { return putText(o, e.smb.domain); }},
+        {"smb.host", [](const Event& e, Json& o) { return putText(o, e.smb.host); }},
+        {"smb.share", [](const Event& e, Json& o) { return putText(o, e.smb.share); }},
+        {"smb.dialect", [](const Event& e, Json& o) { return putText(o, e.smb.dialect); }},
+        {"smb.session_id", [](const Event& e, Json& o) { return e.smb.session_id && put(o, *e.smb.session_id); }},
+        {"smb.pipe", [](const Event& e, Json& o) { return putText(o, e.smb.pipe); }},
+        {"smb.auth", [](const Event& e, Json& o) { return e.smb.auth && put(o, e.smb.auth); }},
+        {"smb.encrypted", [](const Event& e, Json& o) { return e.smb.encrypted && put(o, *e.smb.encrypted); }},
+        {"smb.status", [](const Event& e, Json& o) { return putText(o, e.smb.status); }},
+        {"smb.guest", [](const Event& e, Json& o) { return e.smb.guest && put(o, true); }},
+        {"smb.kerberos.realm", [](const Event& e, Json& o) { return putText(o, e.smb.krb_realm); }},
+        {"smb.kerberos.sname", [](const Event& e, Json& o) { return putText(o, e.smb.krb_sname); }},
+        // The local process that owns the socket (host hooks)
+        {"process.pid", [](const Event& e, Json& o) { return e.process && put(o, e.process->pid); }},
+        {"process.name", [](const Event& e, Json& o) { return e.process && put(o, e.process->name); }},
+        {"process.uid", [](const Event& e, Json& o) { return e.process && put(o, e.process->uid); }},
+    };
+    return t;
+}
+
+// Paths that name a whole object: rare in rules (`rpc.reply: {exists: false}`), read from the
+// event's JSON.
+const std::set<std::string, std::less<>>& objectPaths() {
+    static const std::set<std::string, std::less<>> t = {
+        "rpc", "rpc.cred", "rpc.cred.gss", "rpc.verifier", "rpc.reply", "rpc.interface", "rpc.auth",
+        "rpc.args", "rpc.dcom", "rpc.bind", "epm", "smb", "smb.kerberos", "process"};
+    return t;
+}
+
+// The ONC program objects the dissectors write next to `rpc` (protocols/onc/body.cc).
+constexpr const char* kProgramObjects[] = {"nfs", "mount", "portmap", "nlm", "nsm"};
+
+std::vector<std::string> splitDots(std::string_view s) {
+    std::vector<std::string> out;
+    while (true) {
+        size_t dot = s.find('.');
+        out.emplace_back(s.substr(0, dot));
+        if (dot == std::string_view::npos) break;
+        s.remove_prefix(dot + 1);
+    }
+    return out;
+}
+
+const Json* below(const Json* cur, const std::vector<std::string>& rest) {
+    for (const auto& part : rest) {
+        if (!cur || !cur->is_object()) return nullptr;
+        cur = member(*cur, part);
+    }
+    return cur;
+}
+
+}  // namespace
+
+std::optional<FieldRef> resolveField(std::string_view path) {
+    FieldRef r;
+    auto parts = splitDots(path);
+    for (const auto& p : parts)
+        if (p.empty()) return std::nullopt;  // "rpc..opnum", ".x", "x."
+    if (auto it = typedFields().find(path); it != typedFields().end()) {
+        r.kind = FieldRef::Kind::Typed;
+        r.typed = it->second;
+        return r;
+    }
+    if (objectPaths().count(path)) {
+        r.kind = FieldRef::Kind::Record;
+        r.path = std::string(path);
+        return r;
+    }
+    auto under = [&](FieldRef::Kind k, size_t skip) {
+        r.kind = k;
+        r.rest.assign(parts.begin() + long(skip), parts.end());
+        return r;
+    };
+    if (parts.size() > 2 && parts[0] == "rpc" && parts[1] == "args") return under(FieldRef::Kind::Args, 2);
+    if (parts.size() > 2 && parts[0] == "rpc" && parts[1] == "dcom") return under(FieldRef::Kind::Dcom, 2);
+    if (parts.size() > 1 && parts[0] == "epm") return under(FieldRef::Kind::Epm, 1);
+    for (const char* p : kProgramObjects)
+        if (parts[0] == p) {
+            r.program = p;
+            return under(FieldRef::Kind::Program, 1);
+        }
+    return std::nullopt;
+}
+
+const Json* FieldRef::get(const Event& ev, Json& tmp) const {
+    const DceCall* d = ev.dce();
+    switch (kind) {
+        case Kind::Typed: return typed(ev, tmp) ? &tmp : nullptr;
+        case Kind::Args: return d ? below(&d->args, rest) : nullptr;
+        case Kind::Dcom: return d ? below(&d->dcom, rest) : nullptr;
+        case Kind::Epm: return d ? below(&d->epm, rest) : nullptr;
+        case Kind::Program: {
+            const OncCall* o = ev.onc();
+            return o ? below(member(o->fields, program), rest) : nullptr;
+        }
+        case Kind::Record:
+            tmp = toJson(ev);
+            if (const Json* f = detect::field(tmp, path)) {
+                Json v = *f;
+                tmp = std::move(v);
+                return &tmp;
+            }
+            return nullptr;
+    }
+    return nullptr;
 }
 
 }  // namespace rpcmon::detect

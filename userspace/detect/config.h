@@ -44,14 +44,37 @@ struct SignatureOverride {
     CidrList ignore_src, ignore_dest;
 };
 
+// A user-rule path (`rpc.interface.name`) resolved once, at load time, into what reads it
+// from an event: a typed field, a path below a decoded-argument object (rpc.args, rpc.dcom,
+// epm, an ONC program object such as nfs or mount), or - for paths naming a whole object
+// (rpc.reply, smb, ...) - the event's JSON.
+struct FieldRef {
+    enum class Kind : uint8_t { Typed, Args, Dcom, Epm, Program, Record };
+    Kind kind = Kind::Typed;
+    // Typed: stores the value in `out`; false when the event does not carry it.
+    bool (*typed)(const Event& ev, Json& out) = nullptr;
+    std::string program;            // Program: "nfs", "mount", ...
+    std::vector<std::string> rest;  // Args/Dcom/Epm/Program: path below the object
+    std::string path;               // Record: the whole dotted path
+    // The value, or nullptr when absent; `tmp` holds values made from typed fields.
+    const Json* get(const Event& ev, Json& tmp) const;
+};
+// nullopt when the path names nothing an rpc / smb_session / smb_pipe record carries.
+std::optional<FieldRef> resolveField(std::string_view path);
+
 // One condition of a user rule: `field: {op: value}` (a bare scalar means equals).
 struct Condition {
     enum class Op { Equals, NotEquals, In, NotIn, Contains, Regex, Gt, Ge, Lt, Le, Exists };
     std::string field;
+    FieldRef ref;           // `field` resolved at load time
     Op op = Op::Equals;
     Json value;             // scalar, or array for In/NotIn
     std::regex re;          // Regex
+    bool matches(const Event& ev) const;
+    // Records that stay JSON (dcerpc_bind): `field` followed through the object.
     bool matches(const Json& rec) const;
+    // The condition on a value (nullptr: absent).
+    bool matchValue(const Json* f) const;
 };
 
 struct UserRule {

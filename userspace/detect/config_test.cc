@@ -87,14 +87,14 @@ TEST(Config, UserRuleErrors) {
     EXPECT_EQ(errorOf("rules:\n  - sid: 9000001\n    message: x\n    match: {rpc.opnum: {between: 3}}\n"),
               "rules.yaml:4: key 'rules[0].match.rpc.opnum.between': unknown operator (equals, not_equals, in, "
               "not_in, contains, regex, gt, ge, lt, le, exists)");
-    EXPECT_EQ(errorOf("rules:\n  - sid: 1000003\n    message: x\n    match: {a: 1}\n"),
+    EXPECT_EQ(errorOf("rules:\n  - sid: 1000003\n    message: x\n    match: {rpc.opnum: 1}\n"),
               "rules.yaml:2: key 'rules[0].sid': sid 1000003 is already used");
-    EXPECT_EQ(errorOf("rules:\n  - message: x\n    match: {a: 1}\n"), "rules.yaml:2: key 'rules[0].sid': missing required key");
-    EXPECT_EQ(errorOf("rules:\n  - sid: 9000001\n    message: x\n    technique: T12\n    match: {a: 1}\n"),
+    EXPECT_EQ(errorOf("rules:\n  - message: x\n    match: {rpc.opnum: 1}\n"), "rules.yaml:2: key 'rules[0].sid': missing required key");
+    EXPECT_EQ(errorOf("rules:\n  - sid: 9000001\n    message: x\n    technique: T12\n    match: {rpc.opnum: 1}\n"),
               "rules.yaml:4: key 'rules[0].technique': not an ATT&CK technique id: 'T12'");
     std::string re = errorOf("rules:\n  - sid: 9000001\n    message: x\n    match: {smb.user: {regex: '(['}}\n");
     EXPECT_EQ(re.rfind("rules.yaml:4: key 'rules[0].match.smb.user.regex': bad regular expression", 0), 0u) << re;
-    EXPECT_EQ(errorOf("rules:\n  - sid: 9000001\n    message: x\n    match: {a: 1}\n  - sid: 9000001\n    message: y\n    match: {a: 2}\n"),
+    EXPECT_EQ(errorOf("rules:\n  - sid: 9000001\n    message: x\n    match: {rpc.opnum: 1}\n  - sid: 9000001\n    message: y\n    match: {rpc.opnum: 2}\n"),
               "rules.yaml:5: key 'rules[1].sid': sid 9000001 is already used");
 }
 
@@ -246,8 +246,8 @@ TEST(UserRules, OperatorsAndLists) {
     EXPECT_FALSE(fires("{rpc.program: 100003, rpc.version: {lt: 4}}"));
     EXPECT_TRUE(fires("{rpc.program: '100003'}"));           // quoted number vs integer field
     EXPECT_TRUE(fires("{rpc.cred.uid: {not_equals: 0}}"));
-    EXPECT_FALSE(fires("{missing.field: {equals: 1}}"));
-    EXPECT_TRUE(fires("{missing.field: {exists: false}}"));
+    EXPECT_FALSE(fires("{nfs.missing_field: {equals: 1}}"));   // a path this record lacks
+    EXPECT_TRUE(fires("{nfs.missing_field: {exists: false}}"));
     EXPECT_FALSE(fires("{nfs.name: {regex: '^payroll'}}"));  // case-sensitive
 }
 

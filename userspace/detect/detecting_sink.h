@@ -23,9 +23,24 @@ public:
         else if (!syslog_tls.empty()) throw std::invalid_argument(kTlsOptionsNeedTls);
     }
 
-    void emit(Json&& record) override {
+    // Calls, SMB sessions and pipe opens: judged on their typed fields.
+    void emitEvent(Event&& ev) override {
         // Shared with the detector (a suppression window may keep it for its summary) instead
         // of copied; moved on when the detector did not keep it, else written in place.
+        auto e = std::make_shared<Event>(std::move(ev));
+        detector_.onEvent(std::shared_ptr<const Event>(e));
+        if (e.use_count() == 1) downstream_.emitEvent(std::move(*e));
+        else downstream_.emitEventView(*e);
+        flushAlerts();
+    }
+    void emitEventView(const Event& ev) override {
+        detector_.onEvent(ev);  // copies it only if a suppression window keeps it
+        downstream_.emitEventView(ev);
+        flushAlerts();
+    }
+    // Records that stay JSON (dcerpc_bind, packet, stats), and rpc / smb records from a layer
+    // that still writes JSON (read into an event at the detector's edge).
+    void emit(Json&& record) override {
         auto rec = std::make_shared<Json>(std::move(record));
         detector_.onRecord(std::shared_ptr<const Json>(rec));
         if (rec.use_count() == 1) downstream_.emit(std::move(*rec));

@@ -138,12 +138,74 @@ bool Detector::saveState() {
     return true;
 }
 
+Detector::Rec Detector::recOf(const Event& ev) {
+    Rec r;
+    r.ev = &ev;
+    r.et = eventTypeName(ev.type);
+    r.src = srcIp(ev);
+    r.dst = destIp(ev);
+    return r;
+}
+
+Detector::Rec Detector::recOf(const Json& rec) {
+    Rec r;
+    r.json = &rec;
+    r.et = fieldString(rec, "event_type").value_or("");
+    r.src = fieldString(rec, "src_ip").value_or("");
+    r.dst = fieldString(rec, "dest_ip").value_or("");
+    return r;
+}
+
+std::string Detector::describe(const Rec& r) {
+    return r.ev ? describeRecord(*r.ev) : describeJsonRecord(*r.json);
+}
+
+void Detector::onEvent(const std::shared_ptr<const Event>& ev) {
+    if (!ev) return;
+    cur_shared_ev_ = ev;
+    onEvent(*ev);
+}
+
+void Detector::onEvent(const Event& ev) {
+    if (!(cur_shared_ev_ && cur_shared_ev_.get() == &ev)) cur_shared_ev_.reset();
+    cur_ev_ = &ev;
+    process(recOf(ev), ev.ts);
+    cur_ev_ = nullptr;
+    cur_shared_ev_.reset();
+}
+
 void Detector::onRecord(const Json& record) {
-    auto ts = record.contains("timestamp") && record["timestamp"].is_string()
-                  ? parseTimestamp(record["timestamp"].get<std::string>())
-                  : std::nullopt;
-    if (!ts) records_no_ts_++;
-    onRecord(record, ts ? *ts : now_);
+    if (!record.is_object()) return;
+    auto et = record.find("event_type");
+    if (et == record.end() || !et->is_string()) return;
+    const std::string& type = et->get_ref<const std::string&>();
+    if (type == "rpc" || type == "smb_session" || type == "smb_pipe") {
+        std::optional<Event> ev = eventFromJson(record);
+        if (!ev) {
+            auto ts = fieldString(record, "timestamp");
+            (ts && parseTimestamp(*ts) ? records_unreadable_ : records_no_ts_)++;
+            return;
+        }
+        // Shared from the start: a suppressed hit keeps it without a copy.
+        onEvent(std::make_shared<const Event>(std::move(*ev)));
+        return;
+    }
+    if (type != "dcerpc_bind") return;
+    auto ts = fieldString(record, "timestamp");
+    auto t = ts ? parseTimestamp(*ts) : std::nullopt;
+    if (!t) records_no_ts_++;
+    if (!(cur_shared_json_ && cur_shared_json_.get() == &record)) cur_shared_json_.reset();
+    cur_json_ = &record;
+    process(recOf(record), t ? *t : now_);
+    cur_json_ = nullptr;
+    cur_shared_json_.reset();
+}
+
+void Detector::onRecord(const std::shared_ptr<const Json>& record) {
+    if (!record) return;
+    cur_shared_json_ = record;
+    onRecord(*record);
+    cur_shared_json_.reset();
 }
 
 void Detector::advance(TimeNs ts) {
@@ -156,65 +218,59 @@ void Detector::advance(TimeNs ts) {
     }
 }
 
-bool Detector::isError(const Json& rec) {
+bool Detector::isError(const Event& ev) {
     // The reply verdict is shared with `rpcmon top` and alert outcomes (output/reply_outcome.h);
     // a refused SMB session or pipe open is an error too.
-    return replyIsError(rec) || isAuthFailure(rec);
+    return replyIsError(ev) || isAuthFailure(ev);
 }
 
-void Detector::onRecord(const std::shared_ptr<const Json>& record) {
-    if (!record) return;
-    cur_shared_ = record;
-    onRecord(*record);
-    cur_shared_.reset();
+std::shared_ptr<const Event> Detector::keepEvent(const Event& ev) {
+    if (&ev != cur_ev_) return std::make_shared<const Event>(ev);
+    if (!cur_shared_ev_) cur_shared_ev_ = std::make_shared<const Event>(ev);
+    return cur_shared_ev_;
 }
 
-void Detector::onRecord(const Json& rec, TimeNs ts) {
-    if (!(cur_shared_ && cur_shared_.get() == &rec)) cur_shared_.reset();
-    cur_rec_ = &rec;
-    process(rec, ts);
-    cur_rec_ = nullptr;
-    cur_shared_.reset();
+std::shared_ptr<const Json> Detector::keepJson(const Json& rec) {
+    if (&rec != cur_json_) return std::make_shared<const Json>(rec);
+    if (!cur_shared_json_) cur_shared_json_ = std::make_shared<const Json>(rec);
+    return cur_shared_json_;
 }
 
-std::shared_ptr<const Json> Detector::keepRecord(const Json& rec) {
-    if (&rec != cur_rec_) return std::make_shared<const Json>(rec);
-    if (!cur_shared_) cur_shared_ = std::make_shared<const Json>(rec);
-    return cur_shared_;
-}
-
-void Detector::process(const Json& rec, TimeNs ts) {
-    if (!rec.is_object()) return;
-    const std::string et = fieldString(rec, "event_type").value_or("");
-    if (et != "rpc" && et != "smb_session" && et != "smb_pipe" && et != "dcerpc_bind") return;
+void Detector::process(const Rec& rec, TimeNs ts) {
     records_++;
     advance(ts);
+    const Event* ev = rec.ev;
 
-    if (et == "smb_session" && fieldString(rec, "smb.auth").value_or("") == "anonymous") {
-        if (auto flow = fieldInt(rec, "flow_id")) {
-            if (anonymous_flows_.size() >= kMaxAnonymousFlows) {
-                anonymous_flows_.clear();  // rare; losing old flows only weakens the null-session check
-                anonymous_set_.clear();
-            }
-            anonymous_flows_[uint64_t(*flow)] = ts;
-            anonymous_set_.insert(uint64_t(*flow));
+    if (ev && ev->type == EventType::SmbSession && ev->smb.auth && std::strcmp(ev->smb.auth, "anonymous") == 0) {
+        if (anonymous_flows_.size() >= kMaxAnonymousFlows) {
+            anonymous_flows_.clear();  // rare; losing old flows only weakens the null-session check
+            anonymous_set_.clear();
         }
+        anonymous_flows_[ev->flow_id] = ts;
+        anonymous_set_.insert(ev->flow_id);
     }
 
     Keys k;
-    k.et = et;
-    k.pipe = lower(fieldString(rec, "smb.pipe").value_or(""));
-    const std::string family = fieldString(rec, "rpc.family").value_or("");
-    if (family == "dcerpc") {
-        auto uuid = fieldString(rec, "rpc.interface.uuid");
-        auto op = fieldInt(rec, "rpc.opnum");
-        if (uuid && op) k.uuid = lower(*uuid), k.opnum = *op;
-    } else if (family == "onc") {
-        k.program = fieldInt(rec, "rpc.program").value_or(-1);
-        k.procedure = fieldInt(rec, "rpc.procedure").value_or(-1);
+    k.et = rec.et;
+    if (ev) {
+        k.pipe = lower(ev->smb.pipe);
+        if (const DceCall* d = ev->dce()) {
+            if (d->iface) k.uuid = d->iface->uuid, k.opnum = d->opnum;
+        } else if (const OncCall* o = ev->onc()) {
+            k.program = o->program;
+            k.procedure = o->procedure;
+        }
     }
-    std::string key = k.et + '\x1f' + k.pipe + '\x1f' + k.uuid + '\x1f' + std::to_string(k.opnum) + '\x1f' +
-                      std::to_string(k.program) + '\x1f' + std::to_string(k.procedure);
+    // Binary key: event type, pipe, interface id and numbers (built per record, so no text).
+    std::string key;
+    key.reserve(k.et.size() + k.pipe.size() + 48);
+    key += k.et;
+    key += '\x1f';
+    key += k.pipe;
+    key += '\x1f';
+    if (k.uuid) key.append(reinterpret_cast<const char*>(&*k.uuid), sizeof(Uuid));
+    key += '\x1f';
+    for (int64_t v : {k.opnum, k.program, k.procedure}) key.append(reinterpret_cast<const char*>(&v), sizeof v);
     auto sel = selected_.find(key);
     if (sel == selected_.end()) {
         if (selected_.size() >= kMaxSelectedKeys) selected_.clear();
@@ -226,19 +282,20 @@ void Detector::process(const Json& rec, TimeNs ts) {
     for (uint32_t i : sel->second) evaluateSignature(sigs_[i], rec, ts);
 
     for (const auto& r : cfg_.rules) {
-        if (!r.enabled || (!r.event_type.empty() && r.event_type != et)) continue;
-        bool all = std::all_of(r.conditions.begin(), r.conditions.end(),
-                               [&](const Condition& c) { return c.matches(rec); });
+        if (!r.enabled || (!r.event_type.empty() && r.event_type != rec.et)) continue;
+        bool all = std::all_of(r.conditions.begin(), r.conditions.end(), [&](const Condition& c) {
+            return ev ? c.matches(*ev) : c.matches(*rec.json);
+        });
         if (!all) continue;
         Hit h{r.sid, r.message, r.category, "user_rule", "signature", r.severity,
               r.techniques, r.tactics, r.suppress, 1, Json::object()};
         h.extra["rule_line"] = r.line;
-        raise(h, rec, fieldString(rec, "src_ip").value_or(""), fieldString(rec, "dest_ip").value_or(""), ts);
+        raise(h, rec, rec.src, rec.dst, ts);
     }
 
-    if (et == "rpc" || et == "smb_pipe") {
+    if (ev && (ev->type == EventType::Rpc || ev->type == EventType::SmbPipe)) {
         std::vector<Anomaly> found;
-        baselines_.observe(rec, ts, isError(rec), found);
+        baselines_.observe(*ev, ts, isError(*ev), found);
         baselineFindings(found, &rec, ts);
     }
 }
@@ -249,10 +306,11 @@ bool Detector::selects(const SignatureDef& d, const Keys& k) {
     if (sel.dce.empty() && sel.onc.empty() && sel.pipes.empty()) return true;
     for (const char* p : sel.pipes)
         if (k.pipe == p) return true;
-    if (k.opnum >= 0)
+    if (k.uuid)
         for (const auto& d2 : sel.dce)
-            if (k.uuid == d2.uuid && (d2.opnums.empty() || std::find(d2.opnums.begin(), d2.opnums.end(),
-                                                                     int(k.opnum)) != d2.opnums.end()))
+            if (*k.uuid == uuidFromText(d2.uuid) &&
+                (d2.opnums.empty() ||
+                 std::find(d2.opnums.begin(), d2.opnums.end(), int(k.opnum)) != d2.opnums.end()))
                 return true;
     if (k.program >= 0 && k.procedure >= 0)
         for (const auto& o : sel.onc)
@@ -263,7 +321,7 @@ bool Detector::selects(const SignatureDef& d, const Keys& k) {
     return false;
 }
 
-void Detector::baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts) {
+void Detector::baselineFindings(std::vector<Anomaly>& found, const Rec* rec, TimeNs ts) {
     for (auto& f : found) {
         Hit h{f.sid, f.message, "anomaly", "baseline", "anomaly", cfg_.baseline.severity, {}, {},
               cfg_.baseline.suppress, 1, Json::object()};
@@ -278,19 +336,19 @@ void Detector::baselineFindings(std::vector<Anomaly>& found, const Json* rec, Ti
         if (f.detail.contains("ratio"))
             h.reason += "; error ratio " + f.detail["ratio"].dump() + " (" + f.detail["errors"].dump() + " of " +
                         f.detail["calls"].dump() + " calls) vs EWMA " + f.detail["ewma_ratio"].dump();
-        if (f.from_record && rec) h.reason += "; record: " + describeRecord(*rec);
+        if (f.from_record && rec) h.reason += "; record: " + describe(*rec);
         // Each first-seen item alerts once (it is learned right away); rate findings share a key.
         if (f.detail.contains("item")) h.dedup = f.detail["item"].get<std::string>();
-        Json base;
         if (f.from_record && rec) {
-            base = *rec;
-        } else {
-            base = Json::object();
-            base["timestamp"] = formatTimestamp(ts);
-            if (!f.src_ip.empty()) base["src_ip"] = f.src_ip;
-            if (!f.dest_ip.empty()) base["dest_ip"] = f.dest_ip;
+            raise(h, *rec, f.src_ip, f.dest_ip, ts);
+            continue;
         }
-        raise(h, base, f.src_ip, f.dest_ip, ts);
+        // No record triggered it (a bucket closed by a tick): an alert with the time and hosts.
+        Json base = Json::object();
+        base["timestamp"] = formatTimestamp(ts);
+        if (!f.src_ip.empty()) base["src_ip"] = f.src_ip;
+        if (!f.dest_ip.empty()) base["dest_ip"] = f.dest_ip;
+        raise(h, recOf(base), f.src_ip, f.dest_ip, ts);
     }
 }
 
@@ -326,7 +384,7 @@ Json Detector::stats() const {
                {"save_errors", state_save_errors_}, {"load_errors", state_load_errors_}};
     if (!state_load_error_.empty()) st["load_error"] = state_load_error_;
     if (!state_save_error_.empty()) st["save_error"] = state_save_error_;
-    return {{"records", records_},
+    Json out = {{"records", records_},
             {"records_without_timestamp", records_no_ts_},
             {"alerts", alerts_},
             {"summaries", summaries_},
@@ -342,6 +400,9 @@ Json Detector::stats() const {
                         {"domain_controllers", cfg_.domain_controllers.text},
                         {"admin_hosts", cfg_.admin_hosts.text},
                         {"nfs_root_clients", cfg_.nfs_root_clients.text}}}};
+    // Added key, present once set: records the JSON edge could not read into an event.
+    if (records_unreadable_) out["records_unreadable"] = records_unreadable_;
+    return out;
 }
 
 }  // namespace rpcmon::detect

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <queue>
 #include <string>
 #include <unordered_map>
@@ -37,13 +38,19 @@ public:
     Detector(const DetectorOptions& opts, RecordSink& alerts);
     ~Detector();
 
-    // Every record the pipeline emits (rpc, smb_session, smb_pipe; others are ignored). Time
-    // comes from record["timestamp"], so offline and live runs raise the same alerts.
+    // The typed records (rpc calls, SMB sessions and pipe opens): the main entry. Time is the
+    // event's, so offline and live runs raise the same alerts. A suppression window keeps the
+    // shared event for its end-of-window summary instead of a copy.
+    void onEvent(const std::shared_ptr<const Event>& ev);
+    // Same, for an event the caller keeps: copied at most once, on its first suppressed hit.
+    void onEvent(const Event& ev);
+    // The JSON edge (EVE files replayed, records that stay JSON such as dcerpc_bind; other
+    // types such as stats are ignored). rpc / smb_session / smb_pipe records are read into an
+    // event (eventFromJson) and judged on the typed path; one it refuses is counted
+    // (records_without_timestamp, or records_unreadable when the timestamp was fine).
     void onRecord(const Json& record);
-    void onRecord(const Json& record, TimeNs ts);
-    // Same, for a caller that shares the record (DetectingSink): a suppression window keeps
-    // it for its end-of-window summary without a copy. Through the overloads above a record
-    // is copied at most once, however many suppressed hits it makes.
+    // Same, for a caller that shares the record (DetectingSink): a suppression window keeps a
+    // dcerpc_bind record without a copy.
     void onRecord(const std::shared_ptr<const Json>& record);
     // Periodic call (live: about once a second with wall-clock time): ends suppression windows
     // (emitting summaries), closes idle baseline buckets, saves state every state_save_interval.
@@ -60,7 +67,7 @@ public:
 
     // The baselines' error verdict: output/reply_outcome.h's (shared with `rpcmon top` and
     // alert outcomes) or a refused SMB session / pipe open.
-    static bool isError(const Json& rec);
+    static bool isError(const Event& ev);
 
 private:
     struct ActiveSig {
@@ -80,9 +87,11 @@ private:
     struct Suppression {
         TimeNs first = 0, last = 0, until = 0;
         uint64_t count = 0;
-        // The most recent suppressed hit and its record: the summary is built from them.
+        // The most recent suppressed hit and its record (an event, or a record that stays
+        // JSON): the summary is built from them.
         std::shared_ptr<const Hit> last_hit;
-        std::shared_ptr<const Json> last_rec;
+        std::shared_ptr<const Event> last_ev;
+        std::shared_ptr<const Json> last_json;
         std::string src, dst;
     };
     struct ReplayEntry {
@@ -110,34 +119,51 @@ private:
         uint64_t calls = 0, items = 0, uncounted = 0;  // uncounted: calls whose item count is not decoded
     };
 
+    // The record being judged: a typed event, or a record that stays JSON (dcerpc_bind, and
+    // the synthetic base of a baseline finding that no record triggered).
+    struct Rec {
+        const Event* ev = nullptr;
+        const Json* json = nullptr;
+        std::string et, src, dst;  // event_type and endpoint addresses as the EVE line has them
+    };
+    static Rec recOf(const Event& ev);
+    static Rec recOf(const Json& rec);
+    // describeRecord / describeJsonRecord of either kind.
+    static std::string describe(const Rec& r);
+
     void advance(TimeNs ts);
-    void evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts);
+    void evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts);
     // The selector keys of one record, extracted once and shared by every signature.
     struct Keys {
-        std::string et, uuid, pipe;  // uuid and pipe lower-case
+        std::string et, pipe;  // pipe lower-case
+        std::optional<Uuid> uuid;
         int64_t opnum = -1, program = -1, procedure = -1;
     };
     static bool selects(const SignatureDef& d, const Keys& k);
-    void process(const Json& rec, TimeNs ts);
-    // The record being processed, shared: the caller's (onRecord(shared_ptr)) or one copy made
+    void process(const Rec& rec, TimeNs ts);
+    // The record being processed, shared: the caller's (onEvent(shared_ptr)) or one copy made
     // on the first suppressed hit it makes; any other record is copied.
-    std::shared_ptr<const Json> keepRecord(const Json& rec);
-    void raise(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
-    Json buildAlert(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
+    std::shared_ptr<const Event> keepEvent(const Event& ev);
+    std::shared_ptr<const Json> keepJson(const Json& rec);
+    void raise(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    // The alert's JSON (alerts are rare; the record's JSON is made only here).
+    Json buildAlert(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
     void expireSuppressions(TimeNs now, bool all);
     void sweepAggregates(TimeNs now);
-    bool replayCheck(const Json& rec, TimeNs ts, Json& extra);
-    // Agg::Enumeration / Agg::Attempt: raise their own hits; false when nothing fired.
-    void enumerationHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
-    void attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts);
-    void baselineFindings(std::vector<Anomaly>& found, const Json* rec, TimeNs ts);
+    bool replayCheck(const Event& ev, TimeNs ts, Json& extra);
+    // Agg::Enumeration / Agg::Attempt: raise their own hits.
+    void enumerationHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    void attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    void baselineFindings(std::vector<Anomaly>& found, const Rec* rec, TimeNs ts);
     void loadState();
 
     DetectorOptions opts_;
     RecordSink& sink_;
-    // See keepRecord: set for the duration of one onRecord.
-    const Json* cur_rec_ = nullptr;
-    std::shared_ptr<const Json> cur_shared_;
+    // See keepEvent / keepJson: set for the duration of one record.
+    const Event* cur_ev_ = nullptr;
+    std::shared_ptr<const Event> cur_shared_ev_;
+    const Json* cur_json_ = nullptr;
+    std::shared_ptr<const Json> cur_shared_json_;
     DetectConfig cfg_;
     std::vector<ActiveSig> sigs_;
     // Which enabled signatures select a record with given keys: the same few keys recur for
@@ -161,7 +187,7 @@ private:
 
     TimeNs now_ = 0, last_sweep_ = 0, last_save_ = 0;
     std::unordered_map<uint32_t, uint64_t> user_alerts_, user_suppressed_, baseline_alerts_;
-    uint64_t records_ = 0, records_no_ts_ = 0, alerts_ = 0, summaries_ = 0, suppressed_ = 0;
+    uint64_t records_ = 0, records_no_ts_ = 0, records_unreadable_ = 0, alerts_ = 0, summaries_ = 0, suppressed_ = 0;
     uint64_t agg_evicted_ = 0, replay_evicted_ = 0;
     uint64_t state_saves_ = 0, state_save_errors_ = 0, state_load_errors_ = 0;
     bool state_loaded_ = false;

@@ -9,36 +9,58 @@
 namespace rpcmon::detect {
 namespace {
 
+// The interface ids of every bind / alter_context context in an rpc.bind array (lower case).
+void bindContextUuids(const Json* binds, std::vector<std::string>& out) {
+    if (!binds || !binds->is_array()) return;
+    for (const auto& b : *binds)
+        if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
+            for (const auto& c : b["contexts"])
+                if (c.is_object() && c.contains("uuid") && c["uuid"].is_string() &&
+                    !c["uuid"].get_ref<const std::string&>().empty())
+                    out.push_back(lower(c["uuid"].get<std::string>()));
+}
+
 // The values a record contributes to a Distinct aggregation. Interface brute force also counts
 // the UUIDs of every bind / alter_context context attached to the call, accepted or rejected:
 // a scanner binds many interfaces but calls few.
-std::vector<std::string> distinctValues(DistinctOf d, const Json& rec) {
+std::vector<std::string> distinctValues(DistinctOf d, const Event* ev, const Json* json, const std::string& dst) {
     std::vector<std::string> out;
-    auto add = [&](std::optional<std::string> v) {
-        if (v && !v->empty()) out.push_back(*v);
+    auto num = [&](std::optional<uint64_t> v) {
+        if (v) out.push_back(std::to_string(*v));
     };
-    auto num = [&](const char* path) {
-        auto p = fieldInt(rec, path);
-        add(p ? std::optional<std::string>(std::to_string(*p)) : std::nullopt);
-    };
+    const OncCall* onc = ev ? ev->onc() : nullptr;
+    const DceCall* dce = ev ? ev->dce() : nullptr;
     switch (d) {
-        case DistinctOf::DestIp: add(fieldString(rec, "dest_ip")); break;
-        case DistinctOf::DestPort: num("dest_port"); break;
-        case DistinctOf::PortmapProgram: num("portmap.program"); break;
-        case DistinctOf::CredUid: num("rpc.cred.uid"); break;
-        case DistinctOf::OncProgram: num("rpc.program"); break;
-        case DistinctOf::FlowId: num("flow_id"); break;
-        case DistinctOf::InterfaceUuid: {
-            add(fieldString(rec, "rpc.interface.uuid"));
-            if (const Json* binds = field(rec, "rpc.bind"); binds && binds->is_array())
-                for (const auto& b : *binds)
-                    if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
-                        for (const auto& c : b["contexts"])
-                            if (c.is_object() && c.contains("uuid") && c["uuid"].is_string())
-                                add(c["uuid"].get<std::string>());
-            for (auto& v : out) v = lower(v);
+        case DistinctOf::DestIp:
+            if (!dst.empty()) out.push_back(dst);
             break;
-        }
+        case DistinctOf::DestPort:
+            if (ev) num(ev->ports_known ? std::optional<uint64_t>(ev->key.server_port) : std::nullopt);
+            else if (auto p = fieldInt(*json, "dest_port")) out.push_back(std::to_string(*p));
+            break;
+        case DistinctOf::PortmapProgram:
+            if (const Json* p = ev ? oncField(*ev, "portmap", "program") : nullptr; p && p->is_number_integer())
+                out.push_back(std::to_string(p->get<int64_t>()));
+            break;
+        case DistinctOf::CredUid:
+            if (onc && onc->cred.has_sys) num(onc->cred.uid);
+            break;
+        case DistinctOf::OncProgram:
+            if (onc) num(onc->program);
+            break;
+        case DistinctOf::FlowId:
+            if (ev) num(ev->flow_id);
+            else if (auto f = fieldInt(*json, "flow_id")) out.push_back(std::to_string(*f));
+            break;
+        case DistinctOf::InterfaceUuid:
+            if (dce) {
+                if (dce->iface) out.push_back(uuidText(dce->iface->uuid));
+                bindContextUuids(&dce->bind, out);
+            } else if (json) {
+                if (auto u = fieldString(*json, "rpc.interface.uuid"); u && !u->empty()) out.push_back(lower(*u));
+                bindContextUuids(field(*json, "rpc.bind"), out);
+            }
+            break;
         default: break;
     }
     return out;
@@ -58,31 +80,28 @@ const char* distinctName(DistinctOf d) {
 }
 
 // Items a call works on, for count aggregation: rpc.args.sid_count / name_count, else 1.
-uint64_t itemCount(const Json& rec) {
-    auto rpc = rec.find("rpc");
-    if (rpc == rec.end()) return 1;
-    auto args = rpc->find("args");
-    if (args == rpc->end() || !args->is_object()) return 1;
+uint64_t itemCount(const Event* ev) {
     for (const char* k : {"sid_count", "name_count"}) {
-        auto it = args->find(k);
-        if (it != args->end() && it->is_number_unsigned()) return it->get<uint64_t>();
+        const Json* v = ev ? dceArg(*ev, k) : nullptr;
+        if (v && v->is_number_unsigned()) return v->get<uint64_t>();
     }
     return 1;
 }
 
 }  // namespace
 
-void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
+void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     const SignatureDef& d = s.def;
-    const std::string src = fieldString(rec, "src_ip").value_or("");
-    const std::string dst = fieldString(rec, "dest_ip").value_or("");
+    const std::string& src = rec.src;
+    const std::string& dst = rec.dst;
     if ((d.exempt & kExemptAdminHosts) && cfg_.admin_hosts.contains(src)) return;
     if ((d.exempt & kExemptDomainControllers) && cfg_.domain_controllers.contains(src)) return;
     if ((d.exempt & kExemptNfsRootClients) && cfg_.nfs_root_clients.contains(src)) return;
     if (s.ignore_src.contains(src) || s.ignore_dest.contains(dst)) return;
     if (d.pred) {
         SigContext ctx{d.threshold, &cfg_.sensitive_files, &anonymous_set_};
-        if (!d.pred(rec, ctx)) return;
+        // Records that stay JSON (dcerpc_bind) satisfy no predicate (see Predicate).
+        if (!rec.ev || !d.pred(*rec.ev, ctx)) return;
     }
     if (d.agg == Agg::Enumeration) return enumerationHit(s, rec, src, dst, ts);
     if (d.agg == Agg::Attempt) return attemptHit(s, rec, src, dst, ts);
@@ -102,7 +121,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
             // One lookup call can carry thousands of SIDs or names: it weighs what it carries.
-            uint64_t w = std::clamp<uint64_t>(itemCount(rec), 1, std::max<uint64_t>(d.threshold, 1));
+            uint64_t w = std::clamp<uint64_t>(itemCount(rec.ev), 1, std::max<uint64_t>(d.threshold, 1));
             for (uint64_t i = 0; i < w; i++) a.times.push_back(t);
             while (a.times.size() > d.threshold) a.times.pop_front();
             if (a.times.size() < d.threshold || t - a.times.front() > window) {
@@ -116,11 +135,11 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
             reason = std::to_string(d.threshold) + " matching calls (a lookup call weighs the SIDs/names it carries) within " +
                      std::to_string((t - a.times.front()) / kSec) + " s (threshold " + std::to_string(d.threshold) +
                      " per " + std::to_string(d.window_s) + " s), first at " + formatTimestamp(a.times.front()) +
-                     ", last at " + formatTimestamp(t) + "; last call: " + describeRecord(rec);
+                     ", last at " + formatTimestamp(t) + "; last call: " + describe(rec);
             break;
         }
         case Agg::Distinct: {
-            std::vector<std::string> vals = distinctValues(d.distinct, rec);
+            std::vector<std::string> vals = distinctValues(d.distinct, rec.ev, rec.json, dst);
             if (vals.empty()) return;
             AggState& a = agg_[key];
             const TimeNs t = std::max(ts, a.last);
@@ -159,15 +178,15 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
                      (d.group == GroupBy::Src ? "from " + src : "from " + src + " to " + dst) + " within " +
                      std::to_string(d.window_s) + " s (threshold " + std::to_string(d.threshold) + "): " + list +
                      "; first at " + formatTimestamp(first) + ", last at " + formatTimestamp(t) + "; last call: " +
-                     describeRecord(rec);
+                     describe(rec);
             break;
         }
         case Agg::Replay:
-            if (!replayCheck(rec, ts, extra)) return;
+            if (!rec.ev || !replayCheck(*rec.ev, ts, extra)) return;
             reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
                      extra.value("original_src_ip", std::string("?")) + " on flow " +
                      extra.value("original_flow_id", Json(0)).dump() + " at " +
-                     extra.value("original_timestamp", std::string("?")) + "; this one: " + describeRecord(rec);
+                     extra.value("original_timestamp", std::string("?")) + "; this one: " + describe(rec);
             break;
         case Agg::Enumeration:
         case Agg::Attempt: return;  // handled above
@@ -180,11 +199,11 @@ void Detector::evaluateSignature(ActiveSig& s, const Json& rec, TimeNs ts) {
     Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
           std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
-    h.reason = reason.empty() ? d.message + std::string(": ") + describeRecord(rec) : std::move(reason);
+    h.reason = reason.empty() ? d.message + std::string(": ") + describe(rec) : std::move(reason);
     raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
 }
 
-void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst,
+void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst,
                               TimeNs ts) {
     const SignatureDef& d = s.def;
     const TimeNs window = TimeNs(d.window_s) * kSec;
@@ -202,7 +221,7 @@ void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& 
     if (!e.calls) e.first = t;
     e.last = t;
     e.calls++;
-    if (auto n = recordItems(rec)) e.items += *n;
+    if (auto n = rec.ev ? recordItems(*rec.ev) : std::nullopt) e.items += *n;
     else e.uncounted++;
     auto& servers = enum_servers_[base];
     for (auto it = servers.begin(); it != servers.end();)
@@ -255,10 +274,10 @@ void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& 
         extra["escalated_by"] = by;
         h.dedup = "escalated";
         h.reason = std::string(by_servers && !by_items && !by_calls ? "Breadth" : "Volume") + " (" + reached +
-                   " within " + std::to_string(d.window_s) + " s): " + figures + "; last call: " + describeRecord(rec);
+                   " within " + std::to_string(d.window_s) + " s): " + figures + "; last call: " + describe(rec);
     } else {
         h.reason = "First " + std::string(d.message) + " from " + src + " to " + dst + " in this " +
-                   std::to_string(d.suppress_s) + " s window: " + describeRecord(rec) + "; so far " + figures +
+                   std::to_string(d.suppress_s) + " s window: " + describe(rec) + "; so far " + figures +
                    "; severity " + std::to_string(d.escalate_to) + " at " + limits;
     }
     h.extra = std::move(extra);
@@ -267,9 +286,9 @@ void Detector::enumerationHit(ActiveSig& s, const Json& rec, const std::string& 
     raise(h, rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
 }
 
-void Detector::attemptHit(ActiveSig& s, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {
     const SignatureDef& d = s.def;
-    const std::string et = fieldString(rec, "event_type").value_or("");
+    const std::string& et = rec.et;
     struct Found {
         const LateralInterface* li;
         std::string how, outcome;
@@ -280,17 +299,18 @@ void Detector::attemptHit(ActiveSig& s, const Json& rec, const std::string& src,
             if (std::string(f.li->label) == li->label) return true;
         return false;
     };
-    if (et == "smb_pipe") {
-        const std::string pipe = lower(fieldString(rec, "smb.pipe").value_or(""));
-        auto st = fieldString(rec, "smb.status");
-        if (!st || *st == "STATUS_SUCCESS" || pipe.empty()) return;
+    if (rec.ev && rec.ev->type == EventType::SmbPipe) {
+        const std::string pipe = lower(rec.ev->smb.pipe);
+        const std::string& st = rec.ev->smb.status;
+        if (st.empty() || st == "STATUS_SUCCESS" || pipe.empty()) return;
         for (const auto& li : lateralInterfaces())
             if (li.pipe && pipe == li.pipe && !seen(&li))
-                found.push_back({&li, "open of \\pipe\\" + pipe + " failed (" + *st + ")", "failed"});
+                found.push_back({&li, "open of \\pipe\\" + pipe + " failed (" + st + ")", "failed"});
     } else if (et == "rpc" || et == "dcerpc_bind") {
-        const Json* binds = field(rec, "rpc.bind");
+        const DceCall* dce = rec.ev ? rec.ev->dce() : nullptr;
+        const Json* binds = dce ? &dce->bind : rec.json ? field(*rec.json, "rpc.bind") : nullptr;
         if (!binds || !binds->is_array()) return;
-        const std::string called = lower(fieldString(rec, "rpc.interface.uuid").value_or(""));
+        const std::string called = dce && dce->iface ? uuidText(dce->iface->uuid) : std::string();
         for (const auto& b : *binds) {
             if (!b.is_object() || !b.contains("contexts") || !b["contexts"].is_array()) continue;
             const std::string pt = b.value("packet_type", "bind");
@@ -319,7 +339,7 @@ void Detector::attemptHit(ActiveSig& s, const Json& rec, const std::string& src,
               {{"interface", f.li->label}}};
         h.dedup = f.li->label;
         h.outcome = f.outcome;
-        h.reason = "Attempt on " + std::string(f.li->label) + ": " + f.how + " — " + describeRecord(rec);
+        h.reason = "Attempt on " + std::string(f.li->label) + ": " + f.how + " — " + describe(rec);
         s.hits++;
         raise(h, rec, src, dst, ts);
     }

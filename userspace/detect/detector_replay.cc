@@ -16,28 +16,33 @@ constexpr TimeNs kReplaySameFlowDelay = 60 * kSec;
 
 }  // namespace
 
-bool Detector::replayCheck(const Json& rec, TimeNs ts, Json& extra) {
-    if (fieldString(rec, "rpc.family").value_or("") != "onc") return false;
-    const Json* cred = field(rec, "rpc.cred");
+bool Detector::replayCheck(const Event& ev, TimeNs ts, Json& extra) {
+    const OncCall* c = ev.onc();
+    if (!c) return false;
     // AUTH_NULL calls carry no identity worth replaying; RPCSEC_GSS sequence numbers are not in
     // the record, so only AUTH_UNIX (whose stamp + ids make the credential) is judged.
-    if (!cred || !cred->is_object() || cred->value("flavor", "") != "AUTH_UNIX") return false;
-    auto xid = fieldInt(rec, "rpc.xid");
-    auto flow = fieldInt(rec, "flow_id");
-    if (!xid || !flow) return false;
+    if (c->cred.flavor != "AUTH_UNIX") return false;
     // Request-side arguments only: reply fields (status, port, exports) differ between the
     // original and a replay by design.
-    Json args = Json::object();
-    for (const char* p : {"nfs.name", "nfs.rename_to", "nfs.offset", "nfs.count", "nfs.ops", "nfs.names",
-                          "nfs.symlink_target", "nfs.tag", "mount.path", "portmap.program",
-                          "portmap.version", "nlm.owner", "nlm.svid", "nlm.offset", "nlm.length"})
-        if (const Json* f = field(rec, p)) args[p] = *f;
-    Json c = *cred;
-    std::string key = std::to_string(*xid) + "|" + rec["rpc"].value("program", Json(0)).dump() + "|" +
-                      rec["rpc"].value("version", Json(0)).dump() + "|" +
-                      rec["rpc"].value("procedure", Json(0)).dump() + "|" + c.dump() + "|" + args.dump();
-    const std::string src = fieldString(rec, "src_ip").value_or("");
-    const bool replied = field(rec, "rpc.reply") && !field(rec, "rpc.reply")->is_null();
+    static const std::pair<const char*, const char*> kArgs[] = {
+        {"nfs", "name"}, {"nfs", "rename_to"}, {"nfs", "offset"}, {"nfs", "count"}, {"nfs", "ops"},
+        {"nfs", "names"}, {"nfs", "symlink_target"}, {"nfs", "tag"}, {"mount", "path"},
+        {"portmap", "program"}, {"portmap", "version"}, {"nlm", "owner"}, {"nlm", "svid"},
+        {"nlm", "offset"}, {"nlm", "length"}};
+    // The key: xid, program, version, procedure, the whole AUTH_UNIX credential and the
+    // arguments, each part length-delimited by its separator.
+    const OncCredential& cr = c->cred;
+    std::string key = std::to_string(c->xid) + "|" + std::to_string(c->program) + "|" + std::to_string(c->version) +
+                      "|" + std::to_string(c->procedure) + "|" + cr.flavor + "|" + std::to_string(cr.has_sys) + ":" +
+                      std::to_string(cr.machine_name.size()) + ":" + cr.machine_name + "|" + std::to_string(cr.uid) + "|" + std::to_string(cr.gid) + "|" +
+                      std::to_string(cr.stamp) + "|";
+    for (uint32_t g : cr.gids) key += std::to_string(g) + ",";
+    key += "|";
+    for (const auto& [prog, k] : kArgs)
+        if (const Json* f = oncField(ev, prog, k)) key += std::string(prog) + "." + k + "=" + f->dump() + "|";
+    const std::string src = srcIp(ev);
+    const bool replied = c->reply.has_value();
+    const uint64_t flow = ev.flow_id;
     auto it = replay_.find(key);
     const TimeNs window = TimeNs(sigs_[sig_by_sid_.at(1000084)].def.suppress_s) * kSec;
     if (it == replay_.end() || (ts > it->second.ts && ts - it->second.ts > std::max(window, 600 * kSec))) {
@@ -49,11 +54,11 @@ bool Detector::replayCheck(const Json& rec, TimeNs ts, Json& extra) {
             std::nth_element(ages.begin(), ages.begin() + (drop - 1), ages.end());
             for (size_t i = 0; i < drop; i++) replay_.erase(ages[i].second), replay_evicted_++;
         }
-        replay_[key] = {uint64_t(*flow), src, ts, replied};
+        replay_[key] = {flow, src, ts, replied};
         return false;
     }
     ReplayEntry& e = it->second;
-    bool other_flow = e.flow_id != uint64_t(*flow);
+    bool other_flow = e.flow_id != flow;
     bool other_src = e.src != src;
     bool late = e.replied && ts > e.ts && ts - e.ts >= kReplaySameFlowDelay;
     if (!other_flow && !other_src && !late) {

@@ -14,8 +14,12 @@ const char* const kCommonKeys[] = {"timestamp", "flow_id", "event_type", "src_ip
 
 }  // namespace
 
-Json Detector::buildAlert(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst,
+Json Detector::buildAlert(const Hit& hit, const Rec& r, const std::string& src, const std::string& dst,
                           TimeNs ts) const {
+    // The record's JSON, once per alert: its rpc / smb / program objects are copied into it.
+    Json made;
+    if (r.ev) made = toJson(*r.ev);
+    const Json& rec = r.ev ? made : *r.json;
     Json a;
     a["timestamp"] = rec.contains("timestamp") ? rec["timestamp"] : Json(formatTimestamp(ts));
     if (rec.contains("flow_id")) a["flow_id"] = rec["flow_id"];
@@ -36,8 +40,8 @@ Json Detector::buildAlert(const Hit& hit, const Json& rec, const std::string& sr
     al["count"] = hit.weight;
     al["metadata"] = {{"mitre_technique_id", hit.techniques}, {"mitre_tactic", hit.tactics}};
     if (!hit.outcome.empty()) al["metadata"]["outcome"] = hit.outcome;
-    else if (auto o = recordOutcome(rec)) al["metadata"]["outcome"] = *o;
-    al["reason"] = hit.reason.empty() ? hit.message + ": " + describeRecord(rec) : hit.reason;
+    else if (auto o = r.ev ? recordOutcome(*r.ev) : jsonRecordOutcome(rec)) al["metadata"]["outcome"] = *o;
+    al["reason"] = hit.reason.empty() ? hit.message + ": " + describe(r) : hit.reason;
     if (rec.contains("event_type")) al["source_event_type"] = rec["event_type"];
     for (const auto& [k, v] : hit.extra.items()) al[k] = v;
     a["alert"] = std::move(al);
@@ -49,7 +53,7 @@ Json Detector::buildAlert(const Hit& hit, const Json& rec, const std::string& sr
     return a;
 }
 
-void Detector::raise(const Hit& hit, const Json& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+void Detector::raise(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {
     auto bump = [&](bool emitted) {
         if (auto it = sig_by_sid_.find(hit.sid); it != sig_by_sid_.end()) {
             ActiveSig& s = sigs_[it->second];
@@ -68,7 +72,8 @@ void Detector::raise(const Hit& hit, const Json& rec, const std::string& src, co
             s.count += hit.weight;
             s.last = ts;
             s.last_hit = std::make_shared<const Hit>(hit);
-            s.last_rec = keepRecord(rec);
+            if (rec.ev) s.last_ev = keepEvent(*rec.ev), s.last_json.reset();
+            else s.last_json = keepJson(*rec.json), s.last_ev.reset();
             s.src = src;
             s.dst = dst;
             suppressed_++;
@@ -101,9 +106,9 @@ void Detector::expireSuppressions(TimeNs now, bool all) {
         if (it == supp_.end() || it->second.until != until) continue;
         Suppression s = std::move(it->second);
         supp_.erase(it);
-        if (s.count < cfg_.summary_min_count || !s.last_hit || !s.last_rec) continue;
+        if (s.count < cfg_.summary_min_count || !s.last_hit || (!s.last_ev && !s.last_json)) continue;
         // One summary per window: the latest triggering record, with the window's total count.
-        Json a = buildAlert(*s.last_hit, *s.last_rec, s.src, s.dst, s.last);
+        Json a = buildAlert(*s.last_hit, s.last_ev ? recOf(*s.last_ev) : recOf(*s.last_json), s.src, s.dst, s.last);
         a["alert"]["count"] = s.count;
         a["alert"]["summary"] = true;
         a["alert"]["first_seen"] = formatTimestamp(s.first);

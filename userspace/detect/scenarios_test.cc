@@ -336,10 +336,10 @@ TEST(Enumeration, UncappedCountsWinOverReportedArrays) {
     Json lookup = dce("10.9.9.9", "10.1.1.20", "e1af8308-5d1f-11c9-91a4-08002b14a0fa", 2, 0, nullptr, "none");
     lookup["epm"]["endpoints"] = Json::array({{{"port", 49152}}});
     lookup["epm"]["num_ents"] = 300;
-    EXPECT_EQ(recordItems(lookup), std::optional<uint64_t>(300));
+    EXPECT_EQ(recordItems(event(lookup)), std::optional<uint64_t>(300));
     Json share = dce("10.9.9.9", "10.1.1.20", "4b324fc8-1670-01d3-1278-5a47bf6ee188", 15, 0, {{"entries_read", 7}});
-    EXPECT_EQ(recordItems(share), std::optional<uint64_t>(7));
-    EXPECT_EQ(recordItems(dce("10.9.9.9", "10.1.1.20", "4b324fc8-1670-01d3-1278-5a47bf6ee188", 15)), std::nullopt);
+    EXPECT_EQ(recordItems(event(share)), std::optional<uint64_t>(7));
+    EXPECT_EQ(recordItems(event(dce("10.9.9.9", "10.1.1.20", "4b324fc8-1670-01d3-1278-5a47bf6ee188", 15))), std::nullopt);
 }
 
 }  // namespace

@@ -6,10 +6,12 @@
 
 #include "protocols/dcerpc/interfaces.h"
 
+#include "detect/detector_internal.h"
 #include "output/reply_outcome.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <iterator>
 
 namespace rpcmon::detect {
@@ -35,48 +37,48 @@ constexpr const char* kLateralClsids[] = {
 };
 constexpr const char* kWbemLevel1LoginClsid = dcerpc::dcom_class::kWbemLevel1Login;
 
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
+// Interface ids the predicates compare, parsed once from the same constants.
+const Uuid& wbemLoginId() {
+    static const Uuid u = uuidFromText(kWbemLogin);
+    return u;
 }
 
-bool argPresent(const Json& r, const char* path) { return field(r, path) != nullptr; }
+std::optional<std::string> argString(const Event& e, const char* k) { return jsonString(dceArg(e, k)); }
+
+std::optional<std::string> dcomClsid(const Event& e) {
+    const DceCall* c = e.dce();
+    return c ? jsonString(member(c->dcom, "clsid")) : std::nullopt;
+}
 
 // --- predicates -------------------------------------------------------------------------------
 
-bool binaryPathChanged(const Json& r, const SigContext&) {
-    return argPresent(r, "rpc.args.binary_path");
-}
+bool binaryPathChanged(const Event& e, const SigContext&) { return dceArg(e, "binary_path") != nullptr; }
 
 // PetitPotam: the file name is a UNC path naming a host other than the server called.
-bool uncToOtherHost(const Json& r, const SigContext&) {
-    auto f = fieldString(r, "rpc.args.file_name");
+bool uncToOtherHost(const Event& e, const SigContext&) {
+    auto f = argString(e, "file_name");
     if (!f) return true;  // arguments not decoded (e.g. NDR64): the call itself is the signal
     std::string host = uncHost(*f);
     if (host.empty()) return false;
-    return host != fieldString(r, "dest_ip").value_or("");
+    return host != destIp(e);
 }
 
 // PrinterBug: a change-notification registration asks the server to connect back to
 // pszLocalMachine - the caller itself (SpoolSample / printerbug.py name the attacker's host) or a
 // relay. Ordinary print clients do the same against their print servers, so it fires on every
 // registration with a UNC target; print servers are allowlisted with ignore_dest.
-bool notifyOtherHost(const Json& r, const SigContext&) {
-    auto lm = fieldString(r, "rpc.args.local_machine");
+bool notifyOtherHost(const Event& e, const SigContext&) {
+    auto lm = argString(e, "local_machine");
     if (!lm) return true;
     return !uncHost(*lm).empty();
 }
 
-bool clientCredentialZero(const Json& r, const SigContext&) {
-    return fieldTrue(r, "rpc.args.client_credential_zero");
-}
-bool newPasswordZero(const Json& r, const SigContext&) {
-    return fieldTrue(r, "rpc.args.new_password_zero");
-}
+bool clientCredentialZero(const Event& e, const SigContext&) { return jsonTrue(dceArg(e, "client_credential_zero")); }
+bool newPasswordZero(const Event& e, const SigContext&) { return jsonTrue(dceArg(e, "new_password_zero")); }
 
 // MS08-067: NetprPathCanonicalize with a path that climbs above its root.
-bool pathTraversal(const Json& r, const SigContext&) {
-    auto p = fieldString(r, "rpc.args.path");
+bool pathTraversal(const Event& e, const SigContext&) {
+    auto p = argString(e, "path");
     if (!p) return false;
     return p->find("\\..\\") != std::string::npos || p->find("/../") != std::string::npos ||
            p->rfind("..\\", 0) == 0 || p->rfind("../", 0) == 0;
@@ -84,15 +86,14 @@ bool pathTraversal(const Json& r, const SigContext&) {
 
 // MS03-026: RemoteActivation whose object name carries a server name longer than the
 // 32-character buffer the vulnerable code copied it into (threshold, tunable).
-bool longServerName(const Json& r, const SigContext& c) {
-    auto o = fieldString(r, "rpc.args.object_name");
+bool longServerName(const Event& e, const SigContext& c) {
+    auto o = argString(e, "object_name");
     if (!o) return false;
-    std::string host = uncHost(*o);
-    return host.size() > c.threshold;
+    return uncHost(*o).size() > c.threshold;
 }
 
-bool lateralClsid(const Json& r, const SigContext&) {
-    auto c = fieldString(r, "rpc.dcom.clsid");
+bool lateralClsid(const Event& e, const SigContext&) {
+    auto c = dcomClsid(e);
     if (!c) return false;
     std::string lc = lower(*c);
     for (const char* k : kLateralClsids)
@@ -100,27 +101,29 @@ bool lateralClsid(const Json& r, const SigContext&) {
     return false;
 }
 
-bool notLateralClsid(const Json& r, const SigContext& c) {
-    auto uuid = fieldString(r, "rpc.interface.uuid");
-    auto clsid = fieldString(r, "rpc.dcom.clsid");
+bool notLateralClsid(const Event& e, const SigContext& c) {
+    auto clsid = dcomClsid(e);
     if (clsid && lower(*clsid) == kWbemLevel1LoginClsid) return false;  // WMI has its own sid
-    return !lateralClsid(r, c);
+    return !lateralClsid(e, c);
 }
 
-bool wmiLogin(const Json& r, const SigContext&) {
-    auto uuid = fieldString(r, "rpc.interface.uuid");
-    if (uuid && lower(*uuid) == kWbemLogin) return true;
-    auto clsid = fieldString(r, "rpc.dcom.clsid");
+bool wmiLogin(const Event& e, const SigContext&) {
+    const DceCall* c = e.dce();
+    if (!c) return false;
+    if (c->iface && c->iface->uuid == wbemLoginId()) return true;
+    auto clsid = dcomClsid(e);
     return clsid && lower(*clsid) == kWbemLevel1LoginClsid;
 }
 
-bool rootCred(const Json& r, const SigContext&) {
-    if (fieldString(r, "rpc.cred.flavor").value_or("") != "AUTH_UNIX") return false;
-    return fieldInt(r, "rpc.cred.uid") == 0 || fieldInt(r, "rpc.cred.gid") == 0;
+bool rootCred(const Event& e, const SigContext&) {
+    const OncCall* c = e.onc();
+    if (!c || c->cred.flavor != "AUTH_UNIX" || !c->cred.has_sys) return false;
+    return c->cred.uid == 0 || c->cred.gid == 0;
 }
 
-bool hasAuthUnixUid(const Json& r, const SigContext&) {
-    return fieldInt(r, "rpc.cred.uid").has_value();
+bool hasAuthUnixUid(const Event& e, const SigContext&) {
+    const OncCall* c = e.onc();
+    return c && c->cred.has_sys;
 }
 
 bool sensitiveName(const std::string& name, const SigContext& c) {
@@ -135,59 +138,62 @@ bool sensitiveName(const std::string& name, const SigContext& c) {
     return false;
 }
 
-bool sensitiveFile(const Json& r, const SigContext& c) {
-    for (const char* p : {"nfs.name", "nfs.rename_to", "mount.path", "nfs.symlink_target"})
-        if (auto s = fieldString(r, p); s && sensitiveName(*s, c)) return true;
-    if (const Json* names = field(r, "nfs.names"); names && names->is_array())
+bool sensitiveFile(const Event& e, const SigContext& c) {
+    static const std::pair<const char*, const char*> kNames[] = {
+        {"nfs", "name"}, {"nfs", "rename_to"}, {"mount", "path"}, {"nfs", "symlink_target"}};
+    for (const auto& [prog, key] : kNames)
+        if (auto s = jsonString(oncField(e, prog, key)); s && sensitiveName(*s, c)) return true;
+    if (const Json* names = oncField(e, "nfs", "names"); names && names->is_array())
         for (const auto& n : *names)
             if (n.is_string() && sensitiveName(n.get<std::string>(), c)) return true;
     return false;
 }
 
+bool anonymousFlow(const Event& e, const SigContext& c) {
+    return c.anonymous_flows && c.anonymous_flows->count(e.flow_id);
+}
+
 // Null session: DCE/RPC over TCP with no authentication, or over a pipe of an anonymous SMB
 // session.
-bool unauthenticated(const Json& r, const SigContext& c) {
-    if (r.contains("rpc") && r["rpc"].contains("named_pipe")) {
-        auto flow = fieldInt(r, "flow_id");
-        return flow && c.anonymous_flows && c.anonymous_flows->count(uint64_t(*flow));
-    }
-    return fieldString(r, "rpc.auth.level").value_or("") == "none";
+bool unauthenticated(const Event& e, const SigContext& c) {
+    const DceCall* d = e.dce();
+    if (!d) return false;
+    if (!d->named_pipe.empty()) return anonymousFlow(e, c);
+    return d->auth.level == "none";
 }
 
-bool anonymousPipe(const Json& r, const SigContext& c) {
-    auto flow = fieldInt(r, "flow_id");
-    return flow && c.anonymous_flows && c.anonymous_flows->count(uint64_t(*flow));
-}
+bool anonymousPipe(const Event& e, const SigContext& c) { return anonymousFlow(e, c); }
 
 // Sensitive call readable on the wire: DCE/RPC over TCP below packet privacy.
-bool noPrivacy(const Json& r, const SigContext&) {
-    if (r.contains("rpc") && r["rpc"].contains("named_pipe")) return false;  // SMB decides
-    auto level = fieldString(r, "rpc.auth.level");
-    return level && *level != "pkt_privacy";
+bool noPrivacy(const Event& e, const SigContext&) {
+    const DceCall* d = e.dce();
+    if (!d || !d->named_pipe.empty()) return false;  // over a pipe, SMB decides
+    return d->auth.level != "pkt_privacy";
 }
 
-bool authFailure(const Json& r, const SigContext&) { return isAuthFailure(r); }
+bool authFailure(const Event& e, const SigContext&) { return isAuthFailure(e); }
 
 // The server does not run the program (or that version) the caller asked for: what a scanner
 // guessing program numbers on a port gets back.
-bool programProbe(const Json& r, const SigContext&) {
-    if (fieldString(r, "rpc.family").value_or("") != "onc") return false;
-    auto st = fieldString(r, "rpc.reply.accept_status");
-    return st && (*st == "prog_unavail" || *st == "prog_mismatch");
+bool programProbe(const Event& e, const SigContext&) {
+    const OncCall* c = e.onc();
+    if (!c || !c->reply || !c->reply->accepted) return false;
+    const std::string& st = c->reply->accept_status;
+    return st == "prog_unavail" || st == "prog_mismatch";
 }
 
 }  // namespace
 
-bool isAuthFailure(const Json& r) {
-    static const char* const kDceStatus[] = {
-        "0xc0000022",  // STATUS_ACCESS_DENIED
-        "0xc000006d",  // STATUS_LOGON_FAILURE
-        "0xc000006a",  // STATUS_WRONG_PASSWORD
-        "0xc0000064",  // STATUS_NO_SUCH_USER
-        "0xc0000234",  // STATUS_ACCOUNT_LOCKED_OUT
-        "0x00000005",  // ERROR_ACCESS_DENIED (also nca fault access denied)
-        "0x0000052e",  // ERROR_LOGON_FAILURE
-        "0x00000056",  // ERROR_INVALID_PASSWORD
+bool isAuthFailure(const Event& e) {
+    static constexpr uint32_t kDceStatus[] = {
+        0xc0000022,  // STATUS_ACCESS_DENIED
+        0xc000006d,  // STATUS_LOGON_FAILURE
+        0xc000006a,  // STATUS_WRONG_PASSWORD
+        0xc0000064,  // STATUS_NO_SUCH_USER
+        0xc0000234,  // STATUS_ACCOUNT_LOCKED_OUT
+        0x00000005,  // ERROR_ACCESS_DENIED (also nca fault access denied)
+        0x0000052e,  // ERROR_LOGON_FAILURE
+        0x00000056,  // ERROR_INVALID_PASSWORD
     };
     static const char* const kSmbStatus[] = {"STATUS_ACCESS_DENIED", "STATUS_LOGON_FAILURE",
                                              "STATUS_WRONG_PASSWORD", "STATUS_ACCOUNT_LOCKED_OUT",
@@ -195,27 +201,30 @@ bool isAuthFailure(const Json& r) {
     static const char* const kNfsStatus[] = {"NFS3ERR_ACCES", "NFS3ERR_PERM", "NFS4ERR_ACCESS",
                                              "NFS4ERR_PERM", "NFSERR_ACCES", "NFSERR_PERM",
                                              "NFS4ERR_WRONGSEC", "MNT3ERR_ACCES", "MNT3ERR_PERM"};
-    auto is = [](const Json* f, const char* const* list, size_t n, bool fold) {
-        if (!f || !f->is_string()) return false;
-        const std::string& v = f->get_ref<const std::string&>();
+    auto in = [](std::string_view v, const char* const* list, size_t n) {
         for (size_t i = 0; i < n; i++)
-            if (fold ? lower(v) == list[i] : v == list[i]) return true;
+            if (v == list[i]) return true;
         return false;
     };
-    const Json* et = field(r, "event_type");
-    if (!et || !et->is_string()) return false;
-    const std::string& type = et->get_ref<const std::string&>();
-    if (type == "rpc") {
-        const Json* reply = field(r, "rpc.reply");
-        if (fieldString(r, "rpc.family").value_or("") == "dcerpc")
-            return reply && reply->is_object() &&
-                   is(field(*reply, "status"), kDceStatus, std::size(kDceStatus), true);
-        if (reply && reply->is_object() && reply->value("status", "") == "denied") return true;
-        return is(field(r, "nfs.status"), kNfsStatus, std::size(kNfsStatus), false) ||
-               is(field(r, "mount.status"), kNfsStatus, std::size(kNfsStatus), false);
+    auto jsonIn = [&](const Json* v, const char* const* list, size_t n) {
+        return v && v->is_string() && in(v->get_ref<const std::string&>(), list, n);
+    };
+    switch (e.type) {
+        case EventType::Rpc:
+            if (const DceCall* d = e.dce()) {
+                if (!d->reply || !d->reply->status) return false;
+                return std::find(std::begin(kDceStatus), std::end(kDceStatus), *d->reply->status) !=
+                       std::end(kDceStatus);
+            }
+            if (const OncCall* c = e.onc()) {
+                if (c->reply && !c->reply->accepted) return true;
+                return jsonIn(oncField(e, "nfs", "status"), kNfsStatus, std::size(kNfsStatus)) ||
+                       jsonIn(oncField(e, "mount", "status"), kNfsStatus, std::size(kNfsStatus));
+            }
+            return false;
+        case EventType::SmbSession:
+        case EventType::SmbPipe: return in(e.smb.status, kSmbStatus, std::size(kSmbStatus));
     }
-    if (type == "smb_session" || type == "smb_pipe")
-        return is(field(r, "smb.status"), kSmbStatus, std::size(kSmbStatus), false);
     return false;
 }
 
@@ -246,49 +255,35 @@ const std::vector<LateralInterface>& lateralInterfaces() {
     return t;
 }
 
-std::optional<uint64_t> recordItems(const Json& r) {
-    auto arraySize = [&](const char* path) -> std::optional<uint64_t> {
-        const Json* a = field(r, path);
-        if (a && a->is_array()) return a->size();
+std::optional<uint64_t> recordItems(const Event& e) {
+    const DceCall* d = e.dce();
+    const OncCall* o = e.onc();
+    const Json* epm = d ? &d->epm : nullptr;
+    const Json* portmap = o ? member(o->fields, "portmap") : nullptr;
+    auto count = [](const Json* f) -> std::optional<uint64_t> {
+        if (f && f->is_number_unsigned()) return f->get<uint64_t>();
+        if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());
         return std::nullopt;
     };
     // Uncapped counts first (epm.num_ents, portmap.entry_count: the reported arrays are capped
     // at 128 / 256 entries), where the dissector provides them.
-    for (const char* k : {"rpc.args.entries_read", "epm.num_ents", "portmap.entry_count", "rpc.args.sid_count",
-                          "rpc.args.name_count"}) {
-        const Json* f = field(r, k);
-        if (f && f->is_number_unsigned()) return f->get<uint64_t>();
-        if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());
-    }
-    if (auto n = arraySize("epm.endpoints")) return n;
-    if (auto n = arraySize("portmap.entries")) return n;
+    const Json* counts[] = {dceArg(e, "entries_read"), epm ? member(*epm, "num_ents") : nullptr,
+                            portmap ? member(*portmap, "entry_count") : nullptr, dceArg(e, "sid_count"),
+                            dceArg(e, "name_count")};
+    for (const Json* f : counts)
+        if (auto n = count(f)) return n;
+    for (const Json* a : {epm ? member(*epm, "endpoints") : nullptr, portmap ? member(*portmap, "entries") : nullptr})
+        if (a && a->is_array()) return a->size();
     return std::nullopt;
 }
 
-std::optional<std::string> recordOutcome(const Json& r) {
-    const std::string et = fieldString(r, "event_type").value_or("");
-    if (et == "smb_pipe" || et == "smb_session") {
-        auto st = fieldString(r, "smb.status");
-        if (!st) return std::nullopt;
-        return *st == "STATUS_SUCCESS" ? "succeeded" : "failed";
+std::optional<std::string> recordOutcome(const Event& e) {
+    if (e.type == EventType::SmbPipe || e.type == EventType::SmbSession) {
+        if (e.smb.status.empty()) return std::nullopt;
+        return e.smb.status == "STATUS_SUCCESS" ? "succeeded" : "failed";
     }
-    if (et == "dcerpc_bind") {
-        // No call followed: an attempt, failed when the server refused a context.
-        if (const Json* binds = field(r, "rpc.bind"); binds && binds->is_array())
-            for (const auto& b : *binds) {
-                if (!b.is_object()) continue;
-                if (b.value("packet_type", "") == "bind_nak") return "failed";
-                if (b.contains("contexts") && b["contexts"].is_array())
-                    for (const auto& c : b["contexts"])
-                        if (c.is_object() && c.value("result", "") != "acceptance" &&
-                            c.value("result", "") != "no_response")
-                            return "failed";
-            }
-        return "attempt";
-    }
-    if (et != "rpc") return std::nullopt;
     // One definition with `rpcmon top` and the baselines' error rate (output/reply_outcome.h).
-    switch (replyOutcome(r)) {
+    switch (replyOutcome(e)) {
     case ReplyOutcome::NoReply: return "attempt";
     case ReplyOutcome::Succeeded: return "succeeded";
     case ReplyOutcome::Failed: return "failed";
@@ -297,40 +292,72 @@ std::optional<std::string> recordOutcome(const Json& r) {
     return std::nullopt;
 }
 
-std::string describeRecord(const Json& r) {
+std::optional<std::string> jsonRecordOutcome(const Json& r) {
+    if (fieldString(r, "event_type").value_or("") != "dcerpc_bind") return std::nullopt;
+    // No call followed: an attempt, failed when the server refused a context.
+    if (const Json* binds = field(r, "rpc.bind"); binds && binds->is_array())
+        for (const auto& b : *binds) {
+            if (!b.is_object()) continue;
+            if (b.value("packet_type", "") == "bind_nak") return "failed";
+            if (b.contains("contexts") && b["contexts"].is_array())
+                for (const auto& c : b["contexts"])
+                    if (c.is_object() && c.value("result", "") != "acceptance" &&
+                        c.value("result", "") != "no_response")
+                        return "failed";
+        }
+    return "attempt";
+}
+
+namespace {
+std::string hexStatus(uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%08x", v);
+    return b;
+}
+}  // namespace
+
+std::string describeRecord(const Event& e) {
+    const std::string src = e.ips_known ? formatAddress(e.key.client) : "?";
+    const std::string to = (e.ips_known ? formatAddress(e.key.server) : "?") +
+                           (e.ports_known ? ":" + std::to_string(e.key.server_port) : "");
+    const std::string at = formatTimestamp(e.ts);
+    const std::string who = " from " + src + " to " + to + " at " + at;
+    auto orQ = [](const std::string& s) { return s.empty() ? std::string("?") : s; };
+    switch (e.type) {
+        case EventType::SmbPipe: return "open of \\pipe\\" + orQ(e.smb.pipe) + who + ": " + orQ(e.smb.status);
+        case EventType::SmbSession: return "SMB session setup" + who + ": " + orQ(e.smb.status);
+        case EventType::Rpc: break;
+    }
+    if (const DceCall* d = e.dce()) {
+        std::string iface = !d->iface ? "?" : !d->iface->name.empty() ? std::string(d->iface->name) : uuidText(d->iface->uuid);
+        const std::string opnum = std::to_string(d->opnum);
+        std::string what = (d->operation.empty() ? "opnum " + opnum : std::string(d->operation)) + " (" + iface +
+                           " opnum " + opnum + ")";
+        if (!d->named_pipe.empty()) what += " over \\pipe\\" + d->named_pipe;
+        const std::string status = d->reply && d->reply->status ? hexStatus(*d->reply->status) : "?";
+        std::string rep = !d->reply                                          ? "no reply"
+                          : std::string_view(d->reply->packet_type) == "fault" ? "fault " + status
+                                                                               : "reply status " + status;
+        return what + who + ", " + rep;
+    }
+    if (const OncCall* o = e.onc()) {
+        std::string prog = o->program_name ? o->program_name : std::to_string(o->program);
+        std::string proc = o->procedure_name ? o->procedure_name : std::to_string(o->procedure);
+        std::string rep = !o->reply            ? "no reply"
+                          : !o->reply->accepted ? "reply denied"
+                                                : "reply " + o->reply->accept_status;
+        return prog + " v" + std::to_string(o->version) + " " + proc + who + ", " + rep;
+    }
+    return "rpc" + who;
+}
+
+std::string describeJsonRecord(const Json& r) {
     const std::string et = fieldString(r, "event_type").value_or("");
     const std::string src = fieldString(r, "src_ip").value_or("?");
     const std::string dst = fieldString(r, "dest_ip").value_or("?");
     auto port = fieldInt(r, "dest_port");
     const std::string to = dst + (port ? ":" + std::to_string(*port) : "");
     const std::string at = fieldString(r, "timestamp").value_or("?");
-    std::string what;
-    if (et == "rpc" && fieldString(r, "rpc.family").value_or("") == "dcerpc") {
-        std::string iface = fieldString(r, "rpc.interface.name").value_or(fieldString(r, "rpc.interface.uuid").value_or("?"));
-        auto op = fieldString(r, "rpc.operation");
-        auto opnum = fieldInt(r, "rpc.opnum");
-        what = (op ? *op : "opnum " + (opnum ? std::to_string(*opnum) : std::string("?"))) + " (" + iface +
-               (opnum ? " opnum " + std::to_string(*opnum) : "") + ")";
-        if (auto p = fieldString(r, "rpc.named_pipe")) what += " over \\pipe\\" + *p;
-        const Json* reply = field(r, "rpc.reply");
-        std::string rep = !reply || reply->is_null() ? "no reply"
-                          : reply->value("packet_type", "") == "fault" ? "fault " + reply->value("status", "?")
-                                                                       : "reply status " + reply->value("status", "?");
-        return what + " from " + src + " to " + to + " at " + at + ", " + rep;
-    }
-    if (et == "rpc") {
-        std::string prog = fieldString(r, "rpc.program_name").value_or(std::to_string(fieldInt(r, "rpc.program").value_or(-1)));
-        std::string proc = fieldString(r, "rpc.procedure_name").value_or(std::to_string(fieldInt(r, "rpc.procedure").value_or(-1)));
-        what = prog + " v" + std::to_string(fieldInt(r, "rpc.version").value_or(0)) + " " + proc;
-        const Json* reply = field(r, "rpc.reply");
-        std::string rep = !reply || reply->is_null() ? "no reply"
-                          : reply->value("status", "") == "denied" ? "reply denied"
-                                                                    : "reply " + reply->value("accept_status", "?");
-        return what + " from " + src + " to " + to + " at " + at + ", " + rep;
-    }
-    if (et == "smb_pipe")
-        return "open of \\pipe\\" + fieldString(r, "smb.pipe").value_or("?") + " from " + src + " to " + to + " at " +
-               at + ": " + fieldString(r, "smb.status").value_or("?");
     if (et == "dcerpc_bind") {
         std::string ctxs;
         if (const Json* binds = field(r, "rpc.bind"); binds && binds->is_array())
@@ -343,9 +370,6 @@ std::string describeRecord(const Json& r) {
                     }
         return "bind without a call from " + src + " to " + to + " at " + at + " (" + ctxs + ")";
     }
-    if (et == "smb_session")
-        return "SMB session setup from " + src + " to " + to + " at " + at + ": " +
-               fieldString(r, "smb.status").value_or("?");
     return et + " from " + src + " to " + to + " at " + at;
 }
 

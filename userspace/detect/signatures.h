@@ -15,7 +15,7 @@
 
 namespace rpcmon::detect {
 
-// What a predicate may read besides the record: tunables and state the detector keeps.
+// What a predicate may read besides the event: tunables and state the detector keeps.
 struct SigContext {
     uint32_t threshold = 0;                            // the signature's configured threshold
     const std::vector<std::string>* sensitive_files = nullptr;  // lower-case base names
@@ -68,7 +68,9 @@ enum Exempt : uint8_t {
     kExemptNfsRootClients = 4,
 };
 
-using Predicate = bool (*)(const Json& rec, const SigContext& ctx);
+// Reads the typed event (decoded arguments: ev.dce()->args, ev.onc()->fields). Records that
+// stay JSON (dcerpc_bind) fail every predicate: no predicate-bearing signature selects them.
+using Predicate = bool (*)(const Event& ev, const SigContext& ctx);
 
 struct SignatureDef {
     uint32_t sid;
@@ -108,20 +110,24 @@ struct LateralInterface {
 };
 const std::vector<LateralInterface>& lateralInterfaces();
 
-// Items a call returned or worked on, when the record carries the count: LSA lookups
+// Items a call returned or worked on, when the event carries the count: LSA lookups
 // (rpc.args.sid_count / name_count), ept_lookup endpoints (epm.endpoints), portmapper DUMP
 // entries (portmap.entries), and rpc.args.entries_read / epm.num_ents / portmap.entry_count
 // where a dissector provides them (see README "Item counts").
 // nullopt = not decoded (the caller counts the call instead).
-std::optional<uint64_t> recordItems(const Json& rec);
+std::optional<uint64_t> recordItems(const Event& ev);
 
-// "succeeded" / "failed" / "attempt" from the record's reply (alert.metadata.outcome);
-// nullopt when the record does not say (e.g. a response whose last word is not a status).
-std::optional<std::string> recordOutcome(const Json& rec);
+// "succeeded" / "failed" / "attempt" from the event's reply (alert.metadata.outcome);
+// nullopt when the event does not say (e.g. a response whose last word is not a status).
+std::optional<std::string> recordOutcome(const Event& ev);
+// The same for records that stay JSON (dcerpc_bind: "attempt", or "failed" when refused).
+std::optional<std::string> jsonRecordOutcome(const Json& rec);
 
-// One line in words: what the record is (operation, interface, pipe, bind), who called whom,
-// when, and the reply.
-std::string describeRecord(const Json& rec);
+// One line in words: what the event is (operation, interface, pipe), who called whom, when,
+// and the reply.
+std::string describeRecord(const Event& ev);
+// The same for records that stay JSON (dcerpc_bind).
+std::string describeJsonRecord(const Json& rec);
 
 // The trigger column of `rpcmon signatures` and the README table.
 std::string triggerText(const SignatureDef& d);
@@ -137,8 +143,8 @@ inline constexpr uint32_t kSidNewClientPipe = 1100004;
 inline constexpr uint32_t kSidRateDeviation = 1100005;
 inline constexpr uint32_t kSidErrorRatioDeviation = 1100006;
 
-// True when the record's reply says the caller was refused (access denied, logon failure,
+// True when the event's reply says the caller was refused (access denied, logon failure,
 // wrong password, RPC auth error, SMB logon failure).
-bool isAuthFailure(const Json& rec);
+bool isAuthFailure(const Event& ev);
 
 }  // namespace rpcmon::detect

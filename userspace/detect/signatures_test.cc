@@ -570,11 +570,11 @@ TEST(ReplyVerdict, DetectorErrorAndOutcomeAgreeWithTheSharedDefinition) {
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.rec.dump());
-        EXPECT_EQ(Detector::isError(c.rec), c.error);
+        EXPECT_EQ(Detector::isError(event(c.rec)), c.error);
         EXPECT_EQ(replyIsError(c.rec), c.error);
-        EXPECT_EQ(recordOutcome(c.rec) == std::optional<std::string>("failed"), c.error);
+        EXPECT_EQ(recordOutcome(event(c.rec)) == std::optional<std::string>("failed"), c.error);
     }
-    EXPECT_EQ(recordOutcome(withStatus("0x00000105")), std::optional<std::string>("succeeded"));
+    EXPECT_EQ(recordOutcome(event(withStatus("0x00000105"))), std::optional<std::string>("succeeded"));
 }
 
 // Suppressed hits keep their record for the end-of-window summary by sharing it with the

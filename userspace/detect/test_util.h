@@ -109,6 +109,10 @@ inline Json smbSession(const std::string& src, const std::string& dst, const std
     return r;
 }
 
+// The typed event of a record built above (what the protocol layers hand the detector);
+// throws when the record is not one eventFromJson reads.
+inline Event event(const Json& r) { return eventFromJson(r).value(); }
+
 struct Outcome {
     std::vector<Json> alerts;
     std::map<uint32_t, int> sids;  // sid -> alert lines

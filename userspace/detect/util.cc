@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -41,6 +42,47 @@ bool fieldTrue(const Json& rec, std::string_view dotted) {
     const Json* f = field(rec, dotted);
     return f && f->is_boolean() && f->get<bool>();
 }
+
+std::string uuidText(const Uuid& u) {
+    char b[40];
+    std::snprintf(b, sizeof b, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", u.d1, u.d2, u.d3, u.d4[0],
+                  u.d4[1], u.d4[2], u.d4[3], u.d4[4], u.d4[5], u.d4[6], u.d4[7]);
+    return std::string(b, 36);
+}
+
+Uuid uuidFromText(std::string_view s) {
+    Uuid u;
+    if (!Uuid::parse(s, u)) return Uuid{};
+    return u;
+}
+
+std::string srcIp(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.client) : std::string(); }
+std::string destIp(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.server) : std::string(); }
+
+const Json* member(const Json& obj, std::string_view key) {
+    if (!obj.is_object()) return nullptr;
+    auto it = obj.find(std::string(key));  // short keys: no allocation (SSO)
+    return it == obj.end() ? nullptr : &*it;
+}
+
+const Json* dceArg(const Event& ev, std::string_view key) {
+    const DceCall* c = ev.dce();
+    return c ? member(c->args, key) : nullptr;
+}
+
+const Json* oncField(const Event& ev, std::string_view program, std::string_view key) {
+    const OncCall* c = ev.onc();
+    if (!c) return nullptr;
+    const Json* p = member(c->fields, program);
+    return p ? member(*p, key) : nullptr;
+}
+
+std::optional<std::string> jsonString(const Json* v) {
+    if (!v || !v->is_string()) return std::nullopt;
+    return v->get<std::string>();
+}
+
+bool jsonTrue(const Json* v) { return v && v->is_boolean() && v->get<bool>(); }
 
 std::optional<TimeNs> parseTimestamp(std::string_view s) {
     // Fixed layout written by formatTimestamp(): YYYY-MM-DDTHH:MM:SS.ffffff+0000

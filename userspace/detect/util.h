@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Small helpers shared by the detection engine: record field access, timestamps, CIDR lists.
+// Small helpers shared by the detection engine: typed event field access, JSON field access
+// (records that stay JSON, decoded arguments), timestamps, CIDR lists.
 #pragma once
 
 #include <array>
@@ -19,6 +20,26 @@ const Json* field(const Json& rec, std::string_view dotted);
 std::optional<std::string> fieldString(const Json& rec, std::string_view dotted);
 std::optional<int64_t> fieldInt(const Json& rec, std::string_view dotted);
 bool fieldTrue(const Json& rec, std::string_view dotted);
+
+// Lower-case text form of an interface id, as the EVE writer prints it.
+std::string uuidText(const Uuid& u);
+// An interface id constant from a table ("12345778-..."); a malformed constant is a build
+// mistake, caught by the signature tests (nil uuid).
+Uuid uuidFromText(std::string_view s);
+
+// The event's endpoints as the EVE header prints them; empty when not known.
+std::string srcIp(const Event& ev);
+std::string destIp(const Event& ev);
+
+// A member of a JSON object; nullptr when absent or `obj` is not an object.
+const Json* member(const Json& obj, std::string_view key);
+// A decoded DCE/RPC argument (rpc.args.<key>); nullptr for other events or when absent.
+const Json* dceArg(const Event& ev, std::string_view key);
+// An ONC program object's member (e.g. "nfs", "name" for nfs.name); nullptr when absent.
+const Json* oncField(const Event& ev, std::string_view program, std::string_view key);
+// The string / true views of the two above.
+std::optional<std::string> jsonString(const Json* v);
+bool jsonTrue(const Json* v);
 
 // Parses an EVE timestamp ("2026-11-24T09:18:01.123456+0000"); nullopt when malformed.
 std::optional<TimeNs> parseTimestamp(std::string_view s);
