@@ -306,9 +306,11 @@ bool Detector::selects(const SignatureDef& d, const Keys& k) {
     if (sel.dce.empty() && sel.onc.empty() && sel.pipes.empty()) return true;
     for (const char* p : sel.pipes)
         if (k.pipe == p) return true;
+    // Only on a cache miss (see selected_): the interface id as the table spells it.
+    const std::string uuid = k.uuid && !sel.dce.empty() ? uuidText(*k.uuid) : std::string();
     if (k.uuid)
         for (const auto& d2 : sel.dce)
-            if (*k.uuid == uuidFromText(d2.uuid) &&
+            if (uuid == d2.uuid &&
                 (d2.opnums.empty() ||
                  std::find(d2.opnums.begin(), d2.opnums.end(), int(k.opnum)) != d2.opnums.end()))
                 return true;

@@ -199,7 +199,9 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
           std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
-    h.reason = reason.empty() ? d.message + std::string(": ") + describe(rec) : std::move(reason);
+    // Empty: buildAlert words it from the record - only when an alert or summary is written,
+    // not for every suppressed hit.
+    h.reason = std::move(reason);
     raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
 }
 
@@ -309,7 +311,7 @@ void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, 
     } else if (et == "rpc" || et == "dcerpc_bind") {
         const DceCall* dce = rec.ev ? rec.ev->dce() : nullptr;
         const Json* binds = dce ? &dce->bind : rec.json ? field(*rec.json, "rpc.bind") : nullptr;
-        if (!binds || !binds->is_array()) return;
+        if (!binds || !binds->is_array() || binds->empty()) return;
         const std::string called = dce && dce->iface ? uuidText(dce->iface->uuid) : std::string();
         for (const auto& b : *binds) {
             if (!b.is_object() || !b.contains("contexts") || !b["contexts"].is_array()) continue;

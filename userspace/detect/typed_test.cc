@@ -295,3 +295,22 @@ TEST(TypedPath, RefusedJsonRecordsAreCounted) {
 
 }  // namespace
 }  // namespace rpcmon::detect::test
+
+namespace rpcmon::detect::test {
+namespace {
+
+// srcIp / destIp print IPv4 without inet_ntop: the same text as formatAddress, every octet value.
+TEST(TypedPath, AddressTextMatchesFormatAddress) {
+    Event ev;
+    for (unsigned v = 0; v < 256; v++) {
+        ev.key.client = *parseIp(std::to_string(v) + "." + std::to_string(255 - v) + ".0." + std::to_string(v / 3));
+        EXPECT_EQ(srcIp(ev), formatAddress(ev.key.client));
+    }
+    ev.key.server = *parseIp("fd00:203::1");
+    EXPECT_EQ(destIp(ev), "fd00:203::1");
+    ev.ips_known = false;
+    EXPECT_EQ(destIp(ev), "");
+}
+
+}  // namespace
+}  // namespace rpcmon::detect::test
