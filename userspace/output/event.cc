@@ -117,7 +117,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.key("auth");
     w.openObject();
     w.member("type", c.auth.type);
-    w.member("level", c.auth.level);
+    if (!c.auth.level.empty()) w.member("level", c.auth.level);
     if (!c.auth.user.empty()) w.member("user", c.auth.user);
     if (!c.auth.domain.empty()) w.member("domain", c.auth.domain);
     if (!c.auth.workstation.empty()) w.member("workstation", c.auth.workstation);
@@ -144,8 +144,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     if (c.bind.is_array() && !c.bind.empty()) w.member("bind", c.bind);
 }
 
-void writeSmb(JsonWriter& w, const SmbInfo& s) {
-    w.key("smb");
+void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
     w.openObject();
     if (!s.user.empty()) w.member("user", s.user);
     if (!s.domain.empty()) w.member("domain", s.domain);
@@ -335,6 +334,8 @@ bool readDce(const Json& rpc, const Json& rec, Event& ev) {
         c.operation = n;
     }
     if (const Json* a = member(rpc, "auth")) {
+        c.auth.type.clear();
+        c.auth.level.clear();
         getString(*a, "type", c.auth.type);
         getString(*a, "level", c.auth.level);
         getString(*a, "user", c.auth.user);
@@ -421,7 +422,10 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         w.closeObject();
         if (const DceCall* c = ev.dce(); c && !c->epm.empty()) w.member("epm", c->epm);
     }
-    if (!ev.smb.empty() || ev.type != EventType::Rpc) writeSmb(w, ev.smb);
+    if (!ev.smb.empty() || ev.type != EventType::Rpc) {
+        w.key("smb");
+        writeSmbObject(w, ev.smb);
+    }
     if (const OncCall* c = ev.onc())
         for (auto it = c->fields.begin(); it != c->fields.end(); ++it) w.member(it.key(), it.value());
     if (ev.process) {
@@ -438,6 +442,12 @@ void writeEvent(JsonWriter& w, const Event& ev) {
 Json toJson(const Event& ev) {
     JsonWriter w;
     writeEvent(w, ev);
+    return Json::parse(w.str());
+}
+
+Json toJson(const SmbInfo& smb) {
+    JsonWriter w;
+    writeSmbObject(w, smb);
     return Json::parse(w.str());
 }
 
