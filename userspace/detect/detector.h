@@ -80,6 +80,7 @@ private:
     struct AggState {
         std::deque<TimeNs> times;                        // Count: last `threshold` hit times
         std::unordered_map<std::string, TimeNs> values;  // Distinct: value -> last seen
+        TimeNs oldest = 0;  // Distinct: at most the oldest last-seen time (a scan finds the expired)
         TimeNs last = 0;
         bool fired = false;
     };

@@ -144,8 +144,19 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
             AggState& a = agg_[key];
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
-            for (auto it = a.values.begin(); it != a.values.end();)
-                it = t - it->second > window ? a.values.erase(it) : std::next(it);
+            // Values older than the window go; the scan runs only when one can be (a value per
+            // flow or port makes the set large, and most records expire nothing).
+            if (t - a.oldest > window) {
+                a.oldest = t;
+                for (auto it = a.values.begin(); it != a.values.end();) {
+                    if (t - it->second > window) {
+                        it = a.values.erase(it);
+                    } else {
+                        a.oldest = std::min(a.oldest, it->second);
+                        ++it;
+                    }
+                }
+            }
             bool fresh = false;
             for (const auto& v : vals) {
                 fresh = fresh || !a.values.count(v);
