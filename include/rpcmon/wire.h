@@ -103,6 +103,7 @@ enum rpcmon_app {
 	RPCMON_APP_DCERPC = 2,  /* DCE/RPC directly over TCP/UDP (135, dynamic ports) */
 	RPCMON_APP_SMB = 3,     /* SMB over TCP 445 (direct NetBIOS session framing) */
 	RPCMON_APP_NBSS = 4,    /* NetBIOS session service, TCP 139 */
+	RPCMON_APP_COUNT        /* number of values; user space has one descriptor per value */
 };
 
 /* Why a packet was classified. */

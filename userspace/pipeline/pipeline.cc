@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pipeline/pipeline.h"
 
+#include "pipeline/dissectors.h"
+
 #include "host/process_table.h"
 #include "pipeline/anomalies.h"
 #include "protocols/npa/host_pipes.h"
@@ -43,16 +45,6 @@ uint64_t peakRssKb() {
         if (std::sscanf(line, "VmHWM: %llu kB", &kb) == 1) break;
     std::fclose(f);
     return kb;
-}
-
-const char* appName(uint8_t app) {
-    switch (app) {
-    case RPCMON_APP_ONC: return "onc";
-    case RPCMON_APP_DCERPC: return "dcerpc";
-    case RPCMON_APP_SMB: return "smb";
-    case RPCMON_APP_NBSS: return "netbios";
-    }
-    return "none";
 }
 
 const char* matchName(uint8_t m) {

@@ -109,7 +109,7 @@ private:
     std::map<uint16_t, Handler> handlers_;   // record type -> handler (Tetragon's table)
     std::map<std::string, uint64_t> anomalies_;
     uint64_t records_ = 0, unknown_record_types_ = 0, bad_record_sizes_ = 0;
-    std::array<uint64_t, 5> packets_by_app_{};
+    std::array<uint64_t, RPCMON_APP_COUNT> packets_by_app_{};  // by enum rpcmon_app
     ConsumerMaker maker_;
     std::unique_ptr<FlowTable> flows_;
     std::unique_ptr<host::ProcessTable> processes_;    // wire records gain process.*

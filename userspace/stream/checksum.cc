@@ -5,6 +5,7 @@
 #include "stream/anomalies.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <tuple>
@@ -14,7 +15,8 @@ namespace {
 
 uint16_t be16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
 
-uint16_t fold(uint32_t sum) {
+// End-around carry down to 16 bits: 0 stays 0, any other sum becomes 1..0xffff.
+uint16_t fold(uint64_t sum) {
     while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
     return uint16_t(sum);
 }
@@ -42,14 +44,80 @@ const char* checksumModeName(ChecksumMode mode) {
     return "auto";
 }
 
+namespace {
+
+uint64_t load64(const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);  // any alignment: a frame's payload starts where its headers end
+    return v;
+}
+
+// a + b modulo 2^64 - 1 (the carry out added back in). Never 0 unless both are 0.
+uint64_t addEndAround(uint64_t a, uint64_t b) {
+    a += b;
+    return a + (a < b);
+}
+
+}  // namespace
+
 uint32_t onesComplementAdd(uint32_t sum, Bytes d) {
-    // 64-bit accumulator: no carry handling inside the loop (a 64 KiB datagram cannot overflow it).
-    uint64_t s = sum;
-    size_t i = 0, n = d.size();
-    for (; i + 1 < n; i += 2) s += uint32_t(d[i] << 8 | d[i + 1]);
-    if (i < n) s += uint32_t(d[i] << 8);
-    while (s >> 16) s = (s & 0xffff) + (s >> 16);
-    return uint32_t(s);
+    // As Linux's csum_partial: 8 bytes per step, summed as native 64-bit words with end-around
+    // carry. 2^16 - 1 divides 2^64 - 1, so folding that sum to 16 bits gives the one's-complement
+    // sum of the same bytes read as native 16-bit words: on a little-endian host the byte swap of
+    // the sum of the big-endian words (swapping the bytes of every word swaps their sum's). The
+    // fold keeps a nonzero sum nonzero, so the result is bit for bit the 16-bit loop's, 0 versus
+    // 0xffff included (tests/unit/checksum_test.cc). Pairs of bytes count from data[0], whatever
+    // its address.
+    const uint8_t* p = d.data();
+    size_t n = d.size();
+    // Two chains of (sum, carries), so one add need not wait for the previous one's carry; the
+    // carry counts cannot overflow (one per 8 bytes).
+    uint64_t s1 = 0, s2 = 0, c1 = 0, c2 = 0;
+    for (; n >= 32; p += 32, n -= 32) {
+        uint64_t w = load64(p);
+        s1 += w;
+        c1 += s1 < w;
+        w = load64(p + 8);
+        s2 += w;
+        c2 += s2 < w;
+        w = load64(p + 16);
+        s1 += w;
+        c1 += s1 < w;
+        w = load64(p + 24);
+        s2 += w;
+        c2 += s2 < w;
+    }
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w = load64(p);
+        s1 += w;
+        c1 += s1 < w;
+    }
+    // The last 0..7 bytes. Their pairs still start at even offsets from data[0], and a word's
+    // place in the sum does not matter (2^16k = 1 modulo 2^16 - 1): a 4-byte, a 2-byte word and a
+    // last odd byte are added as they are, that byte as the first of a pair whose second is 0.
+    uint64_t rest = 0;
+    if (n & 4) {
+        uint32_t w;
+        std::memcpy(&w, p, 4);
+        rest += w;
+        p += 4;
+    }
+    if (n & 2) {
+        uint16_t w;
+        std::memcpy(&w, p, 2);
+        rest += w;
+        p += 2;
+    }
+    if (n & 1) rest += std::endian::native == std::endian::little ? uint64_t(*p) : uint64_t(*p) << 8;
+    uint64_t s = addEndAround(addEndAround(s1, s2), c1 + c2 + rest);
+    // 64 -> 32 -> 16 bits, end-around each time: twice each is enough (2^64 - 1 -> 2^33 - 2 ->
+    // 2^32 - 1 -> 2^17 - 2 -> 2^16 - 1).
+    s = (s & 0xffffffff) + (s >> 32);
+    s = (s & 0xffffffff) + (s >> 32);
+    s = (s & 0xffff) + (s >> 16);
+    uint16_t folded = uint16_t((s & 0xffff) + (s >> 16));
+    if constexpr (std::endian::native == std::endian::little) folded = __builtin_bswap16(folded);
+    return fold(uint64_t(sum) + folded);
 }
 
 ChecksumInspection inspectChecksums(Bytes f) {
@@ -171,13 +239,20 @@ bool ChecksumValidator::accept(Bytes f) {
     ChecksumInspection r = inspectChecksums(f);
     if (r.ip == ChecksumInspection::NotChecked) return true;
     uint8_t* proven = nullptr;
-    auto it = sources_.find(r.src);
-    if (it != sources_.end()) {
-        proven = &it->second;
-    } else if (sources_.size() < max_sources_) {
-        proven = &sources_[r.src];
+    if (last_proven_ && r.src == last_src_) {
+        proven = last_proven_;  // a run of frames from one sender: no hash, no lookup
     } else {
-        counters_.count(ChecksumAnomaly::SourcesFull);  // unknown sources are judged strictly
+        auto it = sources_.find(r.src);
+        if (it != sources_.end()) {
+            proven = &it->second;
+        } else if (sources_.size() < max_sources_) {
+            proven = &sources_[r.src];
+        } else {
+            counters_.count(ChecksumAnomaly::SourcesFull);  // unknown sources are judged strictly
+        }
+        // Entries are never erased and a rehash moves no element: the pointer stays valid.
+        last_src_ = r.src;
+        last_proven_ = proven;
     }
     auto isProven = [&](uint8_t bit) { return !proven || (*proven & bit); };
     if (r.ip == ChecksumInspection::Good && proven) *proven |= kIpProven;

@@ -73,9 +73,15 @@ private:
     AnomalyCounter& counters_;
     size_t max_sources_;
     std::unordered_map<Address, uint8_t, AddrHash> sources_;
+    // The last frame's source and its entry (null: none, or a source judged strictly because
+    // the table is full, which is looked up again and counted every time).
+    Address last_src_{};
+    uint8_t* last_proven_ = nullptr;
 };
 
-// One's-complement sum of `data` added to `sum` (not folded, not complemented).
+// One's-complement sum (RFC 1071) of `data` as big-endian 16-bit words (an odd last byte padded
+// with a zero byte) added to `sum`: folded to 16 bits, not complemented; 0 only when `sum` and
+// every byte are 0. 8 bytes per step (it runs over every payload byte of a capture).
 uint32_t onesComplementAdd(uint32_t sum, Bytes data);
 
 // One TCP segment as UndecidedSegments sees it (source = sender).
