@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (cfg & 3) {
     case 1: {
         FlowContext flow = fuzz::makeFlow(IPPROTO_TCP, 445, RPCMON_APP_SMB);
-        PipeInfo pipe{"lsarpc", Json{{"user", "alice"}, {"share", "IPC$"}}};
+        PipeInfo pipe{"lsarpc", SmbInfo{.user = "alice", .share = "IPC$"}};
         auto s = makePipeStream(flow, pipe, sink, counter, &learner);
         TimeNs now = fuzz::kT0;
         fuzz::Op op;

@@ -34,7 +34,8 @@ struct CheckingPipe : EmbeddedStream {
 
 struct CheckingOpener : PipeOpener {
     std::unique_ptr<EmbeddedStream> openPipe(const FlowContext&, const PipeInfo& pipe) override {
-        FUZZ_CHECK(pipe.smb.is_object() || pipe.smb.is_null());
+        // A pipe carries its session's identity only, never a record's own session id or status.
+        FUZZ_CHECK(!pipe.smb.session_id && pipe.smb.status.empty() && pipe.smb.pipe.empty());
         return std::make_unique<CheckingPipe>();
     }
 };

@@ -22,10 +22,11 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 # Only what is run here (tools/build.sh would also build every test): same configuration.
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target rpcmon rpcmon_bpf_bench rpcmon_defrag_bench
+cmake --build build -j"$(nproc)" --target rpcmon rpcmon_bpf_bench rpcmon_defrag_bench rpcmon_record_bench
 build/bench/rpcmon_bpf_bench "${1:-1000000}"
 # IP fragment reassembly (no privileges needed): cost, memory cap, fragment flood.
 build/bench/rpcmon_defrag_bench
+build/bench/rpcmon_record_bench
 
 LOCK=/tmp/rpcmon-live.lock   # one lab at a time on this host (tests/live do the same)
 calls=${RPCMON_BENCH_CALLS_PCAP:-$PWD/build-bench/callheavy.pcap}

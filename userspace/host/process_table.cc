@@ -55,6 +55,18 @@ void ProcessTable::emit(Json&& rec) {
     next_.emit(std::move(rec));
 }
 
+void ProcessTable::emitEvent(Event&& ev) {
+    if (!by_flow_.empty() && !ev.process && ev.ips_known && ev.ports_known) {
+        auto it = by_flow_.find(flowKey(formatAddress(ev.key.client), ev.key.client_port,
+                                        formatAddress(ev.key.server), ev.key.server_port));
+        if (it != by_flow_.end()) {
+            ev.process = ProcessInfo{it->second.pid, it->second.uid, it->second.name};
+            attributed_++;
+        }
+    }
+    next_.emitEvent(std::move(ev));
+}
+
 Json ProcessTable::stats() const {
     return {{"connections", connections_}, {"known", by_flow_.size()}, {"records_attributed", attributed_},
             {"forgotten", forgotten_}};

@@ -30,6 +30,7 @@ public:
     void onConnection(const rpcmon_host_conn_record& rec);
     // Adds process.* to flow-bound records that have none and match a known connection.
     void emit(Json&& rec) override;
+    void emitEvent(Event&& ev) override;
     Json stats() const;
     // The network namespace whose processes name flows first (tests; 0: none).
     void setOwnNetns(uint32_t inode) { own_netns_ = inode; }

@@ -17,21 +17,81 @@
 namespace rpcmon {
 namespace {
 
+// The writer's per-line helpers format by hand: printf-family calls cost more than the rest
+// of a record's line together.
+constexpr char kHex[] = "0123456789abcdef";
+
+char* hex(char* p, uint64_t v, int digits) {
+    for (int i = digits - 1; i >= 0; i--) *p++ = kHex[(v >> (4 * i)) & 0xf];
+    return p;
+}
+
 void writeUuid(JsonWriter& w, std::string_view k, const Uuid& u) {
-    char b[40];
-    std::snprintf(b, sizeof b, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", u.d1, u.d2, u.d3, u.d4[0],
-                  u.d4[1], u.d4[2], u.d4[3], u.d4[4], u.d4[5], u.d4[6], u.d4[7]);
+    char b[36];
+    char* p = hex(b, u.d1, 8);
+    *p++ = '-';
+    p = hex(p, u.d2, 4);
+    *p++ = '-';
+    p = hex(p, u.d3, 4);
+    *p++ = '-';
+    p = hex(p, u.d4[0], 2);
+    p = hex(p, u.d4[1], 2);
+    *p++ = '-';
+    for (int i = 2; i < 8; i++) p = hex(p, u.d4[i], 2);
     w.member(k, std::string_view(b, 36));
 }
 
+char* decimal(char* p, unsigned v) {
+    char tmp[10];
+    int n = 0;
+    do tmp[n++] = char('0' + v % 10), v /= 10;
+    while (v);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
+// "10.0.0.1" for IPv4-mapped addresses without inet_ntop; formatAddress for IPv6.
+void writeAddress(JsonWriter& w, std::string_view k, const Address& a) {
+    if (!isV4Mapped(a)) {
+        w.member(k, formatAddress(a));
+        return;
+    }
+    char b[16];
+    char* p = b;
+    for (int i = 12; i < 16; i++) {
+        p = decimal(p, a[i]);
+        if (i < 15) *p++ = '.';
+    }
+    w.member(k, std::string_view(b, size_t(p - b)));
+}
+
+// formatTimestamp, with the date and time of day kept from the previous call in the same second
+// (records come in time order, many per second).
+void writeTimestamp(JsonWriter& w, TimeNs t) {
+    thread_local TimeNs cached_sec = ~TimeNs(0);
+    thread_local std::string cached;  // "2026-11-24T09:18:01."
+    const TimeNs sec = t / 1000000000ull;
+    if (sec != cached_sec) {
+        std::string full = formatTimestamp(t);
+        cached = full.substr(0, full.size() - 11);  // without "123456+0000"
+        cached_sec = sec;
+    }
+    char b[40];
+    std::memcpy(b, cached.data(), cached.size());
+    char* p = b + cached.size();
+    unsigned usec = unsigned((t % 1000000000ull) / 1000);
+    for (int i = 5; i >= 0; i--) p[i] = char('0' + usec % 10), usec /= 10;
+    std::memcpy(p + 6, "+0000", 5);
+    w.member("timestamp", std::string_view(b, cached.size() + 11));
+}
+
 void writeHeader(JsonWriter& w, const Event& ev) {
-    w.key("timestamp");
-    w.string(formatTimestamp(ev.ts));
+    writeTimestamp(w, ev.ts);
     w.member("flow_id", ev.flow_id);
     w.member("event_type", eventTypeName(ev.type));
-    if (ev.ips_known) w.member("src_ip", formatAddress(ev.key.client));
+    if (ev.ips_known) writeAddress(w, "src_ip", ev.key.client);
     if (ev.ports_known) w.member("src_port", ev.key.client_port);
-    if (ev.ips_known) w.member("dest_ip", formatAddress(ev.key.server));
+    if (ev.ips_known) writeAddress(w, "dest_ip", ev.key.server);
     if (ev.ports_known) w.member("dest_port", ev.key.server_port);
     w.member("proto", ev.key.l4proto == IPPROTO_UDP ? "UDP" : "TCP");
     if (ev.key.vlan_id) w.member("vlan", ev.key.vlan_id);
@@ -106,7 +166,11 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         w.openObject();
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
-        w.member("version", std::to_string(c.iface->ver_major) + "." + std::to_string(c.iface->ver_minor));
+        char v[16];
+        char* p = decimal(v, c.iface->ver_major);
+        *p++ = '.';
+        p = decimal(p, c.iface->ver_minor);
+        w.member("version", std::string_view(v, size_t(p - v)));
         w.closeObject();
         if (c.context_rejected) w.member("context_rejected", true);
     } else if (c.context_id) {
@@ -117,7 +181,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.key("auth");
     w.openObject();
     w.member("type", c.auth.type);
-    w.member("level", c.auth.level);
+    if (!c.auth.level.empty()) w.member("level", c.auth.level);
     if (!c.auth.user.empty()) w.member("user", c.auth.user);
     if (!c.auth.domain.empty()) w.member("domain", c.auth.domain);
     if (!c.auth.workstation.empty()) w.member("workstation", c.auth.workstation);
@@ -129,9 +193,9 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         w.openObject();
         w.member("packet_type", c.reply->packet_type);
         if (c.reply->status) {
-            char b[16];
-            std::snprintf(b, sizeof b, "0x%08x", *c.reply->status);
-            w.member("status", b);
+            char b[10] = {'0', 'x'};
+            hex(b + 2, *c.reply->status, 8);
+            w.member("status", std::string_view(b, 10));
         }
         w.closeObject();
     } else {
@@ -144,8 +208,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     if (c.bind.is_array() && !c.bind.empty()) w.member("bind", c.bind);
 }
 
-void writeSmb(JsonWriter& w, const SmbInfo& s) {
-    w.key("smb");
+void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
     w.openObject();
     if (!s.user.empty()) w.member("user", s.user);
     if (!s.domain.empty()) w.member("domain", s.domain);
@@ -335,6 +398,8 @@ bool readDce(const Json& rpc, const Json& rec, Event& ev) {
         c.operation = n;
     }
     if (const Json* a = member(rpc, "auth")) {
+        c.auth.type.clear();
+        c.auth.level.clear();
         getString(*a, "type", c.auth.type);
         getString(*a, "level", c.auth.level);
         getString(*a, "user", c.auth.user);
@@ -421,7 +486,10 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         w.closeObject();
         if (const DceCall* c = ev.dce(); c && !c->epm.empty()) w.member("epm", c->epm);
     }
-    if (!ev.smb.empty() || ev.type != EventType::Rpc) writeSmb(w, ev.smb);
+    if (!ev.smb.empty() || ev.type != EventType::Rpc) {
+        w.key("smb");
+        writeSmbObject(w, ev.smb);
+    }
     if (const OncCall* c = ev.onc())
         for (auto it = c->fields.begin(); it != c->fields.end(); ++it) w.member(it.key(), it.value());
     if (ev.process) {
@@ -438,6 +506,12 @@ void writeEvent(JsonWriter& w, const Event& ev) {
 Json toJson(const Event& ev) {
     JsonWriter w;
     writeEvent(w, ev);
+    return Json::parse(w.str());
+}
+
+Json toJson(const SmbInfo& smb) {
+    JsonWriter w;
+    writeSmbObject(w, smb);
     return Json::parse(w.str());
 }
 

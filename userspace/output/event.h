@@ -64,7 +64,7 @@ struct OncCall {
     Json fields = Json::object();
 };
 
-// rpc.auth of a DCE/RPC call.
+// rpc.auth of a DCE/RPC call (level empty: not known, omitted - connectionless calls).
 struct DceAuth {
     std::string type = "none", level = "none";
     std::string user, domain, workstation;
@@ -146,6 +146,8 @@ Event makeEvent(const FlowContext& flow, TimeNs ts, EventType type);
 void writeEvent(JsonWriter& w, const Event& ev);
 // The event as a JSON tree (edges that still want one: tests, `rpcmon top`'s snapshot).
 Json toJson(const Event& ev);
+// The `smb` object alone (JSON records that carry it: dcerpc_bind).
+Json toJson(const SmbInfo& smb);
 // Reads an EVE rpc / smb_session / smb_pipe record back into an event (detector replay of
 // EVE files, tests). nullopt for other records, without event_type, timestamp or rpc.family,
 // or with a mistyped key; other missing keys take their defaults.

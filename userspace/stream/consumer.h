@@ -94,7 +94,7 @@ public:
 // What the SMB layer knows about a named pipe when it is opened.
 struct PipeInfo {
     std::string pipe_name;  // "samr", "lsarpc", ... (no "\\PIPE\\" prefix)
-    Json smb;               // the session's smb.* keys: user, domain, host, share, dialect
+    SmbInfo smb;            // the session's smb.* keys: user, domain, host, share, dialect
 };
 
 // Creates the parser for a named pipe's contents (the DCE/RPC layer implements this).

@@ -29,49 +29,39 @@ Address mapped(const std::array<uint8_t, 4>& v4) {
 
 }  // namespace
 
-Json replyJson(const char* packet_type, std::optional<uint32_t> status) {
-    Json reply = {{"packet_type", packet_type}};
-    if (status) {
-        char b[16];
-        std::snprintf(b, sizeof b, "0x%08x", *status);
-        reply["status"] = b;
-    }
-    return reply;
-}
-
-Json buildCallRecord(const FlowContext& flow, const CallRecord& c) {
-    Json rec = makeRecord(flow, c.ts_req, "rpc");
-    Json rpc = Json::object();
-    rpc["family"] = "dcerpc";
-    rpc["call_id"] = c.call_id;
-    if (c.activity) rpc["activity_uuid"] = c.activity->toString();
+Event buildCallEvent(const FlowContext& flow, CallRecord&& c) {
+    Event ev = makeEvent(flow, c.ts_req, EventType::Rpc);
+    DceCall& d = ev.rpc.emplace<DceCall>();
+    d.call_id = c.call_id;
+    d.activity = c.activity;
     const InterfaceInfo* info = nullptr;
     if (c.iface) {
         info = findInterface(c.iface->uuid);
-        Json iface = {{"uuid", c.iface->uuid.toString()}};
-        if (info) iface["name"] = info->name;
-        iface["version"] = std::to_string(c.iface->ver_major) + "." + std::to_string(c.iface->ver_minor);
-        rpc["interface"] = std::move(iface);
-        if (c.context_rejected) rpc["context_rejected"] = true;
-    } else if (c.context_id) {
-        rpc["context_id"] = *c.context_id;
+        d.iface = DceInterface{c.iface->uuid, info ? info->name : std::string_view(), c.iface->ver_major,
+                               c.iface->ver_minor};
+        d.context_rejected = c.context_rejected;
+    } else {
+        d.context_id = c.context_id;
     }
-    rpc["opnum"] = c.opnum;
-    if (auto op = operationName(info, c.opnum); !op.empty()) rpc["operation"] = op;
-    rpc["auth"] = c.auth;
+    d.opnum = c.opnum;
+    d.operation = operationName(info, c.opnum);
+    d.auth = std::move(c.auth);
     // A pipe opened before the capture started has no known name.
-    if (c.pipe && !c.pipe->pipe_name.empty()) rpc["named_pipe"] = c.pipe->pipe_name;
-    if (c.object) rpc["object_uuid"] = c.object->toString();
-    rpc["reply"] = c.reply;
-    if (!c.reply.is_null() && c.reply_ts >= c.ts_req) rpc["latency_us"] = (c.reply_ts - c.ts_req) / 1000;
-    if (c.truncated) rpc["truncated"] = true;
-    if (c.args && !c.args->args.empty()) rpc["args"] = c.args->args;
-    if (c.args && !c.args->dcom.empty()) rpc["dcom"] = c.args->dcom;
-    if (c.bind.is_array() && !c.bind.empty()) rpc["bind"] = c.bind;
-    rec["rpc"] = std::move(rpc);
-    if (c.args && !c.args->epm.empty()) rec["epm"] = c.args->epm;
-    if (c.pipe && c.pipe->smb.is_object() && !c.pipe->smb.empty()) rec["smb"] = c.pipe->smb;
-    return rec;
+    if (c.pipe) {
+        d.named_pipe = c.pipe->pipe_name;
+        ev.smb = c.pipe->smb;
+    }
+    d.object = c.object;
+    d.reply = c.reply;
+    if (c.reply && c.reply_ts >= c.ts_req) ev.latency_us = (c.reply_ts - c.ts_req) / 1000;
+    d.truncated = c.truncated;
+    if (c.args) {
+        d.args = std::move(c.args->args);
+        d.dcom = std::move(c.args->dcom);
+        d.epm = std::move(c.args->epm);
+    }
+    if (c.bind.is_array()) d.bind = std::move(c.bind);
+    return ev;
 }
 
 void learnEndpoints(EndpointLearner* learner, const FlowContext& flow, const CallArgs& a, TimeNs ts,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Output side shared by connection-oriented (connection.h) and connectionless
-// (connectionless.h) DCE/RPC: one `event_type: "rpc"` record per call with the SCHEMA.md keys,
-// and feeding endpoints learned from replies to the EndpointLearner.
+// (connectionless.h) DCE/RPC: one typed rpc event per call (output/event.h), and feeding
+// endpoints learned from replies to the EndpointLearner.
 #pragma once
 
 #include <optional>
@@ -21,21 +21,19 @@ struct CallRecord {
     bool context_rejected = false;       // the server rejected the context the call used
     std::optional<uint16_t> context_id;  // reported when the interface is unknown
     uint16_t opnum = 0;
-    Json auth;                           // {"type": ..., "level": ...}
+    DceAuth auth;
     const PipeInfo* pipe = nullptr;
     std::optional<Uuid> object;
-    Json reply;                          // null (no reply) or {packet_type, status}
+    std::optional<DceReply> reply;       // nullopt: no reply
     TimeNs reply_ts = 0;
     bool truncated = false;
-    const CallArgs* args = nullptr;
+    CallArgs* args = nullptr;            // decoded arguments, moved into the event
     Json bind;                           // rpc.bind array (CO) when non-empty
     std::optional<Uuid> activity;        // CL activity id (rpc.activity_uuid)
 };
 
-Json buildCallRecord(const FlowContext& flow, const CallRecord& c);
-
-// `reply` object: {"packet_type": type, "status": "0x%08x"} (status omitted when unknown).
-Json replyJson(const char* packet_type, std::optional<uint32_t> status);
+// The call's event; the decoded arguments are moved out of c.args (the call is finished).
+Event buildCallEvent(const FlowContext& flow, CallRecord&& c);
 
 // Feeds ncacn_ip_tcp / ncadg_ip_udp endpoints from EPM towers and DCOM string bindings to the
 // learner; unspecified addresses become the replying server's address.

@@ -92,7 +92,7 @@ void Connection::gap(Direction dir) {
 void Connection::tick(TimeNs now) {
     for (auto it = calls_.begin(); it != calls_.end();) {
         if (now > it->second.ts_req && now - it->second.ts_req >= cfg_.call_timeout) {
-            emit(it->second, Json(nullptr), 0);
+            emit(it->second, std::nullopt, 0);
             it = calls_.erase(it);
         } else {
             ++it;
@@ -101,7 +101,7 @@ void Connection::tick(TimeNs now) {
 }
 
 void Connection::close(TimeNs) {
-    for (auto& [id, c] : calls_) emit(c, Json(nullptr), 0);
+    for (auto& [id, c] : calls_) emit(c, std::nullopt, 0);
     calls_.clear();
     flushBinds();
     pending_binds_.clear();
@@ -138,7 +138,7 @@ void Connection::handlePdu(Direction dir, const Pdu& pdu, TimeNs ts) {
         // C706 12.6.4.8: the client abandoned the call; report it without a reply.
         auto it = calls_.find(pdu.hdr.call_id);
         if (it != calls_.end()) {
-            emit(it->second, Json(nullptr), 0);
+            emit(it->second, std::nullopt, 0);
             calls_.erase(it);
         }
         break;
@@ -292,7 +292,7 @@ void Connection::flushBinds() {
     Json rec = makeRecord(flow_, first_bind_ts_, "dcerpc_bind");
     rec["rpc"] = {{"family", "dcerpc"}, {"bind", std::move(bind_report_)}};
     if (pipe_ && !pipe_->pipe_name.empty()) rec["rpc"]["named_pipe"] = pipe_->pipe_name;
-    if (pipe_ && pipe_->smb.is_object() && !pipe_->smb.empty()) rec["smb"] = pipe_->smb;
+    if (pipe_ && !pipe_->smb.empty()) rec["smb"] = toJson(pipe_->smb);
     bind_report_ = Json::array();
     sink_.emit(std::move(rec));
 }
@@ -303,7 +303,7 @@ Connection::Call& Connection::newCall(uint32_t call_id, TimeNs ts) {
             return a.second.ts_req < b.second.ts_req;
         });
         anomalies_.count(DcerpcAnomaly::PendingEvicted);
-        emit(oldest->second, Json(nullptr), 0);
+        emit(oldest->second, std::nullopt, 0);
         calls_.erase(oldest);
     }
     Call& c = calls_[call_id];
@@ -340,7 +340,7 @@ void Connection::onRequest(const Pdu& pdu, TimeNs ts) {
         if (it != calls_.end()) {
             // A new call reusing a pending call_id: the old one will never get its reply.
             anomalies_.count(DcerpcAnomaly::DuplicateCallId);
-            emit(it->second, Json(nullptr), 0);
+            emit(it->second, std::nullopt, 0);
             calls_.erase(it);
         }
         c = &newCall(id, ts);
@@ -458,10 +458,10 @@ void Connection::learn(const CallArgs& a, TimeNs ts) {
 }
 
 void Connection::finishCall(Call& c, const char* packet_type, std::optional<uint32_t> status) {
-    emit(c, replyJson(packet_type, status), c.ts_resp);
+    emit(c, DceReply{packet_type, status}, c.ts_resp);
 }
 
-void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
+void Connection::emit(Call& c, const std::optional<DceReply>& reply, TimeNs reply_ts) {
     CallRecord r;
     r.call_id = c.call_id;
     r.ts_req = c.ts_req;
@@ -472,22 +472,17 @@ void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
         r.context_id = c.context_id;
     }
     r.opnum = c.opnum;
-    Json auth = Json::object();
     if (c.has_auth) {
-        auth["type"] = authTypeName(c.auth_type);
-        auth["level"] = authLevelName(c.auth_level);
-        if (!auth_user_.empty()) auth["user"] = auth_user_;
-        if (!auth_domain_.empty()) auth["domain"] = auth_domain_;
-        if (!auth_workstation_.empty()) auth["workstation"] = auth_workstation_;
+        r.auth.type = authTypeName(c.auth_type);
+        r.auth.level = authLevelName(c.auth_level);
+        r.auth.user = auth_user_;
+        r.auth.domain = auth_domain_;
+        r.auth.workstation = auth_workstation_;
     } else if (assoc_auth_ && assoc_auth_level_ == uint8_t(AuthLevel::Connect)) {
         // Connect level authenticates the association only; requests carry no verifier.
-        auth["type"] = authTypeName(assoc_auth_type_);
-        auth["level"] = authLevelName(assoc_auth_level_);
-    } else {
-        auth["type"] = "none";
-        auth["level"] = "none";
+        r.auth.type = authTypeName(assoc_auth_type_);
+        r.auth.level = authLevelName(assoc_auth_level_);
     }
-    r.auth = std::move(auth);
     r.pipe = pipe_ ? &*pipe_ : nullptr;
     r.object = c.object;
     r.reply = reply;
@@ -496,7 +491,7 @@ void Connection::emit(Call& c, const Json& reply, TimeNs reply_ts) {
     r.args = &c.args;
     r.bind = std::move(bind_report_);
     bind_report_ = Json::array();
-    sink_.emit(buildCallRecord(flow_, r));
+    sink_.emitEvent(buildCallEvent(flow_, std::move(r)));
 }
 
 // ---- entry points ----

@@ -126,7 +126,7 @@ private:
     const Context* contextOf(Call& c);
     void completeRequest(Call& c);
     void finishCall(Call& c, const char* packet_type, std::optional<uint32_t> status);
-    void emit(Call& c, const Json& reply, TimeNs reply_ts);
+    void emit(Call& c, const std::optional<DceReply>& reply, TimeNs reply_ts);
     void learn(const CallArgs& a, TimeNs ts);
     void addBindReport(Json&& report);
     // Emits binds not attached to a call as one `dcerpc_bind` record.

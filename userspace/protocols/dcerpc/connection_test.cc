@@ -603,7 +603,9 @@ TEST(PipeStream, NamedPipeAndSmbKeysByteByByte) {
     RecordingCounter counter;
     PipeInfo pipe;
     pipe.pipe_name = "srvsvc";
-    pipe.smb = {{"user", "alice"}, {"domain", "CORP"}, {"share", "IPC$"}};
+    pipe.smb.user = "alice";
+    pipe.smb.domain = "CORP";
+    pipe.smb.share = "IPC$";
     auto s = makePipeStream(flow(), pipe, sink, counter, nullptr);
     Buf c2s = bind(1, {{0, kSrvsvc, 3, 0}});
     Buf req = request(2, 0, 15, Buf(8, 0));

@@ -68,7 +68,7 @@ void UdpConsumer::onRequest(const ClHeader& h, Bytes body, TimeNs ts) {
                 return a.second.ts_req < b.second.ts_req;
             });
             anomalies_.count(DcerpcAnomaly::PendingEvicted);
-            emit(oldest->second, oldest->first, Json(nullptr), 0);
+            emit(oldest->second, oldest->first, std::nullopt, 0);
             calls_.erase(oldest);
         }
         it = calls_.emplace(k, Call{}).first;
@@ -108,7 +108,7 @@ void UdpConsumer::onReply(const ClHeader& h, Bytes body, TimeNs ts) {
         uint32_t st = h.littleEndian() ? r.le32() : r.be32();
         std::optional<uint32_t> status;
         if (r.ok()) status = st;
-        emit(c, k, replyJson(h.ptype == uint8_t(PduType::Fault) ? "fault" : "reject", status), ts);
+        emit(c, k, DceReply{h.ptype == uint8_t(PduType::Fault) ? "fault" : "reject", status}, ts);
         calls_.erase(it);
         return;
     }
@@ -126,31 +126,34 @@ void UdpConsumer::onReply(const ClHeader& h, Bytes body, TimeNs ts) {
         if (r == DecodeResult::Failed) anomalies_.count(DcerpcAnomaly::NdrDecodeFailed);
         else if (r == DecodeResult::Decoded) learnEndpoints(learner_, flow_, c.args, ts, cfg_.endpoint_ttl);
     }
-    emit(c, k, replyJson("response", status), ts);
+    emit(c, k, DceReply{"response", status}, ts);
     calls_.erase(it);
 }
 
-void UdpConsumer::emit(Call& c, const Key& k, const Json& reply, TimeNs reply_ts) {
+void UdpConsumer::emit(Call& c, const Key& k, const std::optional<DceReply>& reply, TimeNs reply_ts) {
     CallRecord r;
     r.call_id = k.seqnum;
     r.activity = k.activity;
     r.ts_req = c.ts_req;
     r.iface = SyntaxId{c.req.if_id, c.req.if_ver_major, c.req.if_ver_minor};
     r.opnum = c.req.opnum;
-    if (c.req.auth_proto) r.auth = {{"type", authTypeName(c.req.auth_proto)}};
-    else r.auth = {{"type", "none"}, {"level", "none"}};
+    if (c.req.auth_proto) {
+        // The connectionless header names the security provider only; the level is not on the wire.
+        r.auth.type = authTypeName(c.req.auth_proto);
+        r.auth.level.clear();
+    }
     if (!c.req.object.isNil()) r.object = c.req.object;
     r.reply = reply;
     r.reply_ts = reply_ts;
     r.truncated = c.truncated;
     r.args = &c.args;
-    sink_.emit(buildCallRecord(flow_, r));
+    sink_.emitEvent(buildCallEvent(flow_, std::move(r)));
 }
 
 void UdpConsumer::onTick(TimeNs now) {
     for (auto it = calls_.begin(); it != calls_.end();) {
         if (now > it->second.ts_req && now - it->second.ts_req >= cfg_.call_timeout) {
-            emit(it->second, it->first, Json(nullptr), 0);
+            emit(it->second, it->first, std::nullopt, 0);
             it = calls_.erase(it);
         } else {
             ++it;
@@ -159,7 +162,7 @@ void UdpConsumer::onTick(TimeNs now) {
 }
 
 void UdpConsumer::onClose(TimeNs) {
-    for (auto& [k, c] : calls_) emit(c, k, Json(nullptr), 0);
+    for (auto& [k, c] : calls_) emit(c, k, std::nullopt, 0);
     calls_.clear();
 }
 

@@ -44,7 +44,7 @@ private:
     void onRequest(const ClHeader& h, Bytes body, TimeNs ts);
     void onReply(const ClHeader& h, Bytes body, TimeNs ts);
     bool append(std::vector<uint8_t>& buf, uint16_t& next, size_t& frags, Call& c, const ClHeader& h, Bytes body);
-    void emit(Call& c, const Key& k, const Json& reply, TimeNs reply_ts);
+    void emit(Call& c, const Key& k, const std::optional<DceReply>& reply, TimeNs reply_ts);
 
     FlowContext flow_;
     RecordSink& sink_;

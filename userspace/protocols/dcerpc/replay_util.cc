@@ -103,7 +103,7 @@ ReplayResult replayPipeFile(const std::string& path, const std::string& pipe_nam
             fc.app = RPCMON_APP_SMB;
             PipeInfo pi;
             pi.pipe_name = pipe_name;
-            pi.smb = {{"share", "IPC$"}};
+            pi.smb.share = "IPC$";
             pipe = makePipeStream(fc, pi, sink, counter, &learner);
             client = l.src;
             client_port = l.sport;

@@ -574,8 +574,11 @@ TEST(HostPipes, CallsOfClearWireSessionsAreLeftToTheWire) {
     Collect out;
     Counts counts;
     WireSessions wire(out);
-    Json sess = {{"flow_id", 99}, {"event_type", "smb_session"}, {"smb", {{"encrypted", false}}}};
-    wire.emit(std::move(sess));
+    Event sess;
+    sess.type = EventType::SmbSession;
+    sess.flow_id = 99;
+    sess.smb.encrypted = false;
+    wire.emitEvent(std::move(sess));
     HostPipes pipes(out, counts, [](const FlowKey&) { return 99; }, &wire);
     Feeder f{pipes};
     f.io(RPCMON_HOST_RECV, fixture());

@@ -77,6 +77,17 @@ public:
         }
         next_.emit(std::move(rec));
     }
+    void emitEvent(Event&& ev) override {
+        if (wire_ && wire_->readableOnWire(ev.flow_id)) {
+            anomalies_.count(NpaAnomaly::RecordsLeftToWire);
+            return;
+        }
+        ev.ips_known = ips_known_;
+        ev.ports_known = ports_known_;
+        if (ev.type == EventType::Rpc) ev.host_vantage = true;
+        if (pid_) ev.process = ProcessInfo{pid_, uid_, comm_};
+        next_.emitEvent(std::move(ev));
+    }
     void setEndpoints(bool ips, bool ports) { ips_known_ = ips, ports_known_ = ports; }
     void setProcess(uint32_t pid, const std::string& comm, uint32_t uid) {
         pid_ = pid;
@@ -110,15 +121,15 @@ struct HostPipes::Pipe {
     size_t held = 0;  // bytes counted in HostPipes::buffered_
 };
 
-void WireSessions::emit(Json&& rec) {
-    if (rec.value("event_type", "") == "smb_session" && rec.contains("flow_id") && rec.contains("smb")) {
-        const Json& smb = rec["smb"];
-        if (smb.contains("encrypted") && smb["encrypted"].is_boolean()) {
-            if (clear_.size() >= kMaxSessions) clear_.clear();
-            clear_[rec["flow_id"].get<uint64_t>()] = !smb["encrypted"].get<bool>();
-        }
+// smb_session records arrive as typed events (emitEvent); JSON records pass through.
+void WireSessions::emit(Json&& rec) { next_.emit(std::move(rec)); }
+
+void WireSessions::emitEvent(Event&& ev) {
+    if (ev.type == EventType::SmbSession && ev.smb.encrypted) {
+        if (clear_.size() >= kMaxSessions) clear_.clear();
+        clear_[ev.flow_id] = !*ev.smb.encrypted;
     }
-    next_.emit(std::move(rec));
+    next_.emitEvent(std::move(ev));
 }
 
 bool WireSessions::readableOnWire(uint64_t flow_id) const {
@@ -249,9 +260,9 @@ void HostPipes::feed(Pipe& p, const rpcmon_host_msg_record& rec, Bytes payload, 
         uint64_t wire_id = lookup_ ? lookup_(p.flow.key) : 0;
         p.flow.flow_id = wire_id ? wire_id : kHostFlowIdBase + ++next_flow_id_;
         p.info.pipe_name = p.name;
-        p.info.smb = Json::object();
-        if (!h.account.empty()) p.info.smb["user"] = h.account;
-        if (!h.domain.empty()) p.info.smb["domain"] = h.domain;
+        p.info.smb = SmbInfo{};
+        p.info.smb.user = h.account;
+        p.info.smb.domain = h.domain;
         p.rpc = dcerpc::makePipeStream(p.flow, p.info, *p.sink, anomalies_, nullptr, dce_);
         p.phase = Pipe::Phase::Messages;
         // Bytes after the handshake in the same read are the first message(s).

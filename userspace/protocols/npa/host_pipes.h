@@ -44,6 +44,7 @@ class WireSessions : public RecordSink {
 public:
     explicit WireSessions(RecordSink& next) : next_(next) {}
     void emit(Json&& rec) override;
+    void emitEvent(Event&& ev) override;
     // True when the wire saw this flow's SMB session set up without encryption.
     bool readableOnWire(uint64_t flow_id) const;
 

@@ -9,48 +9,43 @@ namespace {
 
 size_t idx(Direction d) { return static_cast<size_t>(d); }
 
-Json credJson(const Credential& c) {
-    Json j;
-    j["flavor"] = nameOr(authFlavorName(c.flavor), c.flavor);
+OncCredential credential(const Credential& c) {
+    OncCredential out;
+    out.flavor = nameOr(authFlavorName(c.flavor), c.flavor);
+    out.has_sys = c.has_sys;
     if (c.has_sys) {
-        j["machine_name"] = c.machine_name;
-        j["uid"] = c.uid;
-        j["gid"] = c.gid;
-        j["gids"] = c.gids;
-        j["stamp"] = c.stamp;
+        out.machine_name = c.machine_name;
+        out.uid = c.uid;
+        out.gid = c.gid;
+        out.gids = c.gids;
+        out.stamp = c.stamp;
     }
+    out.has_gss = c.has_gss;
     if (c.has_gss) {
         static constexpr const char* kProcs[] = {"DATA", "INIT", "CONTINUE_INIT", "DESTROY"};
         static constexpr const char* kServices[] = {nullptr, "none", "integrity", "privacy"};
-        Json g;
-        g["version"] = c.gss_version;
-        g["procedure"] = nameOr(c.gss_proc < 4 ? kProcs[c.gss_proc] : nullptr, c.gss_proc);
-        g["seq"] = c.gss_seq;
-        g["service"] = nameOr(c.gss_service < 4 ? kServices[c.gss_service] : nullptr,
-                              c.gss_service);
-        j["gss"] = std::move(g);
+        out.gss_version = c.gss_version;
+        out.gss_procedure = nameOr(c.gss_proc < 4 ? kProcs[c.gss_proc] : nullptr, c.gss_proc);
+        out.gss_seq = c.gss_seq;
+        out.gss_service = nameOr(c.gss_service < 4 ? kServices[c.gss_service] : nullptr, c.gss_service);
     }
-    return j;
+    return out;
 }
 
-Json replyJson(const ReplyHeader& r) {
-    Json j;
-    if (r.status == ReplyStat::Accepted) {
-        j["status"] = "accepted";
-        j["accept_status"] = nameOr(acceptStatName(uint32_t(r.accept_stat)),
-                                    uint32_t(r.accept_stat));
+OncReply replyOf(const ReplyHeader& r) {
+    OncReply out;
+    out.accepted = r.status == ReplyStat::Accepted;
+    if (out.accepted) {
+        out.accept_status = nameOr(acceptStatName(uint32_t(r.accept_stat)), uint32_t(r.accept_stat));
     } else {
-        j["status"] = "denied";
-        j["reject_status"] = nameOr(rejectStatName(uint32_t(r.reject_stat)),
-                                    uint32_t(r.reject_stat));
+        out.reject_status = nameOr(rejectStatName(uint32_t(r.reject_stat)), uint32_t(r.reject_stat));
         if (r.reject_stat == RejectStat::AuthError)
-            j["auth_status"] = nameOr(authStatName(uint32_t(r.auth_stat)), uint32_t(r.auth_stat));
+            out.auth_status = nameOr(authStatName(uint32_t(r.auth_stat)), uint32_t(r.auth_stat));
     }
-    if (r.has_mismatch) {
-        j["mismatch_low"] = r.mismatch_low;
-        j["mismatch_high"] = r.mismatch_high;
-    }
-    return j;
+    out.has_mismatch = r.has_mismatch;
+    out.mismatch_low = r.mismatch_low;
+    out.mismatch_high = r.mismatch_high;
+    return out;
 }
 
 // First bytes of a direction's stream look like a record mark + rpc_msg (capture started at a
@@ -239,37 +234,31 @@ void OncConsumer::handleReply(Direction dir, const ReplyHeader& reply, Bytes res
 
 void OncConsumer::finish(PendingTable& table, std::list<Pending>::iterator it,
                          const ReplyHeader* reply, const ReplyBody* body, TimeNs reply_ts) {
-    const Pending& p = *it;
-    Json rec = makeRecord(flow_, p.ts, "rpc");
-    Json rpc;
-    rpc["family"] = "onc";
-    rpc["xid"] = p.call.xid;
-    rpc["program"] = p.call.prog;
-    if (const char* n = programName(p.call.prog)) rpc["program_name"] = n;
-    rpc["version"] = p.call.vers;
-    rpc["procedure"] = p.call.proc;
-    if (const char* n = procedureName(p.call.prog, p.call.vers, p.call.proc))
-        rpc["procedure_name"] = n;
-    rpc["cred"] = credJson(p.call.cred);
-    rpc["verifier"] = Json{{"flavor", nameOr(authFlavorName(p.call.verifier_flavor),
-                                             p.call.verifier_flavor)}};
-    if (p.retransmissions) rpc["retransmissions"] = p.retransmissions;
-    if (p.dir == Direction::FromServer) rpc["callback"] = true;  // call sent by the server side
+    Pending& p = *it;
+    Event ev = makeEvent(flow_, p.ts, EventType::Rpc);
+    OncCall& c = ev.rpc.emplace<OncCall>();
+    c.xid = p.call.xid;
+    c.program = p.call.prog;
+    c.program_name = programName(p.call.prog);
+    c.version = p.call.vers;
+    c.procedure = p.call.proc;
+    c.procedure_name = procedureName(p.call.prog, p.call.vers, p.call.proc);
+    c.cred = credential(p.call.cred);
+    c.verifier_flavor = nameOr(authFlavorName(p.call.verifier_flavor), p.call.verifier_flavor);
+    c.retransmissions = p.retransmissions;
+    c.callback = p.dir == Direction::FromServer;  // call sent by the server side
     if (reply) {
-        rpc["reply"] = replyJson(*reply);
+        c.reply = replyOf(*reply);
         // A reply stamped before its call (per-CPU ring buffers, a stepped clock) has no
         // latency to report: omitted as unknown (SCHEMA.md), as DCE/RPC does, rather than a 0
         // that would read as a real measurement and drag a SIEM's latency statistics down.
-        if (reply_ts >= p.ts) rpc["latency_us"] = (reply_ts - p.ts) / 1000;
-    } else {
-        rpc["reply"] = nullptr;
+        if (reply_ts >= p.ts) ev.latency_us = (reply_ts - p.ts) / 1000;
     }
-    rec["rpc"] = std::move(rpc);
-    mergeFields(rec, p.fields);
-    if (body) mergeFields(rec, body->fields);
+    if (p.fields.is_object()) c.fields = std::move(p.fields);
+    if (body) mergeFields(c.fields, body->fields);
     table.by_xid.erase(p.call.xid);
     table.order.erase(it);
-    sink_.emit(std::move(rec));
+    sink_.emitEvent(std::move(ev));
 }
 
 void OncConsumer::onTick(TimeNs now) {

@@ -154,7 +154,7 @@ private:
     OpenPipe* findPipe(const FileKey& id);
     // The open pipe for a pipe-only operation, adopting a handle opened before the capture.
     OpenPipe* pipeForTransceive(const FileKey& fid, uint64_t sid, uint32_t tid, TimeNs ts);
-    void insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, Json smb, TimeNs ts);
+    void insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, SmbInfo smb, TimeNs ts);
     void setTree(uint32_t id, Tree&& t);
     void reportUnansweredSetup(const Pending& p);
     void completeSessionSetup(uint64_t sid, const Pending* p, const uint32_t* status, TimeNs ts);
@@ -165,7 +165,7 @@ private:
     void feedDeferred(const Pending& p, TimeNs ts);
 
     // Output.
-    Json smbKeys(uint64_t sid, const Tree* tree) const;  // user/domain/host/dialect/share
+    SmbInfo smbKeys(uint64_t sid, const Tree* tree) const;  // user/domain/host/dialect/share
     void emitSession(uint64_t sid, Session& s, const uint32_t* status, TimeNs ts);
     void count(SmbAnomaly a, uint64_t n = 1) { anomalies_.count(a, n); }
 

@@ -91,37 +91,34 @@ void SmbConsumer::completeSessionSetup(uint64_t sid, const Pending* p, const uin
     emitSession(sid, s, status, p ? p->ts : ts);
 }
 
-Json SmbConsumer::smbKeys(uint64_t sid, const Tree* tree) const {
-    Json smb = Json::object();
+SmbInfo SmbConsumer::smbKeys(uint64_t sid, const Tree* tree) const {
+    SmbInfo smb;
     auto it = sessions_.find(sid);
     if (it != sessions_.end()) {
         const AuthInfo& a = it->second.auth;
-        if (!a.user.empty()) smb["user"] = a.user;
-        if (!a.domain.empty()) smb["domain"] = a.domain;
-        if (!a.host.empty()) smb["host"] = a.host;
+        smb.user = a.user;
+        smb.domain = a.domain;
+        smb.host = a.host;
     }
-    if (tree && !tree->share.empty()) smb["share"] = tree->share;
-    if (!dialect_.empty()) smb["dialect"] = dialect_;
+    if (tree) smb.share = tree->share;
+    smb.dialect = dialect_;
     return smb;
 }
 
 void SmbConsumer::emitSession(uint64_t sid, Session& s, const uint32_t* status, TimeNs ts) {
-    Json rec = makeRecord(flow_, ts, "smb_session");
-    Json smb = smbKeys(sid, nullptr);
-    smb["session_id"] = sid;
-    const char* auth = nullptr;
-    if (s.auth.anonymous || s.null_session) auth = "anonymous";
-    else if (s.auth.mech == AuthMech::Ntlmssp) auth = "ntlmssp";
-    else if (s.auth.mech == AuthMech::Kerberos) auth = "kerberos";
-    else if (s.legacy_auth) auth = "ntlm";  // SMB1 non-extended: LM/NTLM challenge-response
-    if (auth) smb["auth"] = auth;
-    smb["encrypted"] = s.encrypted;
-    if (status) smb["status"] = statusName(*status);
-    if (s.guest) smb["guest"] = true;
-    if (!s.auth.krb_realm.empty()) smb["kerberos"]["realm"] = s.auth.krb_realm;
-    if (!s.auth.krb_sname.empty()) smb["kerberos"]["sname"] = s.auth.krb_sname;
-    rec["smb"] = std::move(smb);
-    sink_.emit(std::move(rec));
+    Event ev = makeEvent(flow_, ts, EventType::SmbSession);
+    ev.smb = smbKeys(sid, nullptr);
+    ev.smb.session_id = sid;
+    if (s.auth.anonymous || s.null_session) ev.smb.auth = "anonymous";
+    else if (s.auth.mech == AuthMech::Ntlmssp) ev.smb.auth = "ntlmssp";
+    else if (s.auth.mech == AuthMech::Kerberos) ev.smb.auth = "kerberos";
+    else if (s.legacy_auth) ev.smb.auth = "ntlm";  // SMB1 non-extended: LM/NTLM challenge-response
+    ev.smb.encrypted = s.encrypted;
+    if (status) ev.smb.status = statusName(*status);
+    ev.smb.guest = s.guest;
+    ev.smb.krb_realm = s.auth.krb_realm;
+    ev.smb.krb_sname = s.auth.krb_sname;
+    sink_.emitEvent(std::move(ev));
     s.reported = true;
     if (s.encrypted) s.reported_encrypted = true;
 }
@@ -130,14 +127,13 @@ void SmbConsumer::pipeOpened(const Pending& p, uint64_t sid, uint32_t tid, const
                              uint32_t status, TimeNs ts) {
     Tree* tree = findTree(tid);
     const std::string name = pipeNameFromPath(p.name);
-    Json smb = smbKeys(sid, tree);
-    Json rec = makeRecord(flow_, p.ts ? p.ts : ts, "smb_pipe");
-    Json out = smb;
-    out["session_id"] = sid;
-    out["pipe"] = name;
-    out["status"] = statusName(status);
-    rec["smb"] = std::move(out);
-    sink_.emit(std::move(rec));
+    SmbInfo smb = smbKeys(sid, tree);
+    Event ev = makeEvent(flow_, p.ts ? p.ts : ts, EventType::SmbPipe);
+    ev.smb = smb;
+    ev.smb.session_id = sid;
+    ev.smb.pipe = name;
+    ev.smb.status = statusName(status);
+    sink_.emitEvent(std::move(ev));
     if (status != kStatusSuccess) return;
 
     if (pipes_.count(fid)) closePipe(fid, ts);  // handle reused: the old pipe is gone
@@ -154,7 +150,7 @@ SmbConsumer::OpenPipe* SmbConsumer::pipeForTransceive(const FileKey& fid, uint64
     return findPipe(fid);
 }
 
-void SmbConsumer::insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, Json smb,
+void SmbConsumer::insertPipe(const FileKey& fid, const std::string& name, uint64_t sid, uint32_t tid, SmbInfo smb,
                              TimeNs ts) {
     if (pipes_.size() >= kMaxOpenPipes) {
         count(SmbAnomaly::TooManyFiles);
@@ -168,7 +164,7 @@ void SmbConsumer::insertPipe(const FileKey& fid, const std::string& name, uint64
     op.session_id = sid;
     op.tree_id = tid;
     op.last_used = ts;
-    if (opener_) op.stream = opener_->openPipe(flow_, PipeInfo{name, smb});
+    if (opener_) op.stream = opener_->openPipe(flow_, PipeInfo{name, std::move(smb)});
     pipes_.emplace(fid, std::move(op));
 }
 

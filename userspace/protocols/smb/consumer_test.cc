@@ -252,11 +252,11 @@ TEST_F(SmbConsumerTest, NtlmSessionTreeConnectCreateWriteReadClose) {
 
     ASSERT_EQ(opener.infos.size(), 1u);
     EXPECT_EQ(opener.infos[0].pipe_name, "srvsvc");
-    EXPECT_EQ(opener.infos[0].smb["user"], "alice");
-    EXPECT_EQ(opener.infos[0].smb["domain"], "CORP");
-    EXPECT_EQ(opener.infos[0].smb["host"], "WS01");
-    EXPECT_EQ(opener.infos[0].smb["share"], "IPC$");
-    EXPECT_EQ(opener.infos[0].smb["dialect"], "3.1.1");
+    EXPECT_EQ(opener.infos[0].smb.user, "alice");
+    EXPECT_EQ(opener.infos[0].smb.domain, "CORP");
+    EXPECT_EQ(opener.infos[0].smb.host, "WS01");
+    EXPECT_EQ(opener.infos[0].smb.share, "IPC$");
+    EXPECT_EQ(opener.infos[0].smb.dialect, "3.1.1");
     FakePipe* pipe = opener.opened[0];
 
     const V bind = {0x05, 0x00, 0x0b, 0x03, 0x10, 0, 0, 0};
@@ -471,7 +471,7 @@ TEST_F(SmbConsumerTest, CompoundCreateIoctlCloseWithRelatedFileId) {
     fromServer(cat(cresp, iresp));
     ASSERT_EQ(opener.opened.size(), 1u);
     EXPECT_EQ(opener.infos[0].pipe_name, "lsarpc");
-    EXPECT_EQ(opener.infos[0].smb["dialect"], "3.0.2");
+    EXPECT_EQ(opener.infos[0].smb.dialect, "3.0.2");
     EXPECT_EQ(opener.opened[0]->to_server, in);
     EXPECT_EQ(opener.opened[0]->from_server, out);
     EXPECT_EQ(c.pendingCount(), 1u);
@@ -772,7 +772,7 @@ TEST(SmbReplay, Smb2AtSchedulePipe) {
     Replay r("smb2-04-at_schedule.stream.txt");
     ASSERT_EQ(r.opener.infos.size(), 1u);
     EXPECT_EQ(r.opener.infos[0].pipe_name, "atsvc");
-    EXPECT_FALSE(r.opener.infos[0].smb.contains("user"));  // logon not captured
+    EXPECT_TRUE(r.opener.infos[0].smb.user.empty());  // logon not captured
     auto pipes = r.sink.ofType("smb_pipe");
     ASSERT_EQ(pipes.size(), 1u);
     EXPECT_EQ(pipes[0]["smb"]["pipe"], "atsvc");
@@ -843,7 +843,7 @@ TEST(SmbReplay, Smb2KerberosSvcctl) {
     EXPECT_EQ(s[0]["smb"]["status"], "STATUS_SUCCESS");
     ASSERT_GE(r.opener.infos.size(), 1u);
     EXPECT_EQ(r.opener.infos[0].pipe_name, "svcctl");
-    EXPECT_EQ(r.opener.infos[0].smb["share"], "IPC$");
+    EXPECT_EQ(r.opener.infos[0].smb.share, "IPC$");
     EXPECT_GT(r.c.stats().pipe_bytes_to_server, 0u);
 }
 
