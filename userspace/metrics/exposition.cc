@@ -15,6 +15,7 @@ const std::vector<Dimension>& dimensions() {
         {"capture.anomalies", "anomaly"},            // offline only: checksum verdicts
         {"pipeline.packets_by_app", "app"},
         {"pipeline.anomalies", "anomaly"},           // every named drop/cut of bad input
+        {"pipeline.volumes", "volume"},              // bytes/messages of normal traffic (tables' Volume rows)
         {"pipeline.host_pipes.handshake_levels", "level"},
         {"detect.by_signature", "sid"},
         {"output.by_type", "event_type"},

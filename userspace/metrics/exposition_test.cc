@@ -34,7 +34,9 @@ Json liveStats() {
       "pipeline": {"records": 12, "packets_by_app": {"onc": 8, "smb": 0},
         "flows": {"active": 2, "created": 6, "reassembly_buffered_bytes": 0},
         "memory": {"rss_kb": 2048, "max_rss_kb": 4096},
-        "anomalies": {"tcp.pending_limit_exceeded": 3, "onc.bad_record_mark": 1}},
+        "anomalies": {"tcp.pending_limit_exceeded": 3, "onc.bad_record_mark": 1, "smb.encrypted_bytes": 4096,
+                      "smb.encrypted_messages": 2},
+        "volumes": {"smb.encrypted_bytes": 4096, "smb.encrypted_messages": 2}},
       "detect": {"alerts": 2, "by_signature": {"1000003": {"rule": "DCSync \"from\" a\\non-DC\nx", "alerts": 2}},
         "tracked": {"aggregates": 4, "aggregates_evicted": 1}, "state": {"loaded": false, "file": ""}},
       "output": {"records_written": 30, "write_errors": 0, "by_type": {"rpc": 20, "stats": 1}},
@@ -132,6 +134,12 @@ TEST(Exposition, NamesHelpTypesLabelsAndUnits) {
     EXPECT_EQ(value("rpcmon_pipeline_anomalies_total{anomaly=\"onc.bad_record_mark\"}"), "1");
     EXPECT_EQ(p.type["rpcmon_pipeline_anomalies_total"], "counter");
     EXPECT_EQ(value("rpcmon_pipeline_packets_by_app_total{app=\"onc\"}"), "8");
+    // Volumes: one family labelled by counter name, not one family per counter.
+    EXPECT_EQ(value("rpcmon_pipeline_volumes_total{volume=\"smb.encrypted_bytes\"}"), "4096");
+    EXPECT_EQ(value("rpcmon_pipeline_volumes_total{volume=\"smb.encrypted_messages\"}"), "2");
+    EXPECT_EQ(p.type["rpcmon_pipeline_volumes_total"], "counter");
+    EXPECT_EQ(p.help["rpcmon_pipeline_volumes_total"], "Stats line key pipeline.volumes.<volume>");
+    for (const auto& [name, _] : p.help) EXPECT_EQ(name.find("pipeline_volumes_smb"), std::string::npos) << name;
     // Current values are gauges; memory in bytes.
     EXPECT_EQ(value("rpcmon_pipeline_flows_active"), "2");
     EXPECT_EQ(p.type["rpcmon_pipeline_flows_active"], "gauge");
@@ -244,6 +252,17 @@ bool matches(std::string_view pattern, const std::string& path) {
 
 TEST(Exposition, RulesMatchTheRealStatsLineAndPromtoolAccepts) {
     Json st = realStats("tests/data/lab/dce-dc-epm.pcap");
+    // Encrypted SMB: the volume counters (pipeline.volumes) are set.
+    Json enc = realStats("tests/data/lab/smb-encrypted.pcap");
+    ASSERT_TRUE(enc["pipeline"].contains("volumes")) << enc.dump();
+    Parsed pe = parse(renderExposition(enc).text);
+    EXPECT_TRUE(pe.problems.empty()) << ::testing::PrintToString(pe.problems);
+    size_t volume_samples = 0;
+    for (const auto& [k, v] : enc["pipeline"]["volumes"].items()) {
+        EXPECT_EQ(pe.samples["rpcmon_pipeline_volumes_total{volume=\"" + k + "\"}"], v.dump()) << k;
+        volume_samples++;
+    }
+    EXPECT_GE(volume_samples, 1u);
     Exposition e = renderExposition(st);
     Parsed p = parse(e.text);
     EXPECT_TRUE(p.problems.empty()) << ::testing::PrintToString(p.problems);
@@ -264,6 +283,7 @@ TEST(Exposition, RulesMatchTheRealStatsLineAndPromtoolAccepts) {
     // particular input produces (checked by the live test, or by a capture with fragments).
     std::vector<std::string> paths;
     keyPaths(st, "", paths);
+    keyPaths(enc, "", paths);
     const std::set<std::string_view> elsewhere = {
         "capture.kernel", "capture.interface_state", "capture.interface_state.*.ifindex",  // live
         "capture.anomalies",                                                              // bad checksums
@@ -284,7 +304,7 @@ TEST(Exposition, RulesMatchTheRealStatsLineAndPromtoolAccepts) {
         EXPECT_TRUE(used(d.path) || elsewhere.count(d.path)) << "dimension matches no stats key: " << d.path;
 
     if (access("/usr/bin/promtool", X_OK) != 0) GTEST_SKIP() << "promtool not installed (tools/setup.sh: prometheus)";
-    for (const Json& s : {st, liveStats()}) {
+    for (const Json& s : {st, enc, liveStats()}) {
         std::string path = ::testing::TempDir() + "/rpcmon_metrics.prom";
         std::ofstream(path) << renderExposition(s).text;
         std::string cmd = "/usr/bin/promtool check metrics < " + path + " 2>&1";

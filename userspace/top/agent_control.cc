@@ -61,6 +61,21 @@ void AgentControl::emit(Json&& record) {
     out_.emit(std::move(record));
 }
 
+void AgentControl::emitView(const Json& record) {
+    state_.observe(record);
+    out_.emitView(record);
+}
+
+void AgentControl::emitEvent(Event&& ev) {
+    state_.observe(ev);
+    out_.emitEvent(std::move(ev));
+}
+
+void AgentControl::emitEventView(const Event& ev) {
+    state_.observe(ev);
+    out_.emitEventView(ev);
+}
+
 void AgentControl::onIdle(TimeNs now) {
     // Run-time stats cost every program run a clock read: on only while a `top` is watching.
     bool want_bpf = server_ && server_->bpfClients() > 0;

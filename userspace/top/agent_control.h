@@ -31,8 +31,12 @@ public:
     AgentControl(RecordSink& out, const AgentControlOptions& opts);
     ~AgentControl() override;
 
-    // Observes the record, then passes it on unchanged.
+    // Observes the record, then passes it on unchanged: events stay events (typed to the live
+    // state and downstream, never turned into JSON here), JSON records stay JSON.
     void emit(Json&& record) override;
+    void emitView(const Json& record) override;
+    void emitEvent(Event&& ev) override;
+    void emitEventView(const Event& ev) override;
     // From the agent's loop at any rate: ends periods on time and serves clients.
     void onIdle(TimeNs now);
 

@@ -2,7 +2,8 @@
 // What the agent adds: the period tick reads the stats line's counters once, rpcmon top's
 // health comes from them, and the metrics endpoint exports them with the calls the live state
 // counted, its own request counters and the build; a metrics address that cannot be used stops
-// the agent (throws), a control socket that cannot does not.
+// the agent (throws), a control socket that cannot does not; events reach the live state and
+// the EVE writer typed, JSON records as JSON.
 #include "top/agent_control.h"
 
 #include "rpcmon_version.h"
@@ -24,6 +25,7 @@ Json rpcRecord() {
     r["timestamp"] = formatTimestamp(kT0);
     r["event_type"] = "rpc";
     r["src_ip"] = "10.0.0.1";
+    r["src_port"] = 800;
     r["dest_ip"] = "10.0.0.2";
     r["dest_port"] = 111;
     r["proto"] = "UDP";
@@ -93,6 +95,52 @@ TEST(AgentControl, AMetricsAddressThatCannotBeUsedThrows) {
     d.socket_path = "none";
     AgentControl plain(out, d);
     EXPECT_EQ(plain.metricsServer(), nullptr);
+}
+
+// Which entry point each record arrived by downstream (the agent's EVE writer).
+struct Counting : RecordSink {
+    int emits = 0, views = 0, events = 0, event_views = 0;
+    std::vector<Json> written;  // what the EVE file would hold
+    void emit(Json&& r) override { emits++, written.push_back(std::move(r)); }
+    void emitView(const Json& r) override { views++, written.push_back(r); }
+    void emitEvent(Event&& ev) override { events++, written.push_back(toJson(ev)); }
+    void emitEventView(const Event& ev) override { event_views++, written.push_back(toJson(ev)); }
+};
+
+TEST(AgentControl, EventsPassDownstreamAsEventsUnchanged) {
+    Counting out;
+    AgentControlOptions o;
+    o.socket_path = "none";
+    AgentControl ctl(out, o);
+    Json rec = rpcRecord();
+    std::optional<Event> ev = eventFromJson(rec);
+    ASSERT_TRUE(ev);
+    Event kept = *ev;
+    ctl.emitEvent(std::move(*ev));
+    ctl.emitEventView(kept);  // a call a detector's suppression window keeps
+    Json alert = {{"timestamp", rec["timestamp"]}, {"event_type", "alert"}, {"src_ip", "10.0.0.1"},
+                  {"alert", {{"signature", "x"}, {"signature_id", 1}}}, {"rpc", rec["rpc"]}};
+    ctl.emit(Json(alert));
+    ctl.emitView(alert);
+    EXPECT_EQ(out.events, 1);
+    EXPECT_EQ(out.event_views, 1);
+    EXPECT_EQ(out.emits, 1);
+    EXPECT_EQ(out.views, 1);
+    ASSERT_EQ(out.written.size(), 4u);
+    EXPECT_EQ(out.written[0], toJson(kept));
+    EXPECT_EQ(out.written[1], toJson(kept));
+    EXPECT_EQ(out.written[2], alert);
+    EXPECT_EQ(out.written[3], alert);
+    // The live state saw both calls and both alerts, each keyed by the call.
+    EXPECT_EQ(ctl.state().calls(), 2u);
+    Json snap = ctl.state().snapshot(kT0);
+    EXPECT_EQ(snap["alerts"]["total"], 2);
+    EXPECT_EQ(snap["totals"]["records_by_type"], (Json{{"alert", 2}, {"rpc", 2}}));
+    const Json& ops = snap["views"]["operations"]["rows"];
+    ASSERT_EQ(ops.size(), 1u);
+    EXPECT_EQ(ops[0]["name"], "portmapper v2 NULL");
+    EXPECT_EQ(ops[0]["calls"], 2);
+    EXPECT_EQ(ops[0]["alerts"], 2);
 }
 
 }  // namespace

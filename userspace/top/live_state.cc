@@ -2,11 +2,15 @@
 #include "top/live_state.h"
 
 #include "output/reply_outcome.h"
+#include "pipeline/anomalies.h"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <optional>
+
+#include <netinet/in.h>
 
 namespace rpcmon::top {
 namespace {
@@ -48,6 +52,12 @@ std::string endpointKey(std::string ip, const std::string& port, const std::stri
 std::string serverKey(const Json& rec) {
     return endpointKey(str(rec, "dest_ip"), str(rec, "dest_port"), str(rec, "proto"));
 }
+std::string serverKey(const Event& ev) {
+    if (!ev.ips_known) return {};
+    return endpointKey(formatAddress(ev.key.server), ev.ports_known ? std::to_string(ev.key.server_port) : "",
+                       ev.key.l4proto == IPPROTO_UDP ? "udp" : "tcp");
+}
+std::string clientKey(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.client) : std::string(); }
 
 // NFSv4 COMPOUNDs are named after their first op that is not bookkeeping (PUTFH, SEQUENCE...).
 std::string compoundOp(const Json& nfs) {
@@ -64,29 +74,38 @@ std::string compoundOp(const Json& nfs) {
     return (*it)[0].is_string() ? (*it)[0].get<std::string>() : "COMPOUND";
 }
 
-// Interface key ("nfs v3", "drsuapi v4.0") and operation key ("nfs v3 LOOKUP").
-void rpcKeys(const Json& rec, std::string& iface, std::string& op) {
-    const Json& rpc = rec["rpc"];
-    if (str(rpc, "family") == "dcerpc") {
-        std::string name, version;
-        if (auto it = rpc.find("interface"); it != rpc.end() && it->is_object()) {
-            name = str(*it, "name");
-            if (name.empty()) name = str(*it, "uuid");
-            version = str(*it, "version");
-        }
-        if (name.empty()) name = "dcerpc";
-        iface = version.empty() ? name : name + " v" + version;
-        std::string o = str(rpc, "operation");
-        op = name + " " + (o.empty() ? "op" + str(rpc, "opnum") : o);
-        return;
-    }
-    std::string name = str(rpc, "program_name");
-    if (name.empty()) name = "prog " + str(rpc, "program");
-    iface = name + " v" + str(rpc, "version");
-    std::string p = str(rpc, "procedure_name");
-    if (p == "COMPOUND" && rec.contains("nfs") && rec["nfs"].is_object()) p = compoundOp(rec["nfs"]);
-    if (p.empty()) p = "proc " + str(rpc, "procedure");
+void oncKeys(const OncCall& c, std::string& iface, std::string& op) {
+    std::string name = c.program_name ? c.program_name : "prog " + std::to_string(c.program);
+    iface = name + " v" + std::to_string(c.version);
+    std::string p = c.procedure_name ? c.procedure_name : "";
+    if (p == "COMPOUND")
+        if (auto it = c.fields.find("nfs"); it != c.fields.end() && it->is_object()) p = compoundOp(*it);
+    if (p.empty()) p = "proc " + std::to_string(c.procedure);
     op = iface + " " + p;
+}
+
+void dceKeys(const DceCall& c, std::string& iface, std::string& op) {
+    std::string name = "dcerpc";
+    if (c.iface) name = c.iface->name.empty() ? c.iface->uuid.toString() : std::string(c.iface->name);
+    iface = c.iface ? name + " v" + std::to_string(c.iface->ver_major) + "." + std::to_string(c.iface->ver_minor)
+                    : name;
+    op = name + " " + (c.operation.empty() ? "op" + std::to_string(c.opnum) : std::string(c.operation));
+}
+
+// What an alert was raised on: the alert carries the keys of the call that raised it (rpc, nfs,
+// smb...), read back as that call's event. Alerts are rare: the copy does not matter. An alert
+// raised on a record that is no call (a dcerpc_bind) names no operation: none.
+std::optional<Event> alertCall(const Json& alert) {
+    auto it = alert.find("rpc");
+    if (it == alert.end() || !it->is_object()) return std::nullopt;
+    if (auto a = alert.find("alert"); a != alert.end() && a->is_object()) {
+        auto src = a->find("source_event_type");
+        if (src != a->end() && *src != "rpc") return std::nullopt;
+    }
+    Json call = alert;
+    call.erase("alert");
+    call["event_type"] = "rpc";
+    return eventFromJson(call);
 }
 
 bool containsNoCase(const std::string& hay, const std::string& needle) {
@@ -96,15 +115,31 @@ bool containsNoCase(const std::string& hay, const std::string& needle) {
 
 Json rateJson(const RateCounter& c) { return {{"total", c.total}, {"per_s", c.rate}}; }
 
-uint64_t sumNumbers(const Json& j) {
+}  // namespace
+
+bool isVolumeCounter(const std::string& name) {
+    const AnomalyInfo* a = findAnomaly(name);
+    return a && a->kind == CounterKind::Volume;
+}
+
+uint64_t parseErrors(const Json& anomalies) {
     uint64_t s = 0;
-    if (j.is_object())
-        for (const auto& [k, v] : j.items())
-            if (v.is_number_unsigned() || v.is_number_integer()) s += v.get<uint64_t>();
+    if (anomalies.is_object())
+        for (const auto& [k, v] : anomalies.items())
+            if ((v.is_number_unsigned() || v.is_number_integer()) && !isVolumeCounter(k)) s += v.get<uint64_t>();
     return s;
 }
 
-}  // namespace
+void callKeys(const Event& ev, std::string& iface, std::string& op) {
+    switch (ev.type) {
+        case EventType::SmbSession: iface = "smb", op = "smb SESSION_SETUP"; return;
+        case EventType::SmbPipe: iface = "smb", op = "smb OPEN \\pipe\\" + ev.smb.pipe; return;
+        case EventType::Rpc: break;
+    }
+    if (const OncCall* c = ev.onc()) return oncKeys(*c, iface, op);
+    if (const DceCall* c = ev.dce()) return dceKeys(*c, iface, op);
+    iface = "rpc", op = "rpc call";  // an rpc event without its family: none is made so
+}
 
 const std::vector<std::string>& lossCounterNames() {
     static const std::vector<std::string> names = {"ringbuf_drops",        "watched_full",     "endpoint_learn_failures",
@@ -114,6 +149,7 @@ const std::vector<std::string>& lossCounterNames() {
 }
 
 bool isLossAnomaly(const std::string& name) {
+    if (isVolumeCounter(name)) return false;
     static const char* const kMarks[] = {"limit", "budget", "_full", "evicted", "too_many", "overflow",
                                          "capture_loss", "bad_", "invalid", "_failed", "malformed"};
     return std::any_of(std::begin(kMarks), std::end(kMarks),
@@ -174,10 +210,10 @@ const EntityStats* EntityTable::find(const std::string& name) const {
     return it == map_.end() ? nullptr : &it->second.stats;
 }
 
-bool rpcIsError(const Json& rec, bool* no_reply) {
+bool rpcIsError(const Event& ev, bool* no_reply) {
     // The verdict is the detector's (output/reply_outcome.h); a call without reply also counts
     // among the errors here, flagged apart so the view can show it.
-    ReplyOutcome o = replyOutcome(rec);
+    ReplyOutcome o = replyOutcome(ev);
     if (no_reply) *no_reply = o == ReplyOutcome::NoReply;
     return o == ReplyOutcome::NoReply || o == ReplyOutcome::Failed;
 }
@@ -186,19 +222,43 @@ LiveState::LiveState(const LiveStateOptions& opts, std::string source) : opts_(o
     for (int i = 0; i < kViewCount; i++) tables_.emplace_back(opts_.max_entities);
 }
 
-void LiveState::observe(const Json& rec) {
-    if (!rec.is_object()) return;
-    std::string type = str(rec, "event_type");
-    TimeNs ts = parseTimestamp(rec.value("timestamp", Json()));
+TimeNs LiveState::stamp(TimeNs ts) {
     if (!ts) ts = last_ts_;
     if (ts > last_ts_) last_ts_ = ts;
     if (!first_ts_) first_ts_ = ts;
+    return ts;
+}
+
+void LiveState::observe(const Event& ev) {
+    // Microseconds, as the EVE timestamp has them: an agent shows what its EVE file says.
+    TimeNs ts = stamp(ev.ts - ev.ts % 1000);
+    events_by_type_[size_t(ev.type)]++;
+    std::string iface, op;
+    callKeys(ev, iface, op);
+    bool no_reply = false, error = false;
+    const uint64_t* latency = nullptr;
+    if (ev.type == EventType::Rpc) {
+        error = rpcIsError(ev, &no_reply);
+        if (ev.latency_us) latency = &*ev.latency_us;
+    } else {
+        // Session setups and pipe opens: their NTSTATUS.
+        error = !ev.smb.status.empty() && ev.smb.status != "STATUS_SUCCESS";
+    }
+    std::string host = clientKey(ev);
+    const std::string keys[kViewCount] = {host, serverKey(ev), iface, op, pairName(host, op)};
+    count(keys, ts, error, no_reply, latency);
+}
+
+void LiveState::observe(const Json& rec) {
+    if (!rec.is_object()) return;
+    std::string type = str(rec, "event_type");
+    if (type == "rpc" || type == "smb_session" || type == "smb_pipe") {
+        if (std::optional<Event> ev = eventFromJson(rec)) return observe(*ev);
+        unreadable_++;
+    }
+    TimeNs ts = stamp(parseTimestamp(rec.value("timestamp", Json())));
     records_by_type_[type.empty() ? "unknown" : type]++;
-    if (type == "rpc") {
-        observeRpc(rec, ts);
-    } else if (type == "smb_session" || type == "smb_pipe") {
-        observeSmb(rec, ts);
-    } else if (type == "alert") {
+    if (type == "alert") {
         observeAlert(rec, ts);
     } else if (type == "packet") {
         // Payload bytes per client and server (only when the pipeline emits packet lines).
@@ -215,7 +275,7 @@ void LiveState::observe(const Json& rec) {
 }
 
 void LiveState::count(const std::string (&keys)[kViewCount], TimeNs ts, bool error, bool no_reply,
-                      const Json* latency) {
+                      const uint64_t* latency_us) {
     calls_.add();
     if (error) errors_.add();
     if (no_reply) no_reply_++;
@@ -225,31 +285,8 @@ void LiveState::count(const std::string (&keys)[kViewCount], TimeNs ts, bool err
         e.calls.add();
         if (error) e.errors.add();
         if (no_reply) e.no_reply++;
-        if (latency && latency->is_number()) e.latency.add(latency->get<uint64_t>());
+        if (latency_us) e.latency.add(*latency_us);
     }
-}
-
-void LiveState::observeRpc(const Json& rec, TimeNs ts) {
-    std::string iface, op;
-    rpcKeys(rec, iface, op);
-    bool no_reply = false;
-    bool error = rpcIsError(rec, &no_reply);
-    const Json* lat = nullptr;
-    if (auto it = rec["rpc"].find("latency_us"); it != rec["rpc"].end()) lat = &*it;
-    std::string host = str(rec, "src_ip");
-    const std::string keys[kViewCount] = {host, serverKey(rec), iface, op, pairName(host, op)};
-    count(keys, ts, error, no_reply, lat);
-}
-
-void LiveState::observeSmb(const Json& rec, TimeNs ts) {
-    const Json smb = rec.value("smb", Json::object());
-    std::string st = smb.is_object() ? str(smb, "status") : "";
-    bool error = !st.empty() && st != "STATUS_SUCCESS";
-    bool session = str(rec, "event_type") == "smb_session";
-    std::string op = session ? "smb SESSION_SETUP" : "smb OPEN \\pipe\\" + str(smb, "pipe");
-    std::string host = str(rec, "src_ip");
-    const std::string keys[kViewCount] = {host, serverKey(rec), "smb", op, pairName(host, op)};
-    count(keys, ts, error, false, nullptr);
 }
 
 void LiveState::observeAlert(const Json& rec, TimeNs ts) {
@@ -276,9 +313,9 @@ void LiveState::observeAlert(const Json& rec, TimeNs ts) {
     std::string host = str(rec, "src_ip"), server = serverKey(rec);
     if (!host.empty()) tables_[int(View::Hosts)].touch(host, ts).alerts.add();
     if (!server.empty()) tables_[int(View::Servers)].touch(server, ts).alerts.add();
-    if (rec.contains("rpc") && rec["rpc"].is_object()) {
+    if (std::optional<Event> call = alertCall(rec)) {
         std::string iface, op;
-        rpcKeys(rec, iface, op);
+        callKeys(*call, iface, op);
         tables_[int(View::Interfaces)].touch(iface, ts).alerts.add();
         tables_[int(View::Operations)].touch(op, ts).alerts.add();
         if (std::string pair = pairName(host, op); !pair.empty()) tables_[int(View::Calls)].touch(pair, ts).alerts.add();
@@ -352,7 +389,8 @@ void LiveState::observeHealth(const Json& capture, const Json& pipeline, const J
             if (st.is_object() && st.contains("xdp_mode")) xdp_modes_[name] = st["xdp_mode"];
     }
     records_.set(pipeline.value("records", uint64_t(0)));
-    parse_errors_.set(pipeline.contains("anomalies") ? sumNumbers(pipeline["anomalies"]) : 0);
+    // Malformed, cut or dropped input; the volume counters also listed there are not.
+    parse_errors_.set(pipeline.contains("anomalies") ? parseErrors(pipeline["anomalies"]) : 0);
     if (pipeline.contains("flows") && pipeline["flows"].is_object())
         flows_active_ = pipeline["flows"].value("active", uint64_t(0));
 }
@@ -447,8 +485,12 @@ Json LiveState::snapshot(TimeNs now, const SnapshotOptions& so) const {
     t["errors"] = rateJson(errors_);
     t["no_reply"] = no_reply_;
     t["alerts"] = rateJson(alerts_);
+    if (unreadable_) t["unreadable_records"] = unreadable_;
+    std::map<std::string, uint64_t> by_type = records_by_type_;
+    for (size_t i = 0; i < kEventTypeCount; i++)
+        if (events_by_type_[i]) by_type[eventTypeName(EventType(i))] += events_by_type_[i];
     t["records_by_type"] = Json::object();
-    for (const auto& [k, v] : records_by_type_) t["records_by_type"][k] = v;
+    for (const auto& [k, v] : by_type) t["records_by_type"][k] = v;
 
     for (int v = 0; v < kViewCount; v++) {
         const EntityTable& tab = tables_[v];

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The live state behind `rpcmon top` and `rpcmon stats --json`: an aggregator fed every record
-// the pipeline emits, keeping bounded per-entity counters for four views (client hosts, server
-// endpoints, RPC interfaces/programs, operations, and (client, operation) pairs), the most recent alerts, the agent's health
-// (capture and pipeline counters) and the BPF programs' run time. No I/O, no clock: time comes
-// from the caller (wall clock live, capture time offline), so tests drive it directly.
+// the pipeline emits, keeping bounded per-entity counters for five views (client hosts, server
+// endpoints, RPC interfaces/programs, operations, and (client, operation) pairs), the most
+// recent alerts, the agent's health (capture and pipeline counters) and the BPF programs' run
+// time. Calls (rpc, smb_session, smb_pipe) are read as typed events (output/event.h); alerts,
+// packets and stats stay JSON. No I/O, no clock: time comes from the caller (wall clock live,
+// capture time offline), so tests drive it directly.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <array>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -84,7 +87,11 @@ class LiveState {
 public:
     explicit LiveState(const LiveStateOptions& opts = {}, std::string source = "live");
 
-    // One record as the pipeline emitted it (rpc, smb_session, smb_pipe, packet, alert...).
+    // One call as the pipeline emitted it: an rpc call, an SMB session or a pipe open.
+    void observe(const Event& ev);
+    // One JSON record (alert, packet, stats, dcerpc_bind...). An rpc, smb_session or smb_pipe
+    // record (an EVE file, a test) is read into its event first; one that cannot be (no
+    // timestamp, a mistyped key) is counted by type and in totals.unreadable_records only.
     void observe(const Json& rec);
     // The capture, pipeline, detect and output `stats` objects (the same ones stats lines
     // carry; the agent passes output as {"write_errors": N}). Also feeds the loss counters.
@@ -108,18 +115,20 @@ public:
     uint64_t noReply() const { return no_reply_; }
 
 private:
-    void observeRpc(const Json& rec, TimeNs ts);
-    void observeSmb(const Json& rec, TimeNs ts);
+    // Moves the clock to the record's time (0: the last one seen) and returns it.
+    TimeNs stamp(TimeNs ts);
     void observeAlert(const Json& rec, TimeNs ts);
     void count(const std::string (&keys)[kViewCount], TimeNs ts, bool error, bool no_reply,
-               const Json* latency);
+               const uint64_t* latency_us);
 
     LiveStateOptions opts_;
     std::string source_;
     std::vector<EntityTable> tables_;
     RateCounter calls_, errors_, alerts_;
     uint64_t no_reply_ = 0;
-    std::map<std::string, uint64_t> records_by_type_;
+    std::map<std::string, uint64_t> records_by_type_;         // JSON records
+    std::array<uint64_t, kEventTypeCount> events_by_type_{};  // typed events, by EventType
+    uint64_t unreadable_ = 0;  // rpc/smb JSON records eventFromJson refused
     std::deque<Json> recent_alerts_;
     TimeNs first_ts_ = 0, last_ts_ = 0, period_start_ = 0, last_decay_ = 0;
     double last_period_s_ = 0;
@@ -150,11 +159,23 @@ private:
 // then every pipeline anomaly (pipeline.anomalies.NAME) for which isLossAnomaly() holds.
 const std::vector<std::string>& lossCounterNames();
 // Anomalies that mean lost or unparsed data: a bound hit (flow table full, reassembly budget,
-// pending/out-of-order limits, too many sessions...), capture loss, malformed input.
+// pending/out-of-order limits, too many sessions...), capture loss, malformed input. The
+// anomaly tables say which counters are volumes (never a loss); they carry no loss flag, so
+// among the others the name decides.
 bool isLossAnomaly(const std::string& name);
+// A volume counter of the anomaly tables (stats.pipeline.volumes; its deprecated copy under
+// `anomalies` is normal traffic, not a parse error): smb.encrypted_bytes, defrag.fragments...
+bool isVolumeCounter(const std::string& name);
+// pipeline.anomalies summed without the volume counters: `health.parse_errors`.
+uint64_t parseErrors(const Json& anomalies);
 
-// Human-readable record classification used by the aggregator (exposed for tests).
-// True when the rpc record's reply says the call failed, or when it had no reply.
-bool rpcIsError(const Json& rpc_record, bool* no_reply = nullptr);
+// The aggregator's classification of a call (exposed for tests).
+// True when the rpc event's reply says the call failed (output/reply_outcome.h, the detector's
+// definition), or when it had no reply (then *no_reply is set).
+bool rpcIsError(const Event& ev, bool* no_reply = nullptr);
+// The Interfaces and Operations views' keys of a call: "nfs v3" / "nfs v3 LOOKUP" (NFSv4
+// COMPOUNDs by their first op that is not bookkeeping), "drsuapi v4.0" / "drsuapi
+// DRSGetNCChanges", "smb" / "smb OPEN \pipe\samr" and "smb SESSION_SETUP".
+void callKeys(const Event& ev, std::string& iface, std::string& op);
 
 }  // namespace rpcmon::top

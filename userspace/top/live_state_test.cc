@@ -1,12 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
-// The aggregator behind `rpcmon top`: which records count as calls and errors, the four
-// views, rates per period next to totals, bounded tables, alerts, health, and a real capture.
+// The aggregator behind `rpcmon top`: which records count as calls and errors, the five
+// views, rates per period next to totals, bounded tables, alerts, health, real captures read
+// as typed events and as JSON.
 #include "top/live_state.h"
 
 #include "output/reply_outcome.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <netinet/in.h>
+
+#include "capture/packet_source.h"
+#include "detect/detecting_sink.h"
+#include "pipeline/anomalies.h"
+#include "pipeline/dissectors.h"
+#include "pipeline/pipeline.h"
 #include "top/snapshot_source.h"
 
 namespace rpcmon::top {
@@ -38,6 +50,7 @@ Json dce(const char* status, const char* packet_type = "response") {
     r["timestamp"] = formatTimestamp(kT0);
     r["event_type"] = "rpc";
     r["src_ip"] = "10.0.0.9";
+    r["src_port"] = 50001;
     r["dest_ip"] = "10.0.0.2";
     r["dest_port"] = 49153;
     r["proto"] = "TCP";
@@ -51,11 +64,22 @@ Json dce(const char* status, const char* packet_type = "response") {
     return r;
 }
 
+// Where two snapshots differ (a JSON patch, cut): the whole snapshots are too long to read.
+std::string differences(const Json& a, const Json& b) { return Json::diff(a, b).dump().substr(0, 3000); }
+
 const Json* row(const Json& snap, const char* view, const std::string& name) {
     for (const auto& r : snap["views"][view]["rows"])
         if (r["name"] == name) return &r;
     return nullptr;
 }
+
+// The record as the protocol layer would have made it.
+Event event(const Json& rec) {
+    std::optional<Event> ev = eventFromJson(rec);
+    EXPECT_TRUE(ev) << rec.dump();
+    return ev ? *ev : Event{};
+}
+bool rpcIsError(const Json& rec, bool* no_reply = nullptr) { return top::rpcIsError(event(rec), no_reply); }
 
 TEST(RpcIsError, FollowsTheReplyOfEachFamily) {
     bool no_reply = false;
@@ -336,6 +360,307 @@ TEST(PcapReplay, NfsCaptureShowsOperations) {
     EXPECT_TRUE(row(snap, "hosts", "10.203.203.1"));
     EXPECT_TRUE(row(snap, "servers", "10.203.203.2:2049/tcp"));
     EXPECT_EQ(snap["health"]["packets"]["total"], 464);
+}
+
+
+// An alert counts for the operation of the call it was raised on, never for an operation made
+// up from a record that is no call (a dcerpc_bind: its rpc object has no opnum).
+TEST(LiveState, AlertsOnBindsNameNoOperation) {
+    LiveState s;
+    Json call = dce("0x00000000");
+    Json a = call;
+    a["event_type"] = "alert";
+    a["alert"] = {{"signature", "x"}, {"signature_id", 1}, {"source_event_type", "rpc"}};
+    s.observe(a);
+    Json bind = a;
+    bind["rpc"] = {{"family", "dcerpc"}, {"bind", Json::array()}};
+    bind["alert"]["source_event_type"] = "dcerpc_bind";
+    s.observe(bind);
+    Json snap = s.snapshot(kT0);
+    EXPECT_EQ(snap["alerts"]["total"], 2);
+    EXPECT_EQ((*row(snap, "hosts", "10.0.0.9"))["alerts"], 2);
+    EXPECT_EQ((*row(snap, "operations", "drsuapi DRSGetNCChanges"))["alerts"], 1);
+    EXPECT_EQ(snap["views"]["operations"]["entities"], 1);
+    EXPECT_EQ(snap["views"]["interfaces"]["entities"], 1);
+}
+
+// SMB session setups and pipe opens count as calls of the "smb" interface; their NTSTATUS
+// decides the error, and they have no latency.
+TEST(LiveState, SmbEventsAreCallsOfTheSmbInterface) {
+    Event open;
+    open.type = EventType::SmbPipe;
+    open.ts = kT0 + 123456789;  // below a microsecond is not shown (the EVE timestamp has none)
+    Address client{}, server{};
+    client[10] = client[11] = server[10] = server[11] = 0xff;
+    client[12] = 10, client[15] = 1;
+    server[12] = 10, server[15] = 2;
+    open.key = {client, server, 40000, 445, IPPROTO_TCP, 0};
+    open.smb.pipe = "samr";
+    open.smb.status = "STATUS_SUCCESS";
+    Event denied = open;
+    denied.type = EventType::SmbSession;
+    denied.smb.pipe.clear();
+    denied.smb.status = "STATUS_LOGON_FAILURE";
+    std::string iface, op;
+    callKeys(open, iface, op);
+    EXPECT_EQ(iface, "smb");
+    EXPECT_EQ(op, "smb OPEN \\pipe\\samr");
+    LiveState s;
+    s.observe(open);
+    s.observe(denied);
+    Json snap = s.snapshot(kT0 + kSec);
+    EXPECT_EQ((*row(snap, "operations", "smb OPEN \\pipe\\samr"))["errors"], 0);
+    EXPECT_EQ((*row(snap, "operations", "smb SESSION_SETUP"))["errors"], 1);
+    EXPECT_EQ((*row(snap, "calls", "10.0.0.1 -> smb SESSION_SETUP"))["calls"], 1);
+    EXPECT_EQ((*row(snap, "servers", "10.0.0.2:445/tcp"))["calls"], 2);
+    EXPECT_EQ((*row(snap, "interfaces", "smb"))["calls"], 2);
+    EXPECT_TRUE((*row(snap, "interfaces", "smb"))["p50_us"].is_null());
+    EXPECT_EQ(snap["totals"]["records_by_type"], (Json{{"smb_pipe", 1}, {"smb_session", 1}}));
+    EXPECT_EQ(snap["first_record"], formatTimestamp(kT0 + 123456000));
+    EXPECT_EQ((*row(snap, "hosts", "10.0.0.1"))["last_seen"], formatTimestamp(kT0 + 123456000));
+}
+
+// DCE/RPC keys without names: the interface by its uuid, the operation by its number.
+TEST(LiveState, UnnamedInterfacesAndOperationsKeepTheirNumbers) {
+    Json r = dce("0x00000000");
+    r["rpc"]["interface"].erase("name");
+    r["rpc"].erase("operation");
+    std::string iface, op;
+    callKeys(event(r), iface, op);
+    EXPECT_EQ(iface, "e3514235-4b06-11d1-ab04-00c04fc2dcd2 v4.0");
+    EXPECT_EQ(op, "e3514235-4b06-11d1-ab04-00c04fc2dcd2 op3");
+    r["rpc"].erase("interface");
+    r["rpc"]["context_id"] = 1;
+    callKeys(event(r), iface, op);
+    EXPECT_EQ(iface, "dcerpc");
+    EXPECT_EQ(op, "dcerpc op3");
+    Json o = onc("10.0.0.1", "X", kOk, 1);
+    o["rpc"].erase("program_name");
+    o["rpc"].erase("procedure_name");
+    callKeys(event(o), iface, op);
+    EXPECT_EQ(iface, "prog 100003 v3");
+    EXPECT_EQ(op, "prog 100003 v3 proc 3");
+}
+
+// An rpc record that is no event (no timestamp here) is counted by type and as unreadable,
+// never as a call; the key is absent while none was.
+TEST(LiveState, UnreadableCallRecordsAreCountedApart) {
+    LiveState s;
+    s.observe(onc("10.0.0.1", "NULL", kOk, 1));
+    EXPECT_FALSE(s.snapshot(kT0)["totals"].contains("unreadable_records"));
+    Json bad = onc("10.0.0.1", "NULL", kOk, 1);
+    bad.erase("timestamp");
+    s.observe(bad);
+    Json t = s.snapshot(kT0)["totals"];
+    EXPECT_EQ(t["calls"]["total"], 1);
+    EXPECT_EQ(t["unreadable_records"], 1);
+    EXPECT_EQ(t["records_by_type"]["rpc"], 2);
+}
+
+// The volume counters the anomaly tables name (also listed under stats.pipeline.anomalies,
+// deprecated) are normal traffic: neither parse errors nor losses.
+TEST(LiveState, VolumeCountersAreNoParseErrorsNorLosses) {
+    size_t volumes = 0;
+    for (const AnomalyTable& t : anomalyTables())
+        for (const AnomalyInfo& a : t.rows) {
+            EXPECT_EQ(isVolumeCounter(a.name), a.kind == CounterKind::Volume) << a.name;
+            if (a.kind == CounterKind::Volume) {
+                volumes++;
+                EXPECT_FALSE(isLossAnomaly(a.name)) << a.name;
+            }
+        }
+    EXPECT_GE(volumes, 1u);
+    EXPECT_FALSE(isVolumeCounter("no.such_counter"));
+    LiveState s;
+    Json pipe = {{"records", 3},
+                 {"anomalies", {{"smb.encrypted_bytes", 900000}, {"smb.encrypted_messages", 40}, {"onc.bad_record_mark", 2}}},
+                 {"volumes", {{"smb.encrypted_bytes", 900000}, {"smb.encrypted_messages", 40}}}};
+    s.observeHealth(Json::object(), pipe);
+    Json h = s.snapshot(kT0)["health"];
+    EXPECT_EQ(h["parse_errors"]["total"], 2);
+    EXPECT_FALSE(h["loss"].contains("smb.encrypted_bytes"));
+}
+
+// The golden stats lines: parse errors are the anomalies less the volumes the same line lists.
+TEST(LiveState, GoldenStatsLinesParseErrorsLeaveVolumesOut) {
+    size_t with_volumes = 0;
+    for (const auto& f : std::filesystem::directory_iterator("tests/golden/expected")) {
+        std::ifstream in(f.path());
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.find("\"event_type\":\"stats\"") == std::string::npos) continue;
+            Json st = Json::parse(line)["stats"];
+            const Json& pipe = st["pipeline"];
+            uint64_t want = 0;
+            for (const auto& [k, v] : pipe["anomalies"].items()) want += v.get<uint64_t>();
+            if (pipe.contains("volumes")) {
+                with_volumes++;
+                for (const auto& [k, v] : pipe["volumes"].items()) want -= v.get<uint64_t>();
+            }
+            LiveState s;
+            s.observeHealth(st["capture"], pipe);
+            EXPECT_EQ(s.snapshot(kT0)["health"]["parse_errors"]["total"], want) << f.path();
+        }
+    }
+    EXPECT_GE(with_volumes, 1u);  // lab-smb-encrypted, the bulk captures
+}
+
+// The keys as the JSON record spells them (the definition `rpcmon top` had before it read
+// events): the typed keys must be the same on every golden call.
+std::string jstr(const Json& j, const char* k) {
+    auto it = j.find(k);
+    if (it == j.end() || it->is_null()) return {};
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+void jsonKeys(const Json& rec, std::string& iface, std::string& op) {
+    std::string type = jstr(rec, "event_type");
+    if (type != "rpc") {
+        iface = "smb";
+        op = type == "smb_session" ? "smb SESSION_SETUP" : "smb OPEN \\pipe\\" + jstr(rec["smb"], "pipe");
+        return;
+    }
+    const Json& rpc = rec["rpc"];
+    if (jstr(rpc, "family") == "dcerpc") {
+        std::string name, version;
+        if (rpc.contains("interface")) {
+            name = jstr(rpc["interface"], "name");
+            if (name.empty()) name = jstr(rpc["interface"], "uuid");
+            version = jstr(rpc["interface"], "version");
+        }
+        if (name.empty()) name = "dcerpc";
+        iface = version.empty() ? name : name + " v" + version;
+        std::string o = jstr(rpc, "operation");
+        op = name + " " + (o.empty() ? "op" + jstr(rpc, "opnum") : o);
+        return;
+    }
+    std::string name = jstr(rpc, "program_name");
+    if (name.empty()) name = "prog " + jstr(rpc, "program");
+    iface = name + " v" + jstr(rpc, "version");
+    std::string p = jstr(rpc, "procedure_name");
+    if (p == "COMPOUND") {
+        p = "COMPOUND";
+        static const std::set<std::string> plumbing = {"SEQUENCE", "PUTFH", "PUTROOTFH", "PUTPUBFH",
+                                                       "GETFH",    "GETATTR", "SAVEFH", "RESTOREFH"};
+        const Json& ops = rec["nfs"]["ops"];
+        for (const auto& o : ops)
+            if (!plumbing.count(o.get<std::string>())) {
+                p = o.get<std::string>();
+                break;
+            }
+        if (p == "COMPOUND" && !ops.empty()) p = ops[0].get<std::string>();
+    }
+    if (p.empty()) p = "proc " + jstr(rpc, "procedure");
+    op = iface + " " + p;
+}
+
+// Every golden file, line by line: LiveState fed typed events (read from the line) and
+// LiveState fed the JSON lines, with the stats lines' health and period ticks in both, give
+// the same snapshot; and each call's keys are the ones its JSON spells.
+TEST(LiveState, GoldenRecordsAsEventsOrJsonGiveTheSameSnapshot) {
+    size_t files = 0, calls = 0, compounds = 0;
+    std::set<std::string> families;
+    for (const auto& f : std::filesystem::directory_iterator("tests/golden/expected")) {
+        std::ifstream in(f.path());
+        std::string line;
+        LiveState typed, text;
+        TimeNs now = 0;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            Json rec = Json::parse(line);
+            std::optional<Event> ev = eventFromJson(rec);
+            if (!now) {
+                now = ev ? ev->ts : kT0;
+                typed.tick(now), text.tick(now);
+            }
+            if (ev) {
+                calls++;
+                std::string iface, op, want_iface, want_op;
+                callKeys(*ev, iface, op);
+                jsonKeys(rec, want_iface, want_op);
+                EXPECT_EQ(iface, want_iface) << line;
+                EXPECT_EQ(op, want_op) << line;
+                compounds += line.find("\"procedure_name\":\"COMPOUND\"") != std::string::npos;
+                families.insert(rec["event_type"] == "rpc" ? jstr(rec["rpc"], "family") : jstr(rec, "event_type"));
+                typed.observe(*ev);
+            } else {
+                typed.observe(rec);
+            }
+            text.observe(rec);
+            if (rec["event_type"] == "stats") {
+                const Json& st = rec["stats"];
+                now += kSec;
+                for (LiveState* s : {&typed, &text}) {
+                    s->observeHealth(st.value("capture", Json::object()), st.value("pipeline", Json::object()),
+                                     st.value("detect", Json::object()), st.value("output", Json::object()));
+                    s->tick(now);
+                }
+            }
+        }
+        Json a = typed.snapshot(now + kSec / 2), b = text.snapshot(now + kSec / 2);
+        EXPECT_TRUE(a == b) << f.path() << ": " << differences(a, b);
+        EXPECT_FALSE(a["totals"].contains("unreadable_records")) << f.path();
+        files++;
+    }
+    EXPECT_GE(files, 30u);
+    EXPECT_GT(calls, 1000u);
+    EXPECT_GT(compounds, 0u);
+    EXPECT_EQ(families, (std::set<std::string>{"dcerpc", "onc", "smb_pipe", "smb_session"}));
+}
+
+// Lab captures through the real pipeline, with and without the detections: what reaches the
+// sink (events, JSON records) read typed by one LiveState, and the same records as the JSON
+// the EVE file would hold by another, give the same snapshot. Without detections every call
+// arrives as an event.
+TEST(LiveState, PipelineOutputTypedOrAsJsonGivesTheSameSnapshot) {
+    struct Both : RecordSink {
+        LiveState typed, text;
+        size_t events = 0, records = 0;
+        void emit(Json&& r) override { emitView(r); }
+        void emitView(const Json& r) override {
+            records++;
+            typed.observe(r);
+            text.observe(r);
+        }
+        void emitEvent(Event&& ev) override { emitEventView(ev); }
+        void emitEventView(const Event& ev) override {
+            events++;
+            typed.observe(ev);
+            text.observe(toJson(ev));
+        }
+    };
+    for (const char* cap : {"tests/data/lab/onc-nfs3.pcap", "tests/data/lab/onc-nfs4.pcap",
+                            "tests/data/lab/dce-samba-pipes.pcap", "tests/data/lab/attacks/attack-dcsync.pcap",
+                            "tests/data/lab/attacks/attack-auth-failures.pcap"})
+        for (bool detect : {false, true}) {
+            PcapOptions po;
+            po.path = cap;
+            auto src = makePcapSource(po);
+            Both both;
+            std::unique_ptr<detect::DetectingSink> det;
+            if (detect) det = std::make_unique<detect::DetectingSink>(both, detect::DetectorOptions{}, "");
+            PipelineOptions popts;
+            Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : both, src->learner(),
+                          makeDissectors(popts.dissectors));
+            struct Feed : RecordHandler {
+                Pipeline& p;
+                explicit Feed(Pipeline& pp) : p(pp) {}
+                void onRecord(Bytes r, TimeNs ts) override { p.onRecord(r, ts); }
+                void onIdle(TimeNs now) override { p.onIdle(now); }
+            } feed(pipe);
+            std::atomic<bool> stop{false};
+            src->run(feed, stop);
+            pipe.finish(src->now());
+            if (det) det->finish();
+            for (LiveState* s : {&both.typed, &both.text}) {
+                s->observeHealth(src->stats(), pipe.stats());
+                s->tick(src->now());
+            }
+            Json a = both.typed.snapshot(src->now()), b = both.text.snapshot(src->now());
+            EXPECT_TRUE(a == b) << cap << ": " << differences(a, b);
+            EXPECT_GT(a["totals"]["calls"]["total"].get<uint64_t>(), 0u) << cap;
+            // The protocol layers emit their calls as events: read typed here.
+            if (!detect) EXPECT_EQ(both.events, a["totals"]["calls"]["total"].get<uint64_t>()) << cap;
+        }
 }
 
 }  // namespace

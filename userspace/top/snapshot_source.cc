@@ -31,13 +31,19 @@ Json AgentSnapshotSource::fetch(const SnapshotOptions& so) {
 
 namespace {
 
-// Feeds the replay's records into the shared state, under its lock.
+// Feeds the replay's records into the shared state, under its lock; events are read typed.
 class LockedStateSink : public RecordSink {
 public:
     LockedStateSink(LiveState& s, std::mutex& mu) : state_(s), mu_(mu) {}
-    void emit(Json&& record) override {
+    void emit(Json&& record) override { emitView(record); }
+    void emitView(const Json& record) override {
         std::lock_guard lock(mu_);
         state_.observe(record);
+    }
+    void emitEvent(Event&& ev) override { emitEventView(ev); }
+    void emitEventView(const Event& ev) override {
+        std::lock_guard lock(mu_);
+        state_.observe(ev);
     }
 
 private:

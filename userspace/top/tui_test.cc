@@ -23,6 +23,7 @@ Json snapshot() {
             r["timestamp"] = formatTimestamp(kT0);
             r["event_type"] = "rpc";
             r["src_ip"] = host;
+            r["src_port"] = 700;  // a call has both ports or neither (host pipes)
             r["dest_ip"] = "10.0.0.2";
             r["dest_port"] = 2049;
             r["proto"] = "TCP";
