@@ -17,7 +17,7 @@ size_t di(Direction d) { return d == Direction::ToServer ? 0 : 1; }
 Connection::Connection(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
                        EndpointLearner* learner, std::optional<PipeInfo> pipe, ConnectionConfig cfg)
     : flow_(flow), sink_(sink), anomalies_(anomalies), learner_(learner), pipe_(std::move(pipe)),
-      cfg_(cfg) {}
+      cfg_(cfg), calls_(cfg.max_pending_calls) {}
 
 size_t Connection::consume(Direction dir, Bytes data, TimeNs ts) {
     size_t off = 0;
@@ -90,19 +90,12 @@ void Connection::gap(Direction dir) {
 }
 
 void Connection::tick(TimeNs now) {
-    for (auto it = calls_.begin(); it != calls_.end();) {
-        if (now > it->second.ts_req && now - it->second.ts_req >= cfg_.call_timeout) {
-            emit(it->second, std::nullopt, 0);
-            it = calls_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    calls_.expire([&](const Call& c) { return now > c.ts_req && now - c.ts_req >= cfg_.call_timeout; },
+                  [&](uint32_t, Call& c) { emit(c, std::nullopt, 0); });
 }
 
 void Connection::close(TimeNs) {
-    for (auto& [id, c] : calls_) emit(c, std::nullopt, 0);
-    calls_.clear();
+    calls_.drain([&](uint32_t, Call& c) { emit(c, std::nullopt, 0); });
     flushBinds();
     pending_binds_.clear();
     buf_[0].clear();
@@ -298,16 +291,11 @@ void Connection::flushBinds() {
 }
 
 Connection::Call& Connection::newCall(uint32_t call_id, TimeNs ts) {
-    if (calls_.size() >= cfg_.max_pending_calls) {
-        auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
-            return a.second.ts_req < b.second.ts_req;
-        });
-        anomalies_.count(DcerpcAnomaly::PendingEvicted);
-        emit(oldest->second, std::nullopt, 0);
-        calls_.erase(oldest);
-    }
-    Call& c = calls_[call_id];
-    c = Call{};
+    // A full table gives up its oldest call (reported without a reply).
+    Call& c = calls_.insert(call_id, Call{}, [&](uint32_t, Call& oldest) {
+                        anomalies_.count(DcerpcAnomaly::PendingEvicted);
+                        emit(oldest, std::nullopt, 0);
+                    })->second;
     c.call_id = call_id;
     c.ts_req = ts;
     return c;

@@ -21,6 +21,7 @@
 #include "protocols/dcerpc/interfaces.h"
 #include "protocols/dcerpc/parse.h"
 #include "stream/consumer.h"
+#include "stream/pending_table.h"
 
 namespace rpcmon::dcerpc {
 
@@ -145,7 +146,7 @@ private:
 
     std::map<uint16_t, Context> contexts_;
     std::map<uint32_t, PendingBind> pending_binds_;
-    std::map<uint32_t, Call> calls_;
+    PendingTable<uint32_t, Call> calls_;  // by call_id, oldest first
     ArgsDecoder decoder_;
     // Bind / alter_context / bind_nak outcomes since the last emitted call, attached to the
     // next call record as rpc.bind (an array, oldest first); bounded by kMaxPendingBinds.

@@ -306,6 +306,21 @@ TEST_F(Fixture, PendingCallsBoundedWithEviction) {
     EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);  // the oldest
 }
 
+// The shared pending table evicts by arrival: a call stamped earlier than the one before it
+// (per-CPU ring buffers deliver slightly out of time order) is not the one given up.
+TEST_F(Fixture, PendingEvictionFollowsArrivalNotTimestamps) {
+    ConnectionConfig c;
+    c.max_pending_calls = 2;
+    reset(c);
+    bindSamr();
+    toServer(request(3, 1, 1, Buf(4, 0)), kT0 + 5);
+    toServer(request(4, 1, 1, Buf(4, 0)), kT0 + 1);
+    toServer(request(5, 1, 1, Buf(4, 0)), kT0 + 6);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["call_id"], 3);
+    EXPECT_EQ(counter.get("dcerpc.pending_evicted"), 1u);
+}
+
 // A request PDU from the server side is no call of the client's, and a response from the client
 // side answers nothing: counted by name, neither reported nor matched.
 TEST_F(Fixture, RequestFromServerSideIsAnomalyNotCall) {

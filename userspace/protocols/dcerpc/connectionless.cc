@@ -11,7 +11,7 @@ namespace rpcmon::dcerpc {
 
 UdpConsumer::UdpConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
                          EndpointLearner* learner, ConnectionConfig cfg)
-    : flow_(flow), sink_(sink), anomalies_(anomalies), learner_(learner), cfg_(cfg) {}
+    : flow_(flow), sink_(sink), anomalies_(anomalies), learner_(learner), cfg_(cfg), calls_(cfg.max_pending_calls) {}
 
 size_t UdpConsumer::onData(Direction, Bytes data, TimeNs) {
     anomalies_.count(DcerpcAnomaly::UnexpectedStream);
@@ -63,15 +63,11 @@ void UdpConsumer::onRequest(const ClHeader& h, Bytes body, TimeNs ts) {
     Key k{h.activity, h.seqnum};
     auto it = calls_.find(k);
     if (it == calls_.end()) {
-        if (calls_.size() >= cfg_.max_pending_calls) {
-            auto oldest = std::min_element(calls_.begin(), calls_.end(), [](const auto& a, const auto& b) {
-                return a.second.ts_req < b.second.ts_req;
-            });
+        // A full table gives up its oldest call (reported without a reply).
+        it = calls_.insert(k, Call{}, [&](const Key& oldest_key, Call& oldest) {
             anomalies_.count(DcerpcAnomaly::PendingEvicted);
-            emit(oldest->second, oldest->first, std::nullopt, 0);
-            calls_.erase(oldest);
-        }
-        it = calls_.emplace(k, Call{}).first;
+            emit(oldest, oldest_key, std::nullopt, 0);
+        });
         it->second.req = h;
         it->second.ts_req = ts;
     }
@@ -151,19 +147,12 @@ void UdpConsumer::emit(Call& c, const Key& k, const std::optional<DceReply>& rep
 }
 
 void UdpConsumer::onTick(TimeNs now) {
-    for (auto it = calls_.begin(); it != calls_.end();) {
-        if (now > it->second.ts_req && now - it->second.ts_req >= cfg_.call_timeout) {
-            emit(it->second, it->first, std::nullopt, 0);
-            it = calls_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    calls_.expire([&](const Call& c) { return now > c.ts_req && now - c.ts_req >= cfg_.call_timeout; },
+                  [&](const Key& k, Call& c) { emit(c, k, std::nullopt, 0); });
 }
 
 void UdpConsumer::onClose(TimeNs) {
-    for (auto& [k, c] : calls_) emit(c, k, std::nullopt, 0);
-    calls_.clear();
+    calls_.drain([&](const Key& k, Call& c) { emit(c, k, std::nullopt, 0); });
 }
 
 }  // namespace rpcmon::dcerpc

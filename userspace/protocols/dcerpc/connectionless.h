@@ -4,12 +4,13 @@
 // request's header, fragments are reassembled in order, replies are response/fault/reject.
 #pragma once
 
-#include <map>
+#include <cstring>
 
 #include "protocols/dcerpc/args.h"
 #include "protocols/dcerpc/connection.h"
 #include "protocols/dcerpc/parse.h"
 #include "stream/consumer.h"
+#include "stream/pending_table.h"
 
 namespace rpcmon::dcerpc {
 
@@ -29,7 +30,18 @@ private:
     struct Key {
         Uuid activity;
         uint32_t seqnum = 0;
-        auto operator<=>(const Key&) const = default;
+        bool operator==(const Key&) const = default;
+    };
+    struct KeyHash {
+        size_t operator()(const Key& k) const {
+            uint64_t tail;
+            std::memcpy(&tail, k.activity.d4.data(), sizeof tail);
+            uint64_t h = (uint64_t(k.activity.d1) << 32 | uint64_t(k.activity.d2) << 16 | k.activity.d3) *
+                         0x9e3779b97f4a7c15ull;
+            h ^= tail + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+            h ^= k.seqnum + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+            return size_t(h);
+        }
     };
     struct Call {
         ClHeader req;
@@ -51,7 +63,7 @@ private:
     AnomalyCounter& anomalies_;
     EndpointLearner* learner_;
     ConnectionConfig cfg_;
-    std::map<Key, Call> calls_;
+    PendingTable<Key, Call, KeyHash> calls_;  // oldest first
     ArgsDecoder decoder_;
 };
 

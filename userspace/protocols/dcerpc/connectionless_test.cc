@@ -155,6 +155,23 @@ TEST(UdpConsumer, MissingFragmentTruncatesAndFaultReported) {
     EXPECT_EQ(sink.records[0]["rpc"]["reply"]["status"], "0x00000005");
 }
 
+// A full table gives up the call that arrived first (the shared pending table), even when a later
+// arrival carries an earlier timestamp (per-CPU ring buffers deliver slightly out of time order).
+TEST(UdpConsumer, PendingEvictionFollowsArrival) {
+    RecordingSink sink;
+    RecordingCounter counter;
+    ConnectionConfig cfg;
+    cfg.max_pending_calls = 1;
+    UdpConsumer u(udpFlow(), sink, counter, nullptr, cfg);
+    u.onDatagram(Direction::ToServer, view(unhex(kReq1)), kT0 + 50);
+    u.onDatagram(Direction::ToServer, view(unhex(kReq2)), kT0);
+    EXPECT_EQ(counter.get("dcerpc.pending_evicted"), 1u);
+    ASSERT_EQ(sink.records.size(), 1u);
+    EXPECT_EQ(sink.records[0]["rpc"]["activity_uuid"], "4e32dcdd-d803-4eaf-86ee-7650df599e40");  // kReq1's
+    EXPECT_TRUE(sink.records[0]["rpc"]["reply"].is_null());
+    EXPECT_EQ(u.pendingCalls(), 1u);
+}
+
 TEST(UdpConsumer, InvalidDatagramCountedAndTimeout) {
     RecordingSink sink;
     RecordingCounter counter;

@@ -81,10 +81,11 @@ OncConsumer::OncConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCount
       anomalies_(anomalies),
       learner_(learner),
       config_(config),
-      streams_{Stream(config.max_kept_record), Stream(config.max_kept_record)} {}
+      streams_{Stream(config.max_kept_record), Stream(config.max_kept_record)},
+      pending_{Calls(config.max_pending), Calls(config.max_pending)} {}
 
 bool OncConsumer::xidPending(Direction reply_dir, uint32_t xid) const {
-    return pending_[idx(reverse(reply_dir))].by_xid.count(xid) != 0;
+    return pending_[idx(reverse(reply_dir))].contains(xid);
 }
 
 size_t OncConsumer::onData(Direction dir, Bytes data, TimeNs ts) {
@@ -187,36 +188,35 @@ bool OncConsumer::handleMessage(Direction dir, Bytes msg, bool complete, TimeNs 
 
 void OncConsumer::handleCall(Direction dir, const CallHeader& call, Bytes args, bool complete,
                              TimeNs ts) {
-    PendingTable& t = pending_[idx(dir)];
-    auto found = t.by_xid.find(call.xid);
-    if (found != t.by_xid.end()) {
-        Pending& p = *found->second;
+    Calls& t = pending_[idx(dir)];
+    auto found = t.find(call.xid);
+    if (found != t.end()) {
+        Pending& p = found->second;
         if (p.call.prog == call.prog && p.call.vers == call.vers && p.call.proc == call.proc) {
             p.retransmissions++;  // same call again: reported once, with the count
             return;
         }
         // The client reused the XID for another call: the old one will never be answered.
         anomalies_.count(OncAnomaly::XidReused);
-        finish(t, found->second, nullptr, nullptr, 0);
-    }
-    if (t.order.size() >= config_.max_pending) {
-        anomalies_.count(OncAnomaly::PendingEvicted);
-        finish(t, t.order.begin(), nullptr, nullptr, 0);
+        finish(found->second, nullptr, nullptr, 0);
+        t.erase(found);
     }
     CallBody body = decodeCallBody(call, args, complete, anomalies_);
-    t.order.push_back(Pending{call, ts, dir, std::move(body.fields), body.memo, 0});
-    t.by_xid[call.xid] = std::prev(t.order.end());
+    t.insert(call.xid, Pending{call, ts, dir, std::move(body.fields), body.memo, 0}, [&](uint32_t, Pending& oldest) {
+        anomalies_.count(OncAnomaly::PendingEvicted);
+        finish(oldest, nullptr, nullptr, 0);
+    });
 }
 
 void OncConsumer::handleReply(Direction dir, const ReplyHeader& reply, Bytes results,
                               bool complete, TimeNs ts) {
-    PendingTable& t = pending_[idx(reverse(dir))];
-    auto found = t.by_xid.find(reply.xid);
-    if (found == t.by_xid.end()) {
+    Calls& t = pending_[idx(reverse(dir))];
+    auto found = t.find(reply.xid);
+    if (found == t.end()) {
         anomalies_.count(OncAnomaly::OrphanReply);
         return;
     }
-    const Pending& p = *found->second;
+    const Pending& p = found->second;
     ReplyBody body;
     if (reply.status == ReplyStat::Accepted && reply.accept_stat == AcceptStat::Success) {
         // The replying side is the server of this call (the client for callbacks).
@@ -229,12 +229,11 @@ void OncConsumer::handleReply(Direction dir, const ReplyHeader& reply, Bytes res
             learner_->learn(ep);
         }
     }
-    finish(t, found->second, &reply, &body, ts);
+    finish(found->second, &reply, &body, ts);
+    t.erase(found);
 }
 
-void OncConsumer::finish(PendingTable& table, std::list<Pending>::iterator it,
-                         const ReplyHeader* reply, const ReplyBody* body, TimeNs reply_ts) {
-    Pending& p = *it;
+void OncConsumer::finish(Pending& p, const ReplyHeader* reply, const ReplyBody* body, TimeNs reply_ts) {
     Event ev = makeEvent(flow_, p.ts, EventType::Rpc);
     OncCall& c = ev.rpc.emplace<OncCall>();
     c.xid = p.call.xid;
@@ -256,26 +255,21 @@ void OncConsumer::finish(PendingTable& table, std::list<Pending>::iterator it,
     }
     if (p.fields.is_object()) c.fields = std::move(p.fields);
     if (body) mergeFields(c.fields, body->fields);
-    table.by_xid.erase(p.call.xid);
-    table.order.erase(it);
     sink_.emitEvent(std::move(ev));
 }
 
 void OncConsumer::onTick(TimeNs now) {
     // Calls are queued in arrival order, so the oldest are at the front.
-    for (PendingTable& t : pending_) {
-        while (!t.order.empty() && t.order.front().ts + config_.call_timeout <= now)
-            finish(t, t.order.begin(), nullptr, nullptr, 0);
-    }
+    for (Calls& t : pending_)
+        t.expire([&](const Pending& p) { return p.ts + config_.call_timeout <= now; },
+                 [&](uint32_t, Pending& p) { finish(p, nullptr, nullptr, 0); });
 }
 
 void OncConsumer::onClose(TimeNs) {
     // A record still being assembled when the flow ends (capture cut mid-record) is reported
     // from what arrived, before pending calls are flushed with reply null.
     for (int d = 0; d < 2; d++) handlePartial(static_cast<Direction>(d), streams_[d], OncAnomaly::IncompleteRecordAtClose);
-    for (PendingTable& t : pending_) {
-        while (!t.order.empty()) finish(t, t.order.begin(), nullptr, nullptr, 0);
-    }
+    for (Calls& t : pending_) t.drain([&](uint32_t, Pending& p) { finish(p, nullptr, nullptr, 0); });
     for (Stream& s : streams_) s.assembler.reset();
 }
 

@@ -5,16 +5,16 @@
 // for calls that time out or are still pending when the flow closes.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <list>
-#include <unordered_map>
 
 #include "protocols/onc/anomalies.h"
 #include "protocols/onc/body.h"
 #include "protocols/onc/parse.h"
 #include "protocols/onc/types.h"
 #include "stream/consumer.h"
+#include "stream/pending_table.h"
 
 namespace rpcmon::onc {
 
@@ -43,7 +43,7 @@ public:
     void onClose(TimeNs now) override;
 
     // Calls awaiting a reply (both directions), for stats and tests.
-    size_t pendingCalls() const { return pending_[0].order.size() + pending_[1].order.size(); }
+    size_t pendingCalls() const { return pending_[0].size() + pending_[1].size(); }
 
 private:
     struct Pending {
@@ -54,11 +54,8 @@ private:
         CallMemo memo;
         uint32_t retransmissions = 0;
     };
-    // Calls sent in one direction, oldest first, indexed by XID.
-    struct PendingTable {
-        std::list<Pending> order;
-        std::unordered_map<uint32_t, std::list<Pending>::iterator> by_xid;
-    };
+    // Calls sent in one direction, oldest first, by XID.
+    using Calls = PendingTable<uint32_t, Pending>;
     struct Stream {
         RecordAssembler assembler;
         bool resync = true;  // start of capture may be mid-record
@@ -74,9 +71,8 @@ private:
     void handleCall(Direction dir, const CallHeader& call, Bytes args, bool complete, TimeNs ts);
     void handleReply(Direction dir, const ReplyHeader& reply, Bytes results, bool complete,
                      TimeNs ts);
-    // Emits `p` (reply null when `reply` is null) and removes it from its table.
-    void finish(PendingTable& table, std::list<Pending>::iterator it, const ReplyHeader* reply,
-                const ReplyBody* body, TimeNs reply_ts);
+    // Emits `p` (reply null when `reply` is null); the caller removes it from its table.
+    void finish(Pending& p, const ReplyHeader* reply, const ReplyBody* body, TimeNs reply_ts);
     bool xidPending(Direction reply_dir, uint32_t xid) const;
 
     FlowContext flow_;
@@ -85,7 +81,7 @@ private:
     EndpointLearner* learner_;
     OncConfig config_;
     Stream streams_[2];
-    PendingTable pending_[2];  // indexed by the direction the call travelled
+    std::array<Calls, 2> pending_;  // indexed by the direction the call travelled
 };
 
 }  // namespace rpcmon::onc

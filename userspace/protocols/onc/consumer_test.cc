@@ -345,6 +345,18 @@ TEST(OncConsumer, PendingEvictionReportsOldest) {
     EXPECT_EQ(h.consumer.pendingCalls(), 2u);
 }
 
+// The oldest arrival goes first even when a later call carries an earlier timestamp.
+TEST(OncConsumer, PendingEvictionFollowsArrivalNotTimestamps) {
+    OncConfig cfg;
+    cfg.max_pending = 2;
+    Harness h(IPPROTO_UDP, cfg);
+    h.udp(C, lookupCall(1), kT0 + 5);
+    h.udp(C, lookupCall(2), kT0);
+    h.udp(C, lookupCall(3), kT0 + 6);
+    ASSERT_EQ(h.sink.records.size(), 1u);
+    EXPECT_EQ(h.sink.records[0]["rpc"]["xid"], 1);
+}
+
 TEST(OncConsumer, DeniedReplyAuthError) {
     Harness h(IPPROTO_UDP);
     h.udp(C, lookupCall(4), kT0);

@@ -18,7 +18,7 @@ size_t idx(Direction d) { return static_cast<size_t>(d); }
 SmbConsumer::SmbConsumer(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anomalies,
                          PipeOpener* pipes, bool netbios_139)
     : flow_(flow), sink_(sink), anomalies_(anomalies), opener_(pipes),
-      mode_(netbios_139 ? NbssMode::NetBios139 : NbssMode::Direct445) {}
+      mode_(netbios_139 ? NbssMode::NetBios139 : NbssMode::Direct445), pending_(kMaxPending) {}
 
 SmbConsumer::~SmbConsumer() = default;
 
@@ -152,14 +152,8 @@ void SmbConsumer::onGap(Direction dir, uint64_t bytes) {
 void SmbConsumer::onDatagram(Direction, Bytes, TimeNs) { count(SmbAnomaly::UnexpectedDatagram); }
 
 void SmbConsumer::onTick(TimeNs now) {
-    for (auto it = pending_.begin(); it != pending_.end();) {
-        if (now > it->second.ts && now - it->second.ts > kPendingTimeout) {
-            reportUnansweredSetup(it->second);
-            it = pending_.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    pending_.expire([&](const Pending& p) { return now > p.ts && now - p.ts > kPendingTimeout; },
+                    [&](uint64_t, Pending& p) { reportUnansweredSetup(p); });
     for (auto& [id, p] : pipes_)
         if (p.stream) p.stream->onTick(now);
 }
@@ -167,8 +161,7 @@ void SmbConsumer::onTick(TimeNs now) {
 void SmbConsumer::onClose(TimeNs now) {
     if (closed_) return;
     closed_ = true;
-    for (auto& [key, p] : pending_) reportUnansweredSetup(p);
-    pending_.clear();
+    pending_.drain([&](uint64_t, Pending& p) { reportUnansweredSetup(p); });
     for (auto& [id, p] : pipes_)
         if (p.stream) p.stream->onClose(now);
     pipes_.clear();

@@ -21,6 +21,7 @@
 #include "protocols/smb/smb1.h"
 #include "protocols/smb/smb2.h"
 #include "stream/consumer.h"
+#include "stream/pending_table.h"
 
 namespace rpcmon::smb {
 
@@ -179,7 +180,7 @@ private:
     std::map<uint64_t, Session> sessions_;
     std::map<uint32_t, Tree> trees_;
     std::map<FileKey, OpenPipe> pipes_;
-    std::unordered_map<uint64_t, Pending> pending_;
+    PendingTable<uint64_t, Pending> pending_;  // by message id (SMB1: mid and pid), oldest first
     FileKey last_created_{};  // resolves related-compound FileId sentinels
     Stats stats_;
     bool closed_ = false;

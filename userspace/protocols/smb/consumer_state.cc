@@ -35,13 +35,9 @@ SmbConsumer::Session& SmbConsumer::session(uint64_t id, TimeNs now) {
 }
 
 void SmbConsumer::addPending(uint64_t key, Pending&& p) {
-    if (pending_.size() >= kMaxPending && !pending_.count(key)) {
-        count(SmbAnomaly::TooManyPending);
-        auto victim = std::min_element(pending_.begin(), pending_.end(),
-                                       [](const auto& a, const auto& b) { return a.second.ts < b.second.ts; });
-        pending_.erase(victim);
-    }
-    pending_[key] = std::move(p);
+    // A request id seen again replaces its request; a full table gives up its oldest request.
+    if (auto it = pending_.find(key); it != pending_.end()) pending_.erase(it);
+    pending_.insert(key, std::move(p), [&](uint64_t, Pending&) { count(SmbAnomaly::TooManyPending); });
 }
 
 bool SmbConsumer::takePending(uint64_t key, Pending& out) {

@@ -227,6 +227,20 @@ struct SmbConsumerTest : ::testing::Test {
     }
 };
 
+// Requests awaiting a response are bounded (the shared pending table): past kMaxPending the one
+// that arrived first is given up and counted; its response then matches nothing.
+TEST_F(SmbConsumerTest, PendingRequestsGiveUpTheOldestArrival) {
+    logonAndOpenPipe();
+    ASSERT_EQ(c.pendingCount(), 0u);
+    for (uint64_t i = 0; i <= kMaxPending; i++) toServer(treeConnectReq(100 + i, kSid, "\\\\srv\\data"));
+    EXPECT_EQ(anomalies.get("smb.too_many_pending"), 1u);
+    EXPECT_EQ(c.pendingCount(), kMaxPending);
+    fromServer(errorResp(smb2::kTreeConnect, 100, kSid, 0, 0xc0000022));  // the oldest: given up
+    EXPECT_EQ(c.pendingCount(), kMaxPending);
+    fromServer(errorResp(smb2::kTreeConnect, 101, kSid, 0, 0xc0000022));
+    EXPECT_EQ(c.pendingCount(), kMaxPending - 1);
+}
+
 TEST_F(SmbConsumerTest, NtlmSessionTreeConnectCreateWriteReadClose) {
     logonAndOpenPipe();
     auto sessions = sink.ofType("smb_session");
