@@ -499,8 +499,8 @@ const std::map<std::string, Getter, std::less<>>& typedFields() {
         {"rpc.reply.mismatch_high", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && onc(e)->reply->has_mismatch && put(o, onc(e)->reply->mismatch_high); }},
         // DCE/RPC (C706, MS-RPCE)
         {"rpc.call_id", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->call_id); }},
-        {"rpc.activity_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->activity && put(o, uuidText(*dce(e)->activity)); }},
-        {"rpc.interface.uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && put(o, uuidText(dce(e)->iface->uuid)); }},
+        {"rpc.activity_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->activity && put(o, dce(e)->activity->toString()); }},
+        {"rpc.interface.uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && put(o, dce(e)->iface->uuid.toString()); }},
         {"rpc.interface.name", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && putText(o, dce(e)->iface->name); }},
         {"rpc.interface.version", [](const Event& e, Json& o) {
              return dce(e) && dce(e)->iface &&
@@ -516,7 +516,7 @@ const std::map<std::string, Getter, std::less<>>& typedFields() {
         {"rpc.auth.domain", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.domain); }},
         {"rpc.auth.workstation", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.workstation); }},
         {"rpc.named_pipe", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->named_pipe); }},
-        {"rpc.object_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->object && put(o, uuidText(*dce(e)->object)); }},
+        {"rpc.object_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->object && put(o, dce(e)->object->toString()); }},
         {"rpc.reply.packet_type", [](const Event& e, Json& o) { return dce(e) && dce(e)->reply && put(o, dce(e)->reply->packet_type); }},
         {"rpc.truncated", [](const Event& e, Json& o) { return dce(e) && dce(e)->truncated && put(o, true); }},
         // SMB (the session a pipe belongs to; session setup and pipe-open results)

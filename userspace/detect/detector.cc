@@ -307,7 +307,7 @@ bool Detector::selects(const SignatureDef& d, const Keys& k) {
     for (const char* p : sel.pipes)
         if (k.pipe == p) return true;
     // Only on a cache miss (see selected_): the interface id as the table spells it.
-    const std::string uuid = k.uuid && !sel.dce.empty() ? uuidText(*k.uuid) : std::string();
+    const std::string uuid = k.uuid && !sel.dce.empty() ? k.uuid->toString() : std::string();
     if (k.uuid)
         for (const auto& d2 : sel.dce)
             if (uuid == d2.uuid &&

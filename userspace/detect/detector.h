@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -113,6 +114,10 @@ private:
         std::string dedup = {};  // appended to the suppression key (baseline: the new item)
         std::string reason = {};   // alert.reason; empty: built from the record
         std::string outcome = {};  // alert.metadata.outcome; empty: from the record
+        // Aggregating signatures: the hit's figures, put into words (reason, and the keys
+        // added to `extra`) only when an alert or summary is written - most hits of a busy
+        // source fall in a suppression window. `described` is describe() of the record.
+        std::function<void(const std::string& described, std::string& reason, Json& extra)> explain = {};
     };
     // Agg::Enumeration, per (sid, src, dst): calls and items since `first` (reset after window_s).
     struct EnumState {
@@ -166,7 +171,7 @@ private:
     const Json* cur_json_ = nullptr;
     std::shared_ptr<const Json> cur_shared_json_;
     DetectConfig cfg_;
-    std::vector<ActiveSig> sigs_;
+    std::vector<ActiveSig> sigs_;  // fixed after construction: a Hit::explain refers to its definition
     // Which enabled signatures select a record with given keys: the same few keys recur for
     // every call, and scanning all signature selectors per record dominated detection time.
     // Bounded: cleared when full.

@@ -41,9 +41,17 @@ Json Detector::buildAlert(const Hit& hit, const Rec& r, const std::string& src, 
     al["metadata"] = {{"mitre_technique_id", hit.techniques}, {"mitre_tactic", hit.tactics}};
     if (!hit.outcome.empty()) al["metadata"]["outcome"] = hit.outcome;
     else if (auto o = r.ev ? recordOutcome(*r.ev) : jsonRecordOutcome(rec)) al["metadata"]["outcome"] = *o;
-    al["reason"] = hit.reason.empty() ? hit.message + ": " + describe(r) : hit.reason;
+    Json explained;
+    if (hit.explain) {
+        std::string reason;
+        explained = hit.extra;
+        hit.explain(describe(r), reason, explained);
+        al["reason"] = std::move(reason);
+    } else {
+        al["reason"] = hit.reason.empty() ? hit.message + ": " + describe(r) : hit.reason;
+    }
     if (rec.contains("event_type")) al["source_event_type"] = rec["event_type"];
-    for (const auto& [k, v] : hit.extra.items()) al[k] = v;
+    for (const auto& [k, v] : (hit.explain ? explained : hit.extra).items()) al[k] = v;
     a["alert"] = std::move(al);
     for (const auto& [k, v] : rec.items()) {
         bool common = false;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -17,72 +18,22 @@
 namespace rpcmon {
 namespace {
 
-// The writer's per-line helpers format by hand: printf-family calls cost more than the rest
-// of a record's line together.
-constexpr char kHex[] = "0123456789abcdef";
-
-char* hex(char* p, uint64_t v, int digits) {
-    for (int i = digits - 1; i >= 0; i--) *p++ = kHex[(v >> (4 * i)) & 0xf];
-    return p;
-}
-
+// The writer's per-line helpers format by hand (core/types.h, record.h): printf-family calls
+// cost more than the rest of a record's line together.
 void writeUuid(JsonWriter& w, std::string_view k, const Uuid& u) {
     char b[36];
-    char* p = hex(b, u.d1, 8);
-    *p++ = '-';
-    p = hex(p, u.d2, 4);
-    *p++ = '-';
-    p = hex(p, u.d3, 4);
-    *p++ = '-';
-    p = hex(p, u.d4[0], 2);
-    p = hex(p, u.d4[1], 2);
-    *p++ = '-';
-    for (int i = 2; i < 8; i++) p = hex(p, u.d4[i], 2);
-    w.member(k, std::string_view(b, 36));
+    w.member(k, std::string_view(b, size_t(u.write(b) - b)));
 }
 
-char* decimal(char* p, unsigned v) {
-    char tmp[10];
-    int n = 0;
-    do tmp[n++] = char('0' + v % 10), v /= 10;
-    while (v);
-    while (n) *p++ = tmp[--n];
-    return p;
-}
-
-// "10.0.0.1" for IPv4-mapped addresses without inet_ntop; formatAddress for IPv6.
 void writeAddress(JsonWriter& w, std::string_view k, const Address& a) {
-    if (!isV4Mapped(a)) {
-        w.member(k, formatAddress(a));
-        return;
-    }
-    char b[16];
-    char* p = b;
-    for (int i = 12; i < 16; i++) {
-        p = decimal(p, a[i]);
-        if (i < 15) *p++ = '.';
-    }
-    w.member(k, std::string_view(b, size_t(p - b)));
+    char b[kAddressTextMax];
+    w.member(k, std::string_view(b, formatAddressTo(b, a)));
 }
 
-// formatTimestamp, with the date and time of day kept from the previous call in the same second
-// (records come in time order, many per second).
 void writeTimestamp(JsonWriter& w, TimeNs t) {
-    thread_local TimeNs cached_sec = ~TimeNs(0);
-    thread_local std::string cached;  // "2026-11-24T09:18:01."
-    const TimeNs sec = t / 1000000000ull;
-    if (sec != cached_sec) {
-        std::string full = formatTimestamp(t);
-        cached = full.substr(0, full.size() - 11);  // without "123456+0000"
-        cached_sec = sec;
-    }
-    char b[40];
-    std::memcpy(b, cached.data(), cached.size());
-    char* p = b + cached.size();
-    unsigned usec = unsigned((t % 1000000000ull) / 1000);
-    for (int i = 5; i >= 0; i--) p[i] = char('0' + usec % 10), usec /= 10;
-    std::memcpy(p + 6, "+0000", 5);
-    w.member("timestamp", std::string_view(b, cached.size() + 11));
+    char b[kTimestampTextLen];
+    formatTimestampTo(b, t);
+    w.member("timestamp", std::string_view(b, sizeof b));
 }
 
 void writeHeader(JsonWriter& w, const Event& ev) {
@@ -167,9 +118,9 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
         char v[16];
-        char* p = decimal(v, c.iface->ver_major);
+        char* p = std::to_chars(v, v + 6, c.iface->ver_major).ptr;
         *p++ = '.';
-        p = decimal(p, c.iface->ver_minor);
+        p = std::to_chars(p, p + 6, c.iface->ver_minor).ptr;
         w.member("version", std::string_view(v, size_t(p - v)));
         w.closeObject();
         if (c.context_rejected) w.member("context_rejected", true);
@@ -193,8 +144,10 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         w.openObject();
         w.member("packet_type", c.reply->packet_type);
         if (c.reply->status) {
-            char b[10] = {'0', 'x'};
-            hex(b + 2, *c.reply->status, 8);
+            char b[10] = {'0', 'x', '0', '0', '0', '0', '0', '0', '0', '0'};
+            char digits[8];
+            const char* end = std::to_chars(digits, digits + 8, *c.reply->status, 16).ptr;
+            std::memcpy(b + 10 - (end - digits), digits, size_t(end - digits));  // zero-padded to 8
             w.member("status", std::string_view(b, 10));
         }
         w.closeObject();
