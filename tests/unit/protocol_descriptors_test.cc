@@ -100,7 +100,11 @@ TEST(ProtocolDescriptors, LimitsAreRegisteredOnceWithSaneBounds) {
         EXPECT_LE(l->lo, l->hi) << key;
         EXPECT_GE(int64_t(l->defaultValue()), l->lo) << key;
         EXPECT_LE(int64_t(l->defaultValue()), l->hi) << key;
-        EXPECT_TRUE(l->doc && *l->doc) << key;
+        // The doc line ends naming the counter the bound feeds, and that counter exists.
+        std::smatch m;
+        std::string doc = l->doc ? l->doc : "";
+        ASSERT_TRUE(std::regex_match(doc, m, std::regex(R"(.+ \(([a-z0-9]+\.[a-z0-9_]+)\))"))) << key << ": " << doc;
+        EXPECT_NE(findAnomaly(m[1].str()), nullptr) << key << ": " << m[1];
     }
 }
 
@@ -133,10 +137,12 @@ TEST(ProtocolDescriptors, LimitsAreDocumentedBothWays) {
     std::istringstream lines(agent.substr(at + 1));
     std::string line;
     std::getline(lines, line);  // "  protocols:"
-    const std::regex entry(R"(^    #? ?([a-z0-9_]+): (\d+)\b.*)");
+    // "    # onc_pending_calls: 4096      # <the registered doc line>"
+    const std::regex entry(R"(^    #? ?([a-z0-9_]+): (\d+) +# (.*)$)");
+    std::map<std::string, std::string> comments;
     while (std::getline(lines, line) && line.rfind("    ", 0) == 0) {
         std::smatch m;
-        if (std::regex_match(line, m, entry)) listed[m[1]] = std::stoull(m[2]);
+        if (std::regex_match(line, m, entry)) listed[m[1]] = std::stoull(m[2]), comments[m[1]] = m[3];
     }
     EXPECT_FALSE(listed.empty());
     for (const auto& [key, v] : listed) {
@@ -146,6 +152,7 @@ TEST(ProtocolDescriptors, LimitsAreDocumentedBothWays) {
             continue;
         }
         EXPECT_EQ(v, it->second->defaultValue()) << "rpcmon.yaml: " << key;
+        EXPECT_EQ(comments[key], it->second->doc) << "rpcmon.yaml: " << key;
     }
     for (const auto& [key, l] : limits)
         EXPECT_TRUE(listed.count(key)) << "rpcmon.yaml does not list limits.protocols." << key;

@@ -49,18 +49,19 @@ Consumer makeSmb(const FlowContext& flow, RecordSink& sink, AnomalyCounter& anom
     return std::make_unique<smb::SmbConsumer>(flow, sink, anomalies, shared.pipes.get(), flow.app == RPCMON_APP_NBSS);
 }
 
-// `limits.protocols` keys, with the ranges the rules file accepts (config/rules.example.yaml).
+// `limits.protocols` keys, with the ranges the rules file accepts (config/rules.example.yaml);
+// `doc` is the comment config/rpcmon.yaml shows next to the key (checked by a test).
 constexpr ProtocolLimit kOncLimits[] = {
     {.key = "onc_pending_calls", .lo = 1, .hi = 1000000,
-     .doc = "ONC calls awaiting a reply, per flow and direction; the oldest is reported (onc.pending_evicted)",
+     .doc = "ONC calls awaiting a reply, per flow and direction (onc.pending_evicted)",
      .field = [](DissectorLimits& d) -> size_t& { return d.onc.max_pending; }},
 };
 constexpr ProtocolLimit kDcerpcLimits[] = {
     {.key = "dcerpc_pending_calls", .lo = 1, .hi = 1000000,
-     .doc = "DCE/RPC calls awaiting a response, per connection; the oldest is reported (dcerpc.pending_evicted)",
+     .doc = "DCE/RPC calls awaiting a response (dcerpc.pending_evicted)",
      .field = [](DissectorLimits& d) -> size_t& { return d.dcerpc.max_pending_calls; }},
     {.key = "dcerpc_contexts", .lo = 1, .hi = 65536,
-     .doc = "DCE/RPC presentation contexts, per connection; new ones dropped (dcerpc.context_table_full)",
+     .doc = "DCE/RPC presentation contexts (dcerpc.context_table_full)",
      .field = [](DissectorLimits& d) -> size_t& { return d.dcerpc.max_contexts; }},
 };
 

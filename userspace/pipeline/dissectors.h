@@ -29,11 +29,11 @@ struct DissectorLimits {
 
 // One `limits.protocols.<key>` setting: its place in the protocol's registration means the
 // rules-file reader, `rpcmon agent --print-config`, applyLimits and the dissectors all find it
-// without a list of their own.
+// without a list of their own (and a test checks config/*.yaml document it).
 struct ProtocolLimit {
     const char* key;    // under `limits.protocols` (config/rules.example.yaml documents it)
     int64_t lo, hi;     // accepted values; outside is "FILE:LINE: key '...': value N out of range [lo, hi]"
-    const char* doc;    // one line for people
+    const char* doc;    // one line for people, naming the counter the bound feeds: "... (onc.pending_evicted)"
     size_t& (*field)(DissectorLimits&);  // where the value lands
     // The layer's own default: the field's value in a default-constructed DissectorLimits.
     uint64_t defaultValue() const {
