@@ -151,7 +151,8 @@ private:
     // on the first suppressed hit it makes; any other record is copied.
     std::shared_ptr<const Event> keepEvent(const Event& ev);
     std::shared_ptr<const Json> keepJson(const Json& rec);
-    void raise(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    // Takes the hit: a suppression window keeps the latest one for its summary.
+    void raise(Hit hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
     // The alert's JSON (alerts are rare; the record's JSON is made only here).
     Json buildAlert(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
     void expireSuppressions(TimeNs now, bool all);
@@ -190,6 +191,10 @@ private:
     std::unordered_map<std::string, ReplayEntry> replay_;
     std::unordered_map<uint64_t, TimeNs> anonymous_flows_;
     std::unordered_set<uint64_t> anonymous_set_;
+
+    // Lookup keys are built into these (cleared, capacity kept): a key string per record and
+    // per signature was a large part of detection's allocations. Map inserts copy them.
+    std::string sel_key_, agg_key_, supp_key_;
 
     TimeNs now_ = 0, last_sweep_ = 0, last_save_ = 0;
     std::unordered_map<uint32_t, uint64_t> user_alerts_, user_suppressed_, baseline_alerts_;

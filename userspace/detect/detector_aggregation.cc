@@ -114,11 +114,21 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     const TimeNs window = TimeNs(d.window_s) * kSec;
     // Records reach us in completion order, not call order (a call is reported when its reply
     // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
-    const std::string key = std::to_string(d.sid) + "|" + src + "|" + (d.group == GroupBy::SrcDst ? dst : "*");
+    std::string& key = agg_key_;
+    key.clear();
+    appendNumber(key, d.sid);
+    key += '|';
+    key += src;
+    key += '|';
+    key += d.group == GroupBy::SrcDst ? std::string_view(dst) : std::string_view("*");
+    auto aggregate = [&]() -> AggState& {
+        auto it = agg_.find(key);
+        return it != agg_.end() ? it->second : agg_.emplace(key, AggState{}).first->second;
+    };
     switch (d.agg) {
         case Agg::None: break;
         case Agg::Count: {
-            AggState& a = agg_[key];
+            AggState& a = aggregate();
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
             // One lookup call can carry thousands of SIDs or names: it weighs what it carries.
@@ -145,7 +155,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
         case Agg::Distinct: {
             std::vector<std::string> vals = distinctValues(d.distinct, rec.ev, rec.json, dst);
             if (vals.empty()) return;
-            AggState& a = agg_[key];
+            AggState& a = aggregate();
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
             // Values older than the window go; the scan runs only when one can be (a value per
@@ -225,7 +235,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
           extra.is_null() ? Json::object() : std::move(extra)};
     // Without explain (Agg::None), buildAlert words the reason from the record.
     h.explain = std::move(explain);
-    raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
+    raise(std::move(h), rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
 }
 
 void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst,
@@ -311,7 +321,7 @@ void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& s
     };
     s.hits++;
     // Breadth is one finding per source, not one per server.
-    raise(h, rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
+    raise(std::move(h), rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
 }
 
 void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {

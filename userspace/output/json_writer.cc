@@ -39,11 +39,8 @@ bool validUtf8(std::string_view s) {
     return true;
 }
 
-// Bytes JSON output takes as they are: printable ASCII other than '"' and '\\'.
-bool plainByte(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
-
 // True when one of the eight bytes of x is not plain (SWAR: a byte below 0x20 or from 0x80 up,
-// a quote or a backslash). Exact as a yes/no answer; the caller then looks byte by byte.
+// a quote or a backslash). Exact as a yes/no answer (no false alarm without such a byte).
 bool wordNeedsCare(uint64_t x) {
     constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     auto has_zero = [&](uint64_t v) { return (v - ones) & ~v & highs; };
@@ -55,14 +52,19 @@ bool wordNeedsCare(uint64_t x) {
 
 void JsonWriter::escape(std::string& out, std::string_view s) {
     // Most text (names, addresses, timestamps) needs no escaping: find that out eight bytes at
-    // a time and copy it whole.
+    // a time (the tail padded with a plain byte) and copy it whole.
+    bool needs_care = false;
     size_t i = 0;
-    for (uint64_t x; i + 8 <= s.size(); i += 8) {
+    for (uint64_t x; i + 8 <= s.size() && !needs_care; i += 8) {
         std::memcpy(&x, s.data() + i, 8);
-        if (wordNeedsCare(x)) break;
+        needs_care = wordNeedsCare(x);
     }
-    while (i < s.size() && plainByte(static_cast<unsigned char>(s[i]))) i++;
-    if (i == s.size()) {
+    if (!needs_care && i < s.size()) {
+        uint64_t x = 0x6161616161616161ull;  // "aaaaaaaa"
+        std::memcpy(&x, s.data() + i, s.size() - i);
+        needs_care = wordNeedsCare(x);
+    }
+    if (!needs_care) {
         out.append(s);
         return;
     }
