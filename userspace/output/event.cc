@@ -56,21 +56,21 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
     w.member("version", c.version);
     w.member("procedure", c.procedure);
     if (c.procedure_name) w.member("procedure_name", c.procedure_name);
-    w.key("cred");
+    w.literalKey("cred");
     w.openObject();
     w.member("flavor", c.cred.flavor);
     if (c.cred.has_sys) {
         w.member("machine_name", c.cred.machine_name);
         w.member("uid", c.cred.uid);
         w.member("gid", c.cred.gid);
-        w.key("gids");
+        w.literalKey("gids");
         w.openArray();
         for (uint32_t g : c.cred.gids) w.number(g);
         w.closeArray();
         w.member("stamp", c.cred.stamp);
     }
     if (c.cred.has_gss) {
-        w.key("gss");
+        w.literalKey("gss");
         w.openObject();
         w.member("version", c.cred.gss_version);
         w.member("procedure", c.cred.gss_procedure);
@@ -79,13 +79,13 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
         w.closeObject();
     }
     w.closeObject();
-    w.key("verifier");
+    w.literalKey("verifier");
     w.openObject();
     w.member("flavor", c.verifier_flavor);
     w.closeObject();
     if (c.retransmissions) w.member("retransmissions", c.retransmissions);
     if (c.callback) w.member("callback", true);
-    w.key("reply");
+    w.literalKey("reply");
     if (c.reply) {
         const OncReply& r = *c.reply;
         w.openObject();
@@ -113,7 +113,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.member("call_id", c.call_id);
     if (c.activity) writeUuid(w, "activity_uuid", *c.activity);
     if (c.iface) {
-        w.key("interface");
+        w.literalKey("interface");
         w.openObject();
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
@@ -129,7 +129,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     }
     w.member("opnum", c.opnum);
     if (!c.operation.empty()) w.member("operation", c.operation);
-    w.key("auth");
+    w.literalKey("auth");
     w.openObject();
     w.member("type", c.auth.type);
     if (!c.auth.level.empty()) w.member("level", c.auth.level);
@@ -139,7 +139,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.closeObject();
     if (!c.named_pipe.empty()) w.member("named_pipe", c.named_pipe);
     if (c.object) writeUuid(w, "object_uuid", *c.object);
-    w.key("reply");
+    w.literalKey("reply");
     if (c.reply) {
         w.openObject();
         w.member("packet_type", c.reply->packet_type);
@@ -175,7 +175,7 @@ void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
     if (!s.status.empty()) w.member("status", s.status);
     if (s.guest) w.member("guest", true);
     if (!s.krb_realm.empty() || !s.krb_sname.empty()) {
-        w.key("kerberos");
+        w.literalKey("kerberos");
         w.openObject();
         if (!s.krb_realm.empty()) w.member("realm", s.krb_realm);
         if (!s.krb_sname.empty()) w.member("sname", s.krb_sname);
@@ -431,7 +431,7 @@ void writeEvent(JsonWriter& w, const Event& ev) {
     w.openObject();
     writeHeader(w, ev);
     if (ev.type == EventType::Rpc) {
-        w.key("rpc");
+        w.literalKey("rpc");
         w.openObject();
         if (const OncCall* c = ev.onc()) writeOnc(w, ev, *c);
         else if (const DceCall* c = ev.dce()) writeDce(w, ev, *c);
@@ -440,13 +440,13 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         if (const DceCall* c = ev.dce(); c && !c->epm.empty()) w.member("epm", c->epm);
     }
     if (!ev.smb.empty() || ev.type != EventType::Rpc) {
-        w.key("smb");
+        w.literalKey("smb");
         writeSmbObject(w, ev.smb);
     }
     if (const OncCall* c = ev.onc())
         for (auto it = c->fields.begin(); it != c->fields.end(); ++it) w.member(it.key(), it.value());
     if (ev.process) {
-        w.key("process");
+        w.literalKey("process");
         w.openObject();
         w.member("pid", ev.process->pid);
         w.member("name", ev.process->name);
