@@ -68,12 +68,12 @@ TEST(Config, ShippedExampleShowsTheBuiltInDefaults) {
     DetectConfig c = loadConfig(std::string(RPCMON_SOURCE_DIR) + "/config/rules.example.yaml");
     for (const auto& d : builtinSignatures()) {
         const SignatureOverride& o = c.signatures[d.name];
-        if (o.severity) EXPECT_EQ(*o.severity, d.severity) << d.name;
-        if (o.threshold) EXPECT_EQ(*o.threshold, d.threshold) << d.name;
-        if (o.window) EXPECT_EQ(*o.window, d.window_s) << d.name;
-        if (o.suppress) EXPECT_EQ(*o.suppress, d.suppress_s) << d.name;
-        if (o.items) EXPECT_EQ(*o.items, d.items) << d.name;
-        if (o.servers) EXPECT_EQ(*o.servers, d.servers) << d.name;
+        if (o.severity) { EXPECT_EQ(*o.severity, d.severity) << d.name; }
+        if (o.threshold) { EXPECT_EQ(*o.threshold, d.threshold) << d.name; }
+        if (o.window) { EXPECT_EQ(*o.window, d.window_s) << d.name; }
+        if (o.suppress) { EXPECT_EQ(*o.suppress, d.suppress_s) << d.name; }
+        if (o.items) { EXPECT_EQ(*o.items, d.items) << d.name; }
+        if (o.servers) { EXPECT_EQ(*o.servers, d.servers) << d.name; }
     }
 }
 
