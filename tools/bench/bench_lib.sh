@@ -68,7 +68,9 @@ _bench_cleanup() {
     if ((rc != 0)); then
         if [[ -n "$WORK" ]]; then
             for f in ${BENCH_FAIL_LOGS:-client.log}; do logs+=("$WORK/$f"); done
-            tail -5 "${logs[@]}" 2>/dev/null >&2
+            # (not `tail -5 ... 2>/dev/null >&2`: tail refuses -5 with several files, and that
+            # order of redirections sends the output to /dev/null)
+            tail -n 5 "${logs[@]}" >&2 2>/dev/null
         fi
         echo "$BENCH_TOOL: FAILED (rc=$rc); lab $LAB removed" >&2
     fi
