@@ -27,40 +27,22 @@ REPO=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
 RPCMON=$(readlink -f "${RPCMON:-$REPO/build-bench/rpcmon}")
 MB=${RATIO_MB:-100}
 
-# shellcheck source=tools/lab/netns.sh
-source "$REPO/tools/lab/netns.sh"
+BENCH_TOOL=bulk_ratio
+LAB=bratio$$
+BENCH_FAIL_LOGS="client.log agent.log"
+BENCH_KEEP=0
+# shellcheck source=tools/bench/bench_lib.sh
+source "$REPO/tools/bench/bench_lib.sh"
 
-die() { echo "bulk_ratio: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (XDP, network namespaces)"
 for c in nfs-cp smbclient rpcbind ganesha.nfsd smbd ethtool; do
     command -v "$c" >/dev/null || die "$c not installed (run tools/setup.sh)"
 done
 [[ -x "$RPCMON" ]] || die "no rpcmon binary at $RPCMON (cmake --build build-bench --target rpcmon, or set RPCMON)"
 
-LAB=bratio$$
-WORK=$(mktemp -d /tmp/rpcmon-bulkratio.XXXXXX)
-chmod 0755 "$WORK"
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "${LAB_STATE:-}" ]] && lab_stop_pidfile "$LAB_STATE/bench-agent.pid" 5
-    ((rc == 0)) || tail -5 "$WORK/client.log" "$WORK/agent.log" 2>/dev/null >&2
-    lab_down "$LAB" >/dev/null 2>&1
-    rm -rf "$WORK"
-    ((rc == 0)) || echo "bulk_ratio: FAILED (rc=$rc); lab $LAB removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-lab_up "$LAB" >/dev/null
-"$REPO/tools/lab/onc_server.sh" start "$LAB" >"$WORK/onc.log" 2>&1 || { cat "$WORK/onc.log" >&2; exit 1; }
-SMB_ENCRYPT=off "$REPO/tools/lab/smb_server.sh" start "$LAB" >"$WORK/smb.log" 2>&1 || { cat "$WORK/smb.log" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$LAB_STATE/onc.env"
-# shellcheck disable=SC1091
-source "$LAB_STATE/smb.env"
-SRV=$LAB_SRV_IP
+bench_lab_start /tmp/rpcmon-bulkratio.XXXXXX
+bench_server onc
+SMB_ENCRYPT=off bench_server smb
 head -c "$((MB * 1024 * 1024))" /dev/urandom >"$WORK/src.bin"
 
 # Does this build count bytes_delivered / know --no-bulk-skip? (the offline classifier reports

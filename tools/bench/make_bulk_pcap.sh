@@ -26,65 +26,31 @@ BULK_MB=${BULK_MB:-100}
 RPC_SESSIONS=${BULK_RPC_SESSIONS:-20}
 RPC_REPEAT=${BULK_RPC_REPEAT:-25}
 
-# shellcheck source=tools/lab/netns.sh
-source "$REPO/tools/lab/netns.sh"
+BENCH_TOOL=make_bulk_pcap
+LAB=bulk$$
+BENCH_FAIL_LOGS="client.log rpcclient.log"
+BENCH_KEEP=0
+BENCH_PHASE_WIDTH=7
+# shellcheck source=tools/bench/bench_lib.sh
+source "$REPO/tools/bench/bench_lib.sh"
 
-[[ $(id -u) -eq 0 ]] || { echo "make_bulk_pcap: run as root (network namespaces)" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "run as root (network namespaces)"
 for c in tcpdump capinfos nfs-cp smbclient rpcclient rpcbind ganesha.nfsd smbd ethtool; do
-    command -v "$c" >/dev/null || { echo "make_bulk_pcap: $c not installed (run tools/setup.sh)" >&2; exit 1; }
+    command -v "$c" >/dev/null || die "$c not installed (run tools/setup.sh)"
 done
 
-LAB=bulk$$
-WORK=""
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "${LAB_STATE:-}" ]] && lab_stop_pidfile "$LAB_STATE/bench-tcpdump.pid" 5
-    lab_down "$LAB" >/dev/null 2>&1
-    if ((rc != 0)); then
-        [[ -n "$WORK" ]] && tail -5 "$WORK"/client.log "$WORK"/rpcclient.log 2>/dev/null >&2
-        echo "make_bulk_pcap: FAILED (rc=$rc); lab $LAB removed" >&2
-    fi
-    [[ -n "$WORK" ]] && rm -rf "$WORK"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$(dirname "$OUT")"
-WORK=$(mktemp -d "$(dirname "$OUT")/.bulk-work.XXXXXX")
-chmod 0755 "$WORK"
-LAB_OFFLOAD=off lab_up "$LAB" >/dev/null
-"$REPO/tools/lab/onc_server.sh" start "$LAB" >"$WORK/onc.log" 2>&1 || { cat "$WORK/onc.log" >&2; exit 1; }
-SMB_ENCRYPT=off "$REPO/tools/lab/smb_server.sh" start "$LAB" >"$WORK/smb.log" 2>&1 || { cat "$WORK/smb.log" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$LAB_STATE/onc.env"
-# shellcheck disable=SC1091
-source "$LAB_STATE/smb.env"
-SRV=$LAB_SRV_IP
+LAB_OFFLOAD=off bench_lab_start "$(dirname "$OUT")/.bulk-work.XXXXXX"
+bench_server onc
+SMB_ENCRYPT=off bench_server smb
 
 echo "make_bulk_pcap: lab $LAB up ($LAB_CLI_IP -> $SRV); writing ${BULK_MB} MB test file"
 head -c "$((BULK_MB * 1024 * 1024))" /dev/urandom >"$WORK/src.bin"
 SUM=$(md5sum <"$WORK/src.bin" | cut -d' ' -f1)
 
-rm -f "$OUT" "$OUT.phases"
 # Full snaplen, unbuffered, 256 MiB kernel buffer: a veth moves 100 MB in well under a second.
-lab_spawn "$LAB_SRV_NS" "$LAB_STATE/bench-tcpdump.pid" "$WORK/tcpdump.log" \
-    tcpdump -Z root --immediate-mode -B 262144 -i "$LAB_SRV_IF" -s 0 -U -w "$OUT" >/dev/null
-for _ in $(seq 100); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.05; done
-grep -q 'listening on' "$WORK/tcpdump.log" || { cat "$WORK/tcpdump.log" >&2; exit 1; }
+bench_capture_start 262144
 
-T_PHASE=0
-phase_begin() { T_PHASE=$(date +%s.%N); printf 'make_bulk_pcap: %-7s ' "$1"; }
-phase_end() {
-    local t
-    t=$(date +%s.%N)
-    echo "$1 $T_PHASE $t" >>"$OUT.phases"
-    awk -v a="$T_PHASE" -v b="$t" 'BEGIN { printf "%6.1f s\n", b - a }'
-}
-check_copy() {
-    [[ "$(md5sum <"$1" | cut -d' ' -f1)" == "$SUM" ]] || { echo "make_bulk_pcap: $2: copy differs" >&2; exit 1; }
-}
+check_copy() { [[ "$(md5sum <"$1" | cut -d' ' -f1)" == "$SUM" ]] || die "$2: copy differs"; }
 cli() { lab_exec "$LAB_CLI_NS" "$@"; }
 
 root='uid=0&gid=0'
@@ -124,15 +90,4 @@ phase_end dcerpc
 n_ok=$(grep -c 'Domain Name' "$WORK/rpcclient.log" || true)
 echo "make_bulk_pcap: rpcclient lsaquery answers: $n_ok of $((RPC_SESSIONS * RPC_REPEAT))"
 
-sleep 0.5   # last ACKs and FINs
-lab_stop_pidfile "$LAB_STATE/bench-tcpdump.pid" 5
-dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")
-
-size=$(stat -c %s "$OUT")
-packets=$(capinfos -M -c "$OUT" | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')
-echo
-echo "capture       $OUT"
-awk -v s="$size" 'BEGIN { printf "%-13s %d bytes (%.1f MiB)\n", "size", s, s / 1048576 }'
-printf '%-13s %s\n' packets "$packets"
-printf '%-13s %s\n' "tcpdump drops" "${dropped:-?}"
-printf '%-13s %s\n' phases "$OUT.phases"
+bench_capture_finish

@@ -32,62 +32,28 @@ OUT=$(readlink -m "${1:-$REPO/build-bench/callheavy.pcap}")
 ROUNDS=${CALLHEAVY_ROUNDS:-60}
 IMPACKET_PY=/usr/bin/python3
 
-# shellcheck source=tools/lab/netns.sh
-source "$REPO/tools/lab/netns.sh"
+BENCH_TOOL=make_callheavy_pcap
+LAB=callh$$
+BENCH_FAIL_LOGS="client.log dc.log"
+BENCH_KEEP=${CALLHEAVY_KEEP:-0}
+BENCH_PHASE_WIDTH=8
+# shellcheck source=tools/bench/bench_lib.sh
+source "$REPO/tools/bench/bench_lib.sh"
 
-die() { echo "make_callheavy_pcap: $*" >&2; exit 1; }
 [[ $(id -u) -eq 0 ]] || die "run as root (network namespaces)"
 for c in tcpdump capinfos rpcinfo nfs-ls nfs-cat rpcclient rpcbind ganesha.nfsd samba samba-tool ethtool; do
     command -v "$c" >/dev/null || die "$c not installed (run tools/setup.sh; the DC needs samba-ad-dc, see tools/lab/README.md)"
 done
 "$IMPACKET_PY" -c 'import impacket' 2>/dev/null || die "python3-impacket not installed"
 
-LAB=callh$$
-WORK=""
-cleanup() {
-    local rc=$?
-    set +e
-    [[ -n "${LAB_STATE:-}" ]] && lab_stop_pidfile "$LAB_STATE/bench-tcpdump.pid" 5
-    lab_down "$LAB" >/dev/null 2>&1
-    if ((rc != 0)); then
-        [[ -n "$WORK" ]] && tail -5 "$WORK"/client.log "$WORK"/dc.log 2>/dev/null >&2
-        echo "make_callheavy_pcap: FAILED (rc=$rc); lab $LAB removed" >&2
-    fi
-    if [[ "${CALLHEAVY_KEEP:-0}" == 1 ]]; then echo "make_callheavy_pcap: kept $WORK" >&2
-    elif [[ -n "$WORK" ]]; then rm -rf "$WORK"; fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-mkdir -p "$(dirname "$OUT")"
-WORK=$(mktemp -d "$(dirname "$OUT")/.callheavy-work.XXXXXX")
-chmod 0755 "$WORK"
+LAB_OFFLOAD=off bench_lab_start "$(dirname "$OUT")/.callheavy-work.XXXXXX"
 mkdir "$WORK/scratch"   # impacket leaves files in its working directory
-LAB_OFFLOAD=off lab_up "$LAB" >/dev/null
-"$REPO/tools/lab/onc_server.sh" start "$LAB" >"$WORK/onc.log" 2>&1 || { cat "$WORK/onc.log" >&2; exit 1; }
-"$REPO/tools/lab/dc_server.sh" start "$LAB" >"$WORK/dc.log" 2>&1 || { cat "$WORK/dc.log" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$LAB_STATE/onc.env"
-# shellcheck disable=SC1091
-source "$LAB_STATE/dc.env"
-SRV=$LAB_SRV_IP
+bench_server onc
+bench_server dc
 echo "make_callheavy_pcap: lab $LAB up ($LAB_CLI_IP -> $SRV: rpcbind, ganesha, Samba AD DC); $ROUNDS rounds"
 
-rm -f "$OUT" "$OUT.phases"
-lab_spawn "$LAB_SRV_NS" "$LAB_STATE/bench-tcpdump.pid" "$WORK/tcpdump.log" \
-    tcpdump -Z root --immediate-mode -B 65536 -i "$LAB_SRV_IF" -s 0 -U -w "$OUT" >/dev/null
-for _ in $(seq 100); do grep -q 'listening on' "$WORK/tcpdump.log" && break; sleep 0.05; done
-grep -q 'listening on' "$WORK/tcpdump.log" || { cat "$WORK/tcpdump.log" >&2; exit 1; }
+bench_capture_start 65536
 
-T_PHASE=0
-phase_begin() { T_PHASE=$(date +%s.%N); printf 'make_callheavy_pcap: %-8s ' "$1"; }
-phase_end() {
-    local t
-    t=$(date +%s.%N)
-    echo "$1 $T_PHASE $t" >>"$OUT.phases"
-    awk -v a="$T_PHASE" -v b="$t" -v f="$2" 'BEGIN { printf "%6.1f s  (%d failed clients)\n", b - a, f }'
-}
 # cli CMD...: one client in the client namespace, in the scratch directory; a failure is counted
 # (Samba refuses some calls by design; the request is on the wire), a hang is cut after 60 s.
 FAILED=0
@@ -107,7 +73,7 @@ for ((i = 0; i < ROUNDS; i++)); do
     cli nfs-cat "nfs://$SRV$LAB_NFS_PSEUDO/hello.txt?version=4&$root"
 done
 ((FAILED < 5 * ROUNDS)) || die "onc: every client failed"
-phase_end onc "$FAILED"
+phase_end onc "$FAILED failed clients"
 
 admin="$LAB_DC_ADMIN%$LAB_DC_PASS"
 phase_begin pipes
@@ -116,7 +82,7 @@ for ((i = 0; i < ROUNDS; i++)); do
     cli rpcclient -U "$admin" "$SRV" -c 'srvinfo;netshareenumall;enumdomusers;lsaquery'
 done
 ((FAILED < ROUNDS)) || die "pipes: every rpcclient failed"
-phase_end pipes "$FAILED"
+phase_end pipes "$FAILED failed clients"
 
 phase_begin tcp
 FAILED=0
@@ -125,26 +91,15 @@ for ((i = 0; i < ROUNDS; i++)); do
     cli rpcclient -U "$admin" "ncacn_ip_tcp:${SRV}[135]" -c 'epmmap'
 done
 ((FAILED < 2 * ROUNDS)) || die "tcp: every rpcclient failed"
-phase_end tcp "$FAILED"
+phase_end tcp "$FAILED failed clients"
 
 phase_begin impacket
 FAILED=0
 cli "$IMPACKET_PY" "$REPO/tools/bench/callheavy_sessions.py" \
     "$LAB_DC_DOMAIN/$LAB_DC_ADMIN:$LAB_DC_PASS@$SRV" "$ROUNDS"
-phase_end impacket "$FAILED"
+phase_end impacket "$FAILED failed clients"
 grep '^SESSION' "$WORK/client.log" | sed 's/^/make_callheavy_pcap:   /'
 grep -q '^SESSIONS srvsvc ok [1-9]' "$WORK/client.log" || die "impacket: no srvsvc session succeeded"
 
-sleep 0.5   # last ACKs and FINs
-lab_stop_pidfile "$LAB_STATE/bench-tcpdump.pid" 5
-dropped=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' "$WORK/tcpdump.log")
-
-size=$(stat -c %s "$OUT")
-packets=$(capinfos -M -c "$OUT" | awk -F: '/Number of packets/ { gsub(/ /, "", $2); print $2 }')
-echo
-echo "capture       $OUT"
-awk -v s="$size" 'BEGIN { printf "%-13s %d bytes (%.1f MiB)\n", "size", s, s / 1048576 }'
-printf '%-13s %s\n' packets "$packets"
-printf '%-13s %s\n' "tcpdump drops" "${dropped:-?}"
-printf '%-13s %s\n' phases "$OUT.phases"
-((packets >= 20000)) || echo "make_callheavy_pcap: only $packets packets (< 20000): raise CALLHEAVY_ROUNDS"
+bench_capture_finish
+((PACKETS >= 20000)) || echo "make_callheavy_pcap: only $PACKETS packets (< 20000): raise CALLHEAVY_ROUNDS"
