@@ -129,7 +129,7 @@ EOF
     done
     if ((i >= 100)) || ! _lab_alive "$(cat "$d/smbd.pid")"; then
         echo "smb_server: smbd is not answering on 445" >&2
-        tail -20 "$d"/log/* >&2
+        tail -n 20 "$d"/log/* >&2
         exit 1
     fi
     cat >"$LAB_STATE/smb.env" <<EOF
