@@ -157,6 +157,39 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
     if (ev.latency_us) w.member("latency_us", *ev.latency_us);
 }
 
+// "3.0": the interface version as rpc.interface.version and rpc.bind print it.
+void writeVersion(JsonWriter& w, uint16_t major, uint16_t minor) {
+    char v[16];
+    char* p = decimal(v, major);
+    *p++ = '.';
+    p = decimal(p, minor);
+    w.member("version", std::string_view(v, size_t(p - v)));
+}
+
+void writeBind(JsonWriter& w, const DceBind& b) {
+    w.openObject();
+    w.member("packet_type", b.packet_type);
+    w.member("call_id", b.call_id);
+    if (!b.secondary_addr.empty()) w.member("secondary_addr", b.secondary_addr);
+    if (b.nak()) {
+        w.member("reason", b.reason);
+    } else {
+        w.key("contexts");
+        w.openArray();
+        for (const DceBindContext& c : b.contexts) {
+            w.openObject();
+            w.member("context_id", c.context_id);
+            writeUuid(w, "uuid", c.uuid);
+            if (!c.name.empty()) w.member("name", c.name);
+            writeVersion(w, c.ver_major, c.ver_minor);
+            if (!c.result.empty()) w.member("result", c.result);
+            w.closeObject();
+        }
+        w.closeArray();
+    }
+    w.closeObject();
+}
+
 void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.member("family", "dcerpc");
     w.member("call_id", c.call_id);
@@ -166,11 +199,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         w.openObject();
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
-        char v[16];
-        char* p = decimal(v, c.iface->ver_major);
-        *p++ = '.';
-        p = decimal(p, c.iface->ver_minor);
-        w.member("version", std::string_view(v, size_t(p - v)));
+        writeVersion(w, c.iface->ver_major, c.iface->ver_minor);
         w.closeObject();
         if (c.context_rejected) w.member("context_rejected", true);
     } else if (c.context_id) {
@@ -205,7 +234,10 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     if (c.truncated) w.member("truncated", true);
     if (!c.args.empty()) w.member("args", c.args);
     if (!c.dcom.empty()) w.member("dcom", c.dcom);
-    if (c.bind.is_array() && !c.bind.empty()) w.member("bind", c.bind);
+    if (!c.bind.empty()) {
+        w.key("bind");
+        writeBinds(w, c.bind);
+    }
 }
 
 void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
@@ -421,7 +453,7 @@ bool readDce(const Json& rpc, const Json& rec, Event& ev) {
     if (const Json* t = member(rpc, "truncated")) c.truncated = t->is_boolean() && t->get<bool>();
     if (const Json* a = member(rpc, "args"); a && a->is_object()) c.args = *a;
     if (const Json* d = member(rpc, "dcom"); d && d->is_object()) c.dcom = *d;
-    if (const Json* b = member(rpc, "bind"); b && b->is_array()) c.bind = *b;
+    if (const Json* b = member(rpc, "bind"); b && !bindsFromJson(*b, c.bind)) return false;
     if (const Json* e = member(rec, "epm"); e && e->is_object()) c.epm = *e;
     ev.rpc = std::move(c);
     return true;
@@ -513,6 +545,60 @@ Json toJson(const SmbInfo& smb) {
     JsonWriter w;
     writeSmbObject(w, smb);
     return Json::parse(w.str());
+}
+
+void writeBinds(JsonWriter& w, const std::vector<DceBind>& binds) {
+    w.openArray();
+    for (const DceBind& b : binds) writeBind(w, b);
+    w.closeArray();
+}
+
+Json toJson(const std::vector<DceBind>& binds) {
+    JsonWriter w;
+    writeBinds(w, binds);
+    return Json::parse(w.str());
+}
+
+bool bindsFromJson(const Json& j, std::vector<DceBind>& out) {
+    if (!j.is_array()) return false;
+    out.clear();
+    std::string s;
+    // Names read back are interned like the other names of an event (static in the dissector).
+    auto name = [&](const Json& o, const char* k, std::string_view& v) {
+        if (!getString(o, k, s)) return !member(o, k);
+        const char* n = intern(s);
+        if (!n) return false;
+        v = n;
+        return true;
+    };
+    for (const Json& b : j) {
+        if (!b.is_object()) return false;
+        DceBind bind;
+        if (!name(b, "packet_type", bind.packet_type) || !optUnsigned(b, "call_id", bind.call_id) ||
+            !name(b, "reason", bind.reason))
+            return false;
+        getString(b, "secondary_addr", bind.secondary_addr);
+        if (const Json* cs = member(b, "contexts")) {
+            if (!cs->is_array()) return false;
+            for (const Json& c : *cs) {
+                DceBindContext ctx;
+                std::optional<Uuid> u;
+                if (!c.is_object() || !optUnsigned(c, "context_id", ctx.context_id) || !getUuid(c, "uuid", u) || !u ||
+                    !name(c, "name", ctx.name) || !name(c, "result", ctx.result))
+                    return false;
+                ctx.uuid = *u;
+                if (getString(c, "version", s)) {
+                    unsigned maj = 0, min = 0;
+                    if (std::sscanf(s.c_str(), "%u.%u", &maj, &min) != 2) return false;
+                    ctx.ver_major = uint16_t(maj);
+                    ctx.ver_minor = uint16_t(min);
+                }
+                bind.contexts.push_back(ctx);
+            }
+        }
+        out.push_back(std::move(bind));
+    }
+    return true;
 }
 
 std::optional<Event> eventFromJson(const Json& rec) {
