@@ -613,8 +613,17 @@ const Json* FieldRef::get(const Event& ev, Json& tmp) const {
         case Kind::Dcom: return d ? below(&d->dcom, rest) : nullptr;
         case Kind::Epm: return d ? below(&d->epm, rest) : nullptr;
         case Kind::Program: {
+            // Decoded arguments are typed; the matcher compares JSON values, so the one value
+            // the path names is converted (a scalar, as rule paths name them).
             const OncCall* o = ev.onc();
-            return o ? below(member(o->fields, program), rest) : nullptr;
+            const ArgValue* v = o ? o->fields.find(program) : nullptr;
+            for (const auto& part : rest) {
+                if (!v || !v->is_object()) return nullptr;
+                v = v->object()->find(part);
+            }
+            if (!v) return nullptr;
+            tmp = toJson(*v);
+            return &tmp;
         }
         case Kind::Record:
             tmp = toJson(ev);

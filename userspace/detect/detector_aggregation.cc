@@ -41,7 +41,7 @@ std::vector<std::string> distinctValues(DistinctOf d, const Event* ev, const Jso
             else if (auto p = fieldInt(*json, "dest_port")) out.push_back(std::to_string(*p));
             break;
         case DistinctOf::PortmapProgram:
-            if (const Json* p = ev ? oncField(*ev, "portmap", "program") : nullptr; p && p->is_number_integer())
+            if (const ArgValue* p = ev ? oncField(*ev, "portmap", "program") : nullptr; p && p->is_number_integer())
                 out.push_back(std::to_string(p->get<int64_t>()));
             break;
         case DistinctOf::CredUid:

@@ -36,10 +36,12 @@ const Json* member(const Json& obj, std::string_view key);
 // A decoded DCE/RPC argument (rpc.args.<key>); nullptr for other events or when absent.
 const Json* dceArg(const Event& ev, std::string_view key);
 // An ONC program object's member (e.g. "nfs", "name" for nfs.name); nullptr when absent.
-const Json* oncField(const Event& ev, std::string_view program, std::string_view key);
+const ArgValue* oncField(const Event& ev, std::string_view program, std::string_view key);
 // The string / true views of the two above.
 std::optional<std::string> jsonString(const Json* v);
 bool jsonTrue(const Json* v);
+std::optional<std::string> jsonString(const ArgValue* v);
+bool jsonTrue(const ArgValue* v);
 
 // Parses an EVE timestamp ("2026-11-24T09:18:01.123456+0000"); nullopt when malformed.
 std::optional<TimeNs> parseTimestamp(std::string_view s);

@@ -391,7 +391,7 @@ bool readOnc(const Json& rpc, const Json& rec, Event& ev) {
         "timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip", "dest_port",
         "proto", "vlan", "rpc", "smb", "process"};
     for (auto it = rec.begin(); it != rec.end(); ++it)
-        if (!kHeaderKeys.count(it.key())) c.fields[it.key()] = it.value();
+        if (!kHeaderKeys.count(it.key())) c.fields[it.key()] = argValueFromJson(it.value());
     ev.rpc = std::move(c);
     return true;
 }
@@ -523,7 +523,10 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         writeSmbObject(w, ev.smb);
     }
     if (const OncCall* c = ev.onc())
-        for (auto it = c->fields.begin(); it != c->fields.end(); ++it) w.member(it.key(), it.value());
+        for (const ArgItem& f : c->fields) {
+            w.key(f.key);
+            writeArgValue(w, f.value);
+        }
     if (ev.process) {
         w.key("process");
         w.openObject();

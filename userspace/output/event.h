@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "output/arg_list.h"
 #include "core/types.h"
 
 namespace rpcmon {
@@ -61,7 +62,7 @@ struct OncCall {
     bool callback = false;  // sent by the server side of the flow
     std::optional<OncReply> reply;
     // Program-specific objects (portmap, mount, nfs, nlm, nsm, ...), written after `rpc`.
-    Json fields = Json::object();
+    ArgList fields;
 };
 
 // rpc.auth of a DCE/RPC call (level empty: not known, omitted - connectionless calls).
