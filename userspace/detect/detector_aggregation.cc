@@ -84,7 +84,7 @@ const char* distinctName(DistinctOf d) {
 // Items a call works on, for count aggregation: rpc.args.sid_count / name_count, else 1.
 uint64_t itemCount(const Event* ev) {
     for (const char* k : {"sid_count", "name_count"}) {
-        const Json* v = ev ? dceArg(*ev, k) : nullptr;
+        const ArgValue* v = ev ? dceArg(*ev, k) : nullptr;
         if (v && v->is_number_unsigned()) return v->get<uint64_t>();
     }
     return 1;

@@ -47,7 +47,7 @@ std::optional<std::string> argString(const Event& e, const char* k) { return jso
 
 std::optional<std::string> dcomClsid(const Event& e) {
     const DceCall* c = e.dce();
-    return c ? jsonString(member(c->dcom, "clsid")) : std::nullopt;
+    return c ? jsonString(c->dcom.find("clsid")) : std::nullopt;
 }
 
 // --- predicates -------------------------------------------------------------------------------
@@ -258,24 +258,23 @@ const std::vector<LateralInterface>& lateralInterfaces() {
 std::optional<uint64_t> recordItems(const Event& e) {
     const DceCall* d = e.dce();
     const OncCall* o = e.onc();
-    const Json* epm = d ? &d->epm : nullptr;
+    const ArgList* epm = d ? &d->epm : nullptr;
     const ArgValue* pm = o ? o->fields.find("portmap") : nullptr;
     const ArgList* portmap = pm ? pm->object() : nullptr;
-    auto count = [](const auto* f) -> std::optional<uint64_t> {
-        if (f && f->is_number_unsigned()) return f->template get<uint64_t>();
-        if (f && f->is_number_integer() && f->template get<int64_t>() >= 0) return uint64_t(f->template get<int64_t>());
+    auto count = [](const ArgValue* f) -> std::optional<uint64_t> {
+        if (f && f->is_number_unsigned()) return f->get<uint64_t>();
+        if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());
         return std::nullopt;
     };
     // Uncapped counts first (epm.num_ents, portmap.entry_count: the reported arrays are capped
     // at 128 / 256 entries), where the dissector provides them.
-    // A call is DCE/RPC or ONC: the two families' candidates never compete.
-    const Json* counts[] = {dceArg(e, "entries_read"), epm ? member(*epm, "num_ents") : nullptr,
-                            dceArg(e, "sid_count"), dceArg(e, "name_count")};
-    for (const Json* f : counts)
+    const ArgValue* counts[] = {dceArg(e, "entries_read"), epm ? epm->find("num_ents") : nullptr,
+                                portmap ? portmap->find("entry_count") : nullptr, dceArg(e, "sid_count"),
+                                dceArg(e, "name_count")};
+    for (const ArgValue* f : counts)
         if (auto n = count(f)) return n;
-    if (auto n = count(portmap ? portmap->find("entry_count") : nullptr)) return n;
-    if (const Json* a = epm ? member(*epm, "endpoints") : nullptr; a && a->is_array()) return a->size();
-    if (const ArgValue* a = portmap ? portmap->find("entries") : nullptr; a && a->is_array()) return a->size();
+    for (const ArgValue* a : {epm ? epm->find("endpoints") : nullptr, portmap ? portmap->find("entries") : nullptr})
+        if (a && a->is_array()) return a->size();
     return std::nullopt;
 }
 

@@ -82,9 +82,9 @@ const Json* member(const Json& obj, std::string_view key) {
     return it == obj.end() ? nullptr : &*it;
 }
 
-const Json* dceArg(const Event& ev, std::string_view key) {
+const ArgValue* dceArg(const Event& ev, std::string_view key) {
     const DceCall* c = ev.dce();
-    return c ? member(c->args, key) : nullptr;
+    return c ? c->args.find(key) : nullptr;
 }
 
 const ArgValue* oncField(const Event& ev, std::string_view program, std::string_view key) {

@@ -232,8 +232,14 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     }
     if (ev.latency_us) w.member("latency_us", *ev.latency_us);
     if (c.truncated) w.member("truncated", true);
-    if (!c.args.empty()) w.member("args", c.args);
-    if (!c.dcom.empty()) w.member("dcom", c.dcom);
+    if (!c.args.empty()) {
+        w.key("args");
+        writeArgs(w, c.args);
+    }
+    if (!c.dcom.empty()) {
+        w.key("dcom");
+        writeArgs(w, c.dcom);
+    }
     if (!c.bind.empty()) {
         w.key("bind");
         writeBinds(w, c.bind);
@@ -451,10 +457,10 @@ bool readDce(const Json& rpc, const Json& rec, Event& ev) {
         c.reply = reply;
     }
     if (const Json* t = member(rpc, "truncated")) c.truncated = t->is_boolean() && t->get<bool>();
-    if (const Json* a = member(rpc, "args"); a && a->is_object()) c.args = *a;
-    if (const Json* d = member(rpc, "dcom"); d && d->is_object()) c.dcom = *d;
+    if (const Json* a = member(rpc, "args")) argsFromJson(*a, c.args);
+    if (const Json* d = member(rpc, "dcom")) argsFromJson(*d, c.dcom);
     if (const Json* b = member(rpc, "bind"); b && !bindsFromJson(*b, c.bind)) return false;
-    if (const Json* e = member(rec, "epm"); e && e->is_object()) c.epm = *e;
+    if (const Json* e = member(rec, "epm")) argsFromJson(*e, c.epm);
     ev.rpc = std::move(c);
     return true;
 }
@@ -516,7 +522,10 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         else if (const DceCall* c = ev.dce()) writeDce(w, ev, *c);
         if (ev.host_vantage) w.member("vantage", "host");
         w.closeObject();
-        if (const DceCall* c = ev.dce(); c && !c->epm.empty()) w.member("epm", c->epm);
+        if (const DceCall* c = ev.dce(); c && !c->epm.empty()) {
+            w.key("epm");
+            writeArgs(w, c->epm);
+        }
     }
     if (!ev.smb.empty() || ev.type != EventType::Rpc) {
         w.key("smb");

@@ -3,9 +3,9 @@
 // named-pipe open. Protocol layers fill them, the detector, baselines and `rpcmon top` read
 // their fields, and the EVE writer turns them into JSON bytes once, on the way out
 // (writeEvent). Names are resolved by the protocol layer when the event is made, so the
-// writer needs no protocol table. Decoded arguments stay small JSON objects (rpc.args,
-// rpc.dcom, epm, and the ONC programs' nfs/mount/portmap/... objects): they differ per
-// operation and are read by few rules.
+// writer needs no protocol table. Decoded arguments are small typed key/value lists
+// (output/arg_list.h: rpc.args, rpc.dcom, epm, and the ONC programs' nfs/mount/portmap/...
+// objects): they differ per operation and are read by few rules.
 // Key order and omission rules are SCHEMA.md's; writeEvent reproduces them exactly.
 #pragma once
 
@@ -117,10 +117,10 @@ struct DceCall {
     std::optional<Uuid> object;
     std::optional<DceReply> reply;
     bool truncated = false;
-    Json args = Json::object();   // rpc.args
-    Json dcom = Json::object();   // rpc.dcom
+    ArgList args;                 // rpc.args
+    ArgList dcom;                 // rpc.dcom
     std::vector<DceBind> bind;    // rpc.bind (connection-oriented: the binds before this call)
-    Json epm = Json::object();    // epm (top level)
+    ArgList epm;                  // epm (top level)
 };
 
 // The `smb` object: the session's identity, and what a session or pipe-open record adds.
