@@ -260,15 +260,14 @@ TEST(HostileTraffic, ExampleLimitsAreTheDefaults) {
     EXPECT_EQ(o.flows.reassembly.max_out_of_order, d.flows.reassembly.max_out_of_order);
     EXPECT_EQ(o.flows.reassembly.max_out_of_order_segments, d.flows.reassembly.max_out_of_order_segments);
     EXPECT_EQ(o.flows.reassembly_budget, d.flows.reassembly_budget);
-    EXPECT_EQ(o.dissectors.onc_pending_calls, d.dissectors.onc_pending_calls);
-    EXPECT_EQ(o.dissectors.dcerpc_pending_calls, d.dissectors.dcerpc_pending_calls);
-    EXPECT_EQ(o.dissectors.dcerpc_contexts, d.dissectors.dcerpc_contexts);
+    for (const ProtocolDescriptor& p : protocolDescriptors())
+        for (const ProtocolLimit& l : p.limits) EXPECT_EQ(l.field(o.dissectors), l.field(d.dissectors)) << l.key;
 }
 
 // limits.protocols reach the protocol layers.
 TEST(HostileTraffic, OncPendingCallsLimitIsConfigurable) {
     PipelineOptions o;
-    o.dissectors.onc_pending_calls = 10;
+    o.dissectors.onc.max_pending = 10;
     Harness h(o);
     h.xidFlood(100);
     EXPECT_EQ(h.anomaly("onc.pending_evicted"), 90u);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "detect/config.h"
+#include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
 
 namespace rpcmon {
@@ -18,14 +19,14 @@ inline void applyLimits(const detect::RuntimeLimits& l, PipelineOptions& p) {
     if (l.max_out_of_order) p.flows.reassembly.max_out_of_order = size_t(*l.max_out_of_order);
     if (l.max_out_of_order_segments) p.flows.reassembly.max_out_of_order_segments = size_t(*l.max_out_of_order_segments);
     if (l.reassembly_budget) p.flows.reassembly_budget = size_t(*l.reassembly_budget);
-    if (l.onc_pending_calls) p.dissectors.onc_pending_calls = size_t(*l.onc_pending_calls);
-    if (l.dcerpc_pending_calls) p.dissectors.dcerpc_pending_calls = size_t(*l.dcerpc_pending_calls);
-    if (l.dcerpc_contexts) p.dissectors.dcerpc_contexts = size_t(*l.dcerpc_contexts);
     if (l.defrag_max_bytes) p.defrag.max_bytes = size_t(*l.defrag_max_bytes);
     if (l.defrag_max_datagrams) p.defrag.max_datagrams = size_t(*l.defrag_max_datagrams);
     if (l.defrag_max_fragments) p.defrag.max_fragments = size_t(*l.defrag_max_fragments);
     if (l.defrag_ipv4_timeout) p.defrag.ipv4_timeout_ns = *l.defrag_ipv4_timeout * kSec;
     if (l.defrag_ipv6_timeout) p.defrag.ipv6_timeout_ns = *l.defrag_ipv6_timeout * kSec;
+    // limits.protocols.*: each lands where its protocol's registration says.
+    for (const auto& [key, v] : l.protocols)
+        if (const ProtocolLimit* pl = findProtocolLimit(key)) pl->field(p.dissectors) = size_t(v);
 }
 
 }  // namespace rpcmon

@@ -13,10 +13,26 @@ bool isV4Mapped(const Address& a) {
     return std::memcmp(a.data(), prefix, sizeof prefix) == 0;
 }
 
+size_t formatAddressTo(char* out, const Address& a) {
+    static_assert(kAddressTextMax >= INET6_ADDRSTRLEN);
+    if (!isV4Mapped(a)) {
+        inet_ntop(AF_INET6, a.data(), out, INET6_ADDRSTRLEN);
+        return std::strlen(out);
+    }
+    char* p = out;
+    for (int i = 12; i < 16; i++) {
+        const unsigned v = a[i];
+        if (v >= 100) *p++ = char('0' + v / 100);
+        if (v >= 10) *p++ = char('0' + v / 10 % 10);
+        *p++ = char('0' + v % 10);
+        if (i < 15) *p++ = '.';
+    }
+    return size_t(p - out);
+}
+
 std::string formatAddress(const Address& a) {
-    char buf[INET6_ADDRSTRLEN];
-    if (isV4Mapped(a)) return inet_ntop(AF_INET, a.data() + 12, buf, sizeof buf);
-    return inet_ntop(AF_INET6, a.data(), buf, sizeof buf);
+    char buf[kAddressTextMax];
+    return std::string(buf, formatAddressTo(buf, a));
 }
 
 size_t FlowKeyHash::operator()(const FlowKey& k) const {
@@ -35,11 +51,27 @@ size_t FlowKeyHash::operator()(const FlowKey& k) const {
     return h;
 }
 
+char* Uuid::write(char* out) const {
+    static constexpr char kHex[] = "0123456789abcdef";
+    auto hex = [&](uint64_t v, int digits) {
+        for (int i = digits - 1; i >= 0; i--) *out++ = kHex[(v >> (4 * i)) & 0xf];
+    };
+    hex(d1, 8);
+    *out++ = '-';
+    hex(d2, 4);
+    *out++ = '-';
+    hex(d3, 4);
+    *out++ = '-';
+    hex(d4[0], 2);
+    hex(d4[1], 2);
+    *out++ = '-';
+    for (int i = 2; i < 8; i++) hex(d4[i], 2);
+    return out;
+}
+
 std::string Uuid::toString() const {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", d1, d2, d3,
-                  d4[0], d4[1], d4[2], d4[3], d4[4], d4[5], d4[6], d4[7]);
-    return buf;
+    char buf[36];
+    return std::string(buf, size_t(write(buf) - buf));
 }
 
 static int uuidHexVal(char c) {

@@ -26,6 +26,10 @@ using Address = std::array<uint8_t, 16>;  // IPv4 stored IPv4-mapped (::ffff:a.b
 
 std::string formatAddress(const Address& a);  // "10.0.0.1" or "fe80::1"
 bool isV4Mapped(const Address& a);
+// formatAddress into `out` (at least kAddressTextMax bytes), returning the text's length:
+// IPv4 without inet_ntop, as records need two addresses each on the hot path.
+inline constexpr size_t kAddressTextMax = 46;  // INET6_ADDRSTRLEN
+size_t formatAddressTo(char* out, const Address& a);
 
 // 128-bit DCE UUID in host form (C706 Appendix A): interface, object and activity ids.
 struct Uuid {
@@ -36,6 +40,9 @@ struct Uuid {
     auto operator<=>(const Uuid&) const = default;
     bool isNil() const { return *this == Uuid{}; }
     std::string toString() const;  // "12345778-1234-abcd-ef00-0123456789ac"
+    // The same 36 characters into `out`, returning the end (no printf: records and alerts
+    // format UUIDs on the hot path).
+    char* write(char* out) const;
     static bool parse(std::string_view s, Uuid& out);
 };
 

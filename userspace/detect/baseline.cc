@@ -23,7 +23,7 @@ constexpr uint32_t kMinErrorBuckets = 5;
 std::string operationKey(const Event& ev) {
     if (const DceCall* d = ev.dce()) {
         if (!d->iface) return {};
-        return "dcerpc:" + uuidText(d->iface->uuid) + ":" + std::to_string(d->opnum);
+        return "dcerpc:" + d->iface->uuid.toString() + ":" + std::to_string(d->opnum);
     }
     if (const OncCall* o = ev.onc()) return "onc:" + std::to_string(o->program) + ":" + std::to_string(o->procedure);
     return {};

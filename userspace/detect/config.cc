@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <netinet/in.h>
 #include <set>
 #include <sstream>
@@ -14,6 +15,8 @@
 #include "config/yaml_reader.h"
 #include "detect/signatures.h"
 #include "output/record.h"
+#include "pipeline/dissectors.h"
+#include "protocols/onc/programs.h"
 
 namespace rpcmon::detect {
 
@@ -37,14 +40,24 @@ std::string lower(std::string s) {
 
 // `limits:` keys: one row each, with the accepted range (why each range: config/rules.example.yaml).
 struct LimitKey {
-    const char* path;
+    std::string path;
     int64_t lo, hi;
-    void (*set)(DetectConfig&, uint64_t);
+    std::function<void(DetectConfig&, uint64_t)> set;
 };
+
+// Appends limits.protocols.*: the keys the protocols register with their descriptors
+// (pipeline/dissectors.cc), each stored by its key in RuntimeLimits::protocols.
+std::vector<LimitKey> withProtocolLimits(std::vector<LimitKey> t) {
+    for (const ProtocolDescriptor& p : protocolDescriptors())
+        for (const ProtocolLimit& l : p.limits)
+            t.push_back({std::string("limits.protocols.") + l.key, l.lo, l.hi,
+                         [key = std::string(l.key)](DetectConfig& c, uint64_t v) { c.runtime.protocols[key] = v; }});
+    return t;
+}
 
 const std::vector<LimitKey>& limitTable() {
     constexpr int64_t kDay = 86400, kGiB = 1ll << 30;
-    static const std::vector<LimitKey> t = {
+    static const std::vector<LimitKey> t = withProtocolLimits({
         {"limits.max_tracked_keys", 100, 100000000, [](DetectConfig& c, uint64_t v) { c.max_tracked_keys = uint32_t(v); }},
         {"limits.summary_min_count", 2, 100000000, [](DetectConfig& c, uint64_t v) { c.summary_min_count = uint32_t(v); }},
         {"limits.memory_mb", 0, 1 << 20, [](DetectConfig& c, uint64_t v) { c.runtime.memory_mb = v; }},
@@ -61,11 +74,7 @@ const std::vector<LimitKey>& limitTable() {
         {"limits.ip_reassembly.max_fragments", 2, 8192, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_max_fragments = v; }},
         {"limits.ip_reassembly.ipv4_timeout", 1, 3600, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_ipv4_timeout = v; }},
         {"limits.ip_reassembly.ipv6_timeout", 1, 3600, [](DetectConfig& c, uint64_t v) { c.runtime.defrag_ipv6_timeout = v; }},
-        {"limits.protocols.onc_pending_calls", 1, 1000000, [](DetectConfig& c, uint64_t v) { c.runtime.onc_pending_calls = v; }},
-        {"limits.protocols.dcerpc_pending_calls", 1, 1000000,
-         [](DetectConfig& c, uint64_t v) { c.runtime.dcerpc_pending_calls = v; }},
-        {"limits.protocols.dcerpc_contexts", 1, 65536, [](DetectConfig& c, uint64_t v) { c.runtime.dcerpc_contexts = v; }},
-    };
+    });
     return t;
 }
 
@@ -499,8 +508,8 @@ const std::map<std::string, Getter, std::less<>>& typedFields() {
         {"rpc.reply.mismatch_high", [](const Event& e, Json& o) { return onc(e) && onc(e)->reply && onc(e)->reply->has_mismatch && put(o, onc(e)->reply->mismatch_high); }},
         // DCE/RPC (C706, MS-RPCE)
         {"rpc.call_id", [](const Event& e, Json& o) { return dce(e) && put(o, dce(e)->call_id); }},
-        {"rpc.activity_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->activity && put(o, uuidText(*dce(e)->activity)); }},
-        {"rpc.interface.uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && put(o, uuidText(dce(e)->iface->uuid)); }},
+        {"rpc.activity_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->activity && put(o, dce(e)->activity->toString()); }},
+        {"rpc.interface.uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && put(o, dce(e)->iface->uuid.toString()); }},
         {"rpc.interface.name", [](const Event& e, Json& o) { return dce(e) && dce(e)->iface && putText(o, dce(e)->iface->name); }},
         {"rpc.interface.version", [](const Event& e, Json& o) {
              return dce(e) && dce(e)->iface &&
@@ -516,7 +525,7 @@ const std::map<std::string, Getter, std::less<>>& typedFields() {
         {"rpc.auth.domain", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.domain); }},
         {"rpc.auth.workstation", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->auth.workstation); }},
         {"rpc.named_pipe", [](const Event& e, Json& o) { return dce(e) && putText(o, dce(e)->named_pipe); }},
-        {"rpc.object_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->object && put(o, uuidText(*dce(e)->object)); }},
+        {"rpc.object_uuid", [](const Event& e, Json& o) { return dce(e) && dce(e)->object && put(o, dce(e)->object->toString()); }},
         {"rpc.reply.packet_type", [](const Event& e, Json& o) { return dce(e) && dce(e)->reply && put(o, dce(e)->reply->packet_type); }},
         {"rpc.truncated", [](const Event& e, Json& o) { return dce(e) && dce(e)->truncated && put(o, true); }},
         // SMB (the session a pipe belongs to; session setup and pipe-open results)
@@ -549,9 +558,6 @@ const std::set<std::string, std::less<>>& objectPaths() {
         "rpc.args", "rpc.dcom", "rpc.bind", "epm", "smb", "smb.kerberos", "process"};
     return t;
 }
-
-// The ONC program objects the dissectors write next to `rpc` (protocols/onc/body.cc).
-constexpr const char* kProgramObjects[] = {"nfs", "mount", "portmap", "nlm", "nsm"};
 
 std::vector<std::string> splitDots(std::string_view s) {
     std::vector<std::string> out;
@@ -603,9 +609,10 @@ std::optional<FieldRef> resolveField(std::string_view path) {
     if (parts.size() > 2 && parts[0] == "rpc" && parts[1] == "args") return under(FieldRef::Kind::Args, 2);
     if (parts.size() > 2 && parts[0] == "rpc" && parts[1] == "dcom") return under(FieldRef::Kind::Dcom, 2);
     if (parts.size() > 1 && parts[0] == "epm") return under(FieldRef::Kind::Epm, 1);
-    for (const char* p : kProgramObjects)
-        if (parts[0] == p) {
-            r.program = p;
+    // The ONC program objects the dissectors write next to `rpc` (protocols/onc/programs.h).
+    for (const onc::ProgramObject& p : onc::kProgramObjects)
+        if (parts[0] == p.object) {
+            r.program = p.object;
             return under(FieldRef::Kind::Program, 1);
         }
     return std::nullopt;

@@ -119,13 +119,13 @@ struct RuntimeLimits {
     std::optional<uint64_t> max_out_of_order;            // reassembly.max_out_of_order, bytes per direction
     std::optional<uint64_t> max_out_of_order_segments;   // reassembly.max_out_of_order_segments
     std::optional<uint64_t> reassembly_budget;           // reassembly.budget, bytes for all flows
-    std::optional<uint64_t> onc_pending_calls;           // protocols.onc_pending_calls
-    std::optional<uint64_t> dcerpc_pending_calls;        // protocols.dcerpc_pending_calls
-    std::optional<uint64_t> dcerpc_contexts;             // protocols.dcerpc_contexts
     std::optional<uint64_t> defrag_max_bytes;            // ip_reassembly.max_bytes, all datagrams
     std::optional<uint64_t> defrag_max_datagrams;        // ip_reassembly.max_datagrams
     std::optional<uint64_t> defrag_max_fragments;        // ip_reassembly.max_fragments, per datagram
     std::optional<uint64_t> defrag_ipv4_timeout, defrag_ipv6_timeout;  // ip_reassembly.*_timeout, seconds
+    // protocols.<key>: the keys each protocol registers (ProtocolLimit, pipeline/dissectors.h),
+    // by key; only the keys the file sets.
+    std::map<std::string, uint64_t> protocols;
 };
 
 struct DetectConfig {

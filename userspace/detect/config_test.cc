@@ -68,12 +68,12 @@ TEST(Config, ShippedExampleShowsTheBuiltInDefaults) {
     DetectConfig c = loadConfig(std::string(RPCMON_SOURCE_DIR) + "/config/rules.example.yaml");
     for (const auto& d : builtinSignatures()) {
         const SignatureOverride& o = c.signatures[d.name];
-        if (o.severity) EXPECT_EQ(*o.severity, d.severity) << d.name;
-        if (o.threshold) EXPECT_EQ(*o.threshold, d.threshold) << d.name;
-        if (o.window) EXPECT_EQ(*o.window, d.window_s) << d.name;
-        if (o.suppress) EXPECT_EQ(*o.suppress, d.suppress_s) << d.name;
-        if (o.items) EXPECT_EQ(*o.items, d.items) << d.name;
-        if (o.servers) EXPECT_EQ(*o.servers, d.servers) << d.name;
+        if (o.severity) { EXPECT_EQ(*o.severity, d.severity) << d.name; }
+        if (o.threshold) { EXPECT_EQ(*o.threshold, d.threshold) << d.name; }
+        if (o.window) { EXPECT_EQ(*o.window, d.window_s) << d.name; }
+        if (o.suppress) { EXPECT_EQ(*o.suppress, d.suppress_s) << d.name; }
+        if (o.items) { EXPECT_EQ(*o.items, d.items) << d.name; }
+        if (o.servers) { EXPECT_EQ(*o.servers, d.servers) << d.name; }
     }
 }
 
@@ -129,7 +129,7 @@ TEST(Limits, AbsentKeysKeepTheBuiltInDefaults) {
     EXPECT_FALSE(c.runtime.memory_mb);
     EXPECT_FALSE(c.runtime.max_flows);
     EXPECT_FALSE(c.runtime.reassembly_budget);
-    EXPECT_FALSE(c.runtime.onc_pending_calls);
+    EXPECT_TRUE(c.runtime.protocols.empty());
 }
 
 TEST(Limits, ValidValues) {
@@ -160,9 +160,9 @@ limits:
     EXPECT_EQ(l.max_out_of_order, 0u);  // set (no out-of-order holding), not absent
     EXPECT_EQ(l.max_out_of_order_segments, 16u);
     EXPECT_EQ(l.reassembly_budget, 1048576u);
-    EXPECT_EQ(l.onc_pending_calls, 256u);
-    EXPECT_EQ(l.dcerpc_pending_calls, 32u);
-    EXPECT_EQ(l.dcerpc_contexts, 128u);
+    const std::map<std::string, uint64_t> protocols = {
+        {"onc_pending_calls", 256}, {"dcerpc_pending_calls", 32}, {"dcerpc_contexts", 128}};
+    EXPECT_EQ(l.protocols, protocols);
     EXPECT_EQ(parseConfig("limits: {memory_mb: 0}\n", "x.yaml").runtime.memory_mb, 0u);  // 0 = no cap
 }
 

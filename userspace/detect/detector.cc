@@ -262,8 +262,8 @@ void Detector::process(const Rec& rec, TimeNs ts) {
         }
     }
     // Binary key: event type, pipe, interface id and numbers (built per record, so no text).
-    std::string key;
-    key.reserve(k.et.size() + k.pipe.size() + 48);
+    std::string& key = sel_key_;
+    key.clear();
     key += k.et;
     key += '\x1f';
     key += k.pipe;
@@ -277,7 +277,7 @@ void Detector::process(const Rec& rec, TimeNs ts) {
         std::vector<uint32_t> idx;
         for (uint32_t i = 0; i < sigs_.size(); i++)
             if (sigs_[i].enabled && selects(sigs_[i].def, k)) idx.push_back(i);
-        sel = selected_.emplace(std::move(key), std::move(idx)).first;
+        sel = selected_.emplace(key, std::move(idx)).first;
     }
     for (uint32_t i : sel->second) evaluateSignature(sigs_[i], rec, ts);
 
@@ -290,7 +290,7 @@ void Detector::process(const Rec& rec, TimeNs ts) {
         Hit h{r.sid, r.message, r.category, "user_rule", "signature", r.severity,
               r.techniques, r.tactics, r.suppress, 1, Json::object()};
         h.extra["rule_line"] = r.line;
-        raise(h, rec, rec.src, rec.dst, ts);
+        raise(std::move(h), rec, rec.src, rec.dst, ts);
     }
 
     if (ev && (ev->type == EventType::Rpc || ev->type == EventType::SmbPipe)) {
@@ -307,7 +307,7 @@ bool Detector::selects(const SignatureDef& d, const Keys& k) {
     for (const char* p : sel.pipes)
         if (k.pipe == p) return true;
     // Only on a cache miss (see selected_): the interface id as the table spells it.
-    const std::string uuid = k.uuid && !sel.dce.empty() ? uuidText(*k.uuid) : std::string();
+    const std::string uuid = k.uuid && !sel.dce.empty() ? k.uuid->toString() : std::string();
     if (k.uuid)
         for (const auto& d2 : sel.dce)
             if (uuid == d2.uuid &&
@@ -342,7 +342,7 @@ void Detector::baselineFindings(std::vector<Anomaly>& found, const Rec* rec, Tim
         // Each first-seen item alerts once (it is learned right away); rate findings share a key.
         if (f.detail.contains("item")) h.dedup = f.detail["item"].get<std::string>();
         if (f.from_record && rec) {
-            raise(h, *rec, f.src_ip, f.dest_ip, ts);
+            raise(std::move(h), *rec, f.src_ip, f.dest_ip, ts);
             continue;
         }
         // No record triggered it (a bucket closed by a tick): an alert with the time and hosts.
@@ -350,7 +350,7 @@ void Detector::baselineFindings(std::vector<Anomaly>& found, const Rec* rec, Tim
         base["timestamp"] = formatTimestamp(ts);
         if (!f.src_ip.empty()) base["src_ip"] = f.src_ip;
         if (!f.dest_ip.empty()) base["dest_ip"] = f.dest_ip;
-        raise(h, recOf(base), f.src_ip, f.dest_ip, ts);
+        raise(std::move(h), recOf(base), f.src_ip, f.dest_ip, ts);
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <queue>
@@ -113,6 +114,10 @@ private:
         std::string dedup = {};  // appended to the suppression key (baseline: the new item)
         std::string reason = {};   // alert.reason; empty: built from the record
         std::string outcome = {};  // alert.metadata.outcome; empty: from the record
+        // Aggregating signatures: the hit's figures, put into words (reason, and the keys
+        // added to `extra`) only when an alert or summary is written - most hits of a busy
+        // source fall in a suppression window. `described` is describe() of the record.
+        std::function<void(const std::string& described, std::string& reason, Json& extra)> explain = {};
     };
     // Agg::Enumeration, per (sid, src, dst): calls and items since `first` (reset after window_s).
     struct EnumState {
@@ -146,7 +151,8 @@ private:
     // on the first suppressed hit it makes; any other record is copied.
     std::shared_ptr<const Event> keepEvent(const Event& ev);
     std::shared_ptr<const Json> keepJson(const Json& rec);
-    void raise(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
+    // Takes the hit: a suppression window keeps the latest one for its summary.
+    void raise(Hit hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts);
     // The alert's JSON (alerts are rare; the record's JSON is made only here).
     Json buildAlert(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) const;
     void expireSuppressions(TimeNs now, bool all);
@@ -166,7 +172,7 @@ private:
     const Json* cur_json_ = nullptr;
     std::shared_ptr<const Json> cur_shared_json_;
     DetectConfig cfg_;
-    std::vector<ActiveSig> sigs_;
+    std::vector<ActiveSig> sigs_;  // fixed after construction: a Hit::explain refers to its definition
     // Which enabled signatures select a record with given keys: the same few keys recur for
     // every call, and scanning all signature selectors per record dominated detection time.
     // Bounded: cleared when full.
@@ -185,6 +191,10 @@ private:
     std::unordered_map<std::string, ReplayEntry> replay_;
     std::unordered_map<uint64_t, TimeNs> anonymous_flows_;
     std::unordered_set<uint64_t> anonymous_set_;
+
+    // Lookup keys are built into these (cleared, capacity kept): a key string per record and
+    // per signature was a large part of detection's allocations. Map inserts copy them.
+    std::string sel_key_, agg_key_, supp_key_;
 
     TimeNs now_ = 0, last_sweep_ = 0, last_save_ = 0;
     std::unordered_map<uint32_t, uint64_t> user_alerts_, user_suppressed_, baseline_alerts_;

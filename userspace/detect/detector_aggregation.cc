@@ -12,7 +12,7 @@ namespace {
 // The interface ids of every bind / alter_context context in rpc.bind (lower case).
 void bindContextUuids(const std::vector<DceBind>& binds, std::vector<std::string>& out) {
     for (const DceBind& b : binds)
-        for (const DceBindContext& c : b.contexts) out.push_back(uuidText(c.uuid));
+        for (const DceBindContext& c : b.contexts) out.push_back(c.uuid.toString());
 }
 
 // rpc.bind of a record that stays JSON (dcerpc_bind); empty when absent or malformed.
@@ -56,7 +56,7 @@ std::vector<std::string> distinctValues(DistinctOf d, const Event* ev, const Jso
             break;
         case DistinctOf::InterfaceUuid:
             if (dce) {
-                if (dce->iface) out.push_back(uuidText(dce->iface->uuid));
+                if (dce->iface) out.push_back(dce->iface->uuid.toString());
                 bindContextUuids(dce->bind, out);
             } else if (json) {
                 if (auto u = fieldString(*json, "rpc.interface.uuid"); u && !u->empty()) out.push_back(lower(*u));
@@ -107,19 +107,30 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     }
     if (d.agg == Agg::Enumeration) return enumerationHit(s, rec, src, dst, ts);
     if (d.agg == Agg::Attempt) return attemptHit(s, rec, src, dst, ts);
-    std::string reason;
     // The Hit (strings, technique lists) is built only when the signature fires: most
-    // evaluations of aggregating signatures end below their threshold.
+    // evaluations of aggregating signatures end below their threshold. Its words (reason,
+    // extra) wait for an alert to be written (Hit::explain).
     uint64_t weight = 1;
-    Json extra = Json::object();
+    Json extra = nullptr;
+    std::function<void(const std::string&, std::string&, Json&)> explain;
     const TimeNs window = TimeNs(d.window_s) * kSec;
     // Records reach us in completion order, not call order (a call is reported when its reply
     // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
-    const std::string key = std::to_string(d.sid) + "|" + src + "|" + (d.group == GroupBy::SrcDst ? dst : "*");
+    std::string& key = agg_key_;
+    key.clear();
+    appendNumber(key, d.sid);
+    key += '|';
+    key += src;
+    key += '|';
+    key += d.group == GroupBy::SrcDst ? std::string_view(dst) : std::string_view("*");
+    auto aggregate = [&]() -> AggState& {
+        auto it = agg_.find(key);
+        return it != agg_.end() ? it->second : agg_.emplace(key, AggState{}).first->second;
+    };
     switch (d.agg) {
         case Agg::None: break;
         case Agg::Count: {
-            AggState& a = agg_[key];
+            AggState& a = aggregate();
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
             // One lookup call can carry thousands of SIDs or names: it weighs what it carries.
@@ -132,18 +143,21 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
             }
             weight = a.fired ? 1 : d.threshold;
             a.fired = true;
-            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
-                     {"first_call", formatTimestamp(a.times.front())}, {"last_call", formatTimestamp(t)}};
-            reason = std::to_string(d.threshold) + " matching calls (a lookup call weighs the SIDs/names it carries) within " +
-                     std::to_string((t - a.times.front()) / kSec) + " s (threshold " + std::to_string(d.threshold) +
-                     " per " + std::to_string(d.window_s) + " s), first at " + formatTimestamp(a.times.front()) +
-                     ", last at " + formatTimestamp(t) + "; last call: " + describe(rec);
+            explain = [threshold = d.threshold, window_s = d.window_s, first = a.times.front(), t](
+                          const std::string& described, std::string& reason, Json& extra) {
+                extra = {{"threshold", threshold}, {"window_s", window_s},
+                         {"first_call", formatTimestamp(first)}, {"last_call", formatTimestamp(t)}};
+                reason = std::to_string(threshold) + " matching calls (a lookup call weighs the SIDs/names it carries) within " +
+                         std::to_string((t - first) / kSec) + " s (threshold " + std::to_string(threshold) +
+                         " per " + std::to_string(window_s) + " s), first at " + formatTimestamp(first) +
+                         ", last at " + formatTimestamp(t) + "; last call: " + described;
+            };
             break;
         }
         case Agg::Distinct: {
             std::vector<std::string> vals = distinctValues(d.distinct, rec.ev, rec.json, dst);
             if (vals.empty()) return;
-            AggState& a = agg_[key];
+            AggState& a = aggregate();
             const TimeNs t = std::max(ts, a.last);
             a.last = t;
             // Values older than the window go; the scan runs only when one can be (a value per
@@ -173,34 +187,42 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
             if (a.values.size() < d.threshold || !fresh) return;
             weight = a.fired ? 1 : a.values.size();
             a.fired = true;
-            Json sample = Json::array();
-            for (const auto& [val, t] : a.values) {
+            std::vector<std::string> sample;
+            for (const auto& [val, vt] : a.values) {
                 if (sample.size() >= 16) break;
                 sample.push_back(val);
             }
             std::sort(sample.begin(), sample.end());
             TimeNs first = t;
             for (const auto& [val, vt] : a.values) first = std::min(first, vt);
-            extra = {{"threshold", d.threshold}, {"window_s", d.window_s},
-                       {"distinct_field", distinctName(d.distinct)}, {"distinct_count", a.values.size()},
-                       {"distinct_values", sample}, {"first_call", formatTimestamp(first)},
-                       {"last_call", formatTimestamp(t)}};
-            std::string list;
-            for (const auto& v : sample) list += (list.empty() ? "" : ", ") + v.get<std::string>();
-            reason = std::to_string(a.values.size()) + " distinct " + distinctName(d.distinct) + " values " +
-                     (d.group == GroupBy::Src ? "from " + src : "from " + src + " to " + dst) + " within " +
-                     std::to_string(d.window_s) + " s (threshold " + std::to_string(d.threshold) + "): " + list +
-                     "; first at " + formatTimestamp(first) + ", last at " + formatTimestamp(t) + "; last call: " +
-                     describe(rec);
+            explain = [threshold = d.threshold, window_s = d.window_s, field = d.distinct, by_src = d.group == GroupBy::Src,
+                       count = a.values.size(), sample = std::move(sample), first, t, src, dst](
+                          const std::string& described, std::string& reason, Json& extra) {
+                extra = {{"threshold", threshold}, {"window_s", window_s},
+                         {"distinct_field", distinctName(field)}, {"distinct_count", count},
+                         {"distinct_values", sample}, {"first_call", formatTimestamp(first)},
+                         {"last_call", formatTimestamp(t)}};
+                std::string list;
+                for (const auto& v : sample) list += (list.empty() ? "" : ", ") + v;
+                reason = std::to_string(count) + " distinct " + distinctName(field) + " values " +
+                         (by_src ? "from " + src : "from " + src + " to " + dst) + " within " +
+                         std::to_string(window_s) + " s (threshold " + std::to_string(threshold) + "): " + list +
+                         "; first at " + formatTimestamp(first) + ", last at " + formatTimestamp(t) + "; last call: " +
+                         described;
+            };
             break;
         }
-        case Agg::Replay:
+        case Agg::Replay: {
+            extra = Json::object();
             if (!rec.ev || !replayCheck(*rec.ev, ts, extra)) return;
-            reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
-                     extra.value("original_src_ip", std::string("?")) + " on flow " +
-                     extra.value("original_flow_id", Json(0)).dump() + " at " +
-                     extra.value("original_timestamp", std::string("?")) + "; this one: " + describe(rec);
+            explain = [](const std::string& described, std::string& reason, Json& extra) {
+                reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
+                         extra.value("original_src_ip", std::string("?")) + " on flow " +
+                         extra.value("original_flow_id", Json(0)).dump() + " at " +
+                         extra.value("original_timestamp", std::string("?")) + "; this one: " + described;
+            };
             break;
+        }
         case Agg::Enumeration:
         case Agg::Attempt: return;  // handled above
     }
@@ -211,11 +233,11 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     s.hits++;
     Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
-          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight, std::move(extra)};
-    // Empty: buildAlert words it from the record - only when an alert or summary is written,
-    // not for every suppressed hit.
-    h.reason = std::move(reason);
-    raise(h, rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight,
+          extra.is_null() ? Json::object() : std::move(extra)};
+    // Without explain (Agg::None), buildAlert words the reason from the record.
+    h.explain = std::move(explain);
+    raise(std::move(h), rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
 }
 
 void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst,
@@ -253,52 +275,55 @@ void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& s
     const bool by_servers = d.servers && servers.size() >= d.servers;
     const bool escalated = by_items || by_calls || by_servers;
 
-    std::string item_text;
-    if (e.uncounted == 0)
-        item_text = std::to_string(items) + " " + d.item_noun;
-    else if (e.items == 0)
-        item_text = std::to_string(items) + " " + d.item_noun + " counted as 1 per call (the reply's item count is not decoded)";
-    else
-        item_text = "at least " + std::to_string(items) + " " + d.item_noun + " (" + std::to_string(e.items) +
-                    " counted in the records, " + std::to_string(e.uncounted) +
-                    (e.uncounted == 1 ? " call" : " calls") + " without a decoded count as 1 each)";
-    const std::string figures =
-        item_text + " in " + std::to_string(e.calls) + (e.calls == 1 ? " call" : " calls") + " from " + src + " to " +
-        dst + " and " + std::to_string(servers.size()) + (servers.size() == 1 ? " server" : " distinct servers") +
-        " enumerated by " + src + " between " + formatTimestamp(e.first) + " and " + formatTimestamp(e.last) +
-        " (window " + std::to_string(d.window_s) + " s)";
-    std::string limits;
-    if (d.items) limits += "≥" + std::to_string(d.items) + " " + d.item_noun;
-    if (d.threshold) limits += std::string(limits.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
-    if (d.servers) limits += std::string(limits.empty() ? "" : " or ") + "≥" + std::to_string(d.servers) + " servers";
-
-    Json extra = {{"items", items}, {"items_from_replies", e.items}, {"calls_without_item_count", e.uncounted},
-                  {"calls", e.calls}, {"distinct_servers", servers.size()}, {"window_s", d.window_s},
-                  {"first_call", formatTimestamp(e.first)}, {"last_call", formatTimestamp(e.last)},
-                  {"escalation", {{"items", d.items}, {"calls", d.threshold}, {"servers", d.servers},
-                                  {"severity", d.escalate_to}}}};
     Hit h{d.sid, d.message, d.category, d.name, "signature", escalated ? d.escalate_to : d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
           std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
-    std::string reached;
-    if (escalated) {
-        Json by = Json::array();
-        if (by_items) by.push_back("items"), reached += "≥" + std::to_string(d.items) + " " + d.item_noun;
-        if (by_calls) by.push_back("calls"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.threshold) + " calls";
-        if (by_servers) by.push_back("servers"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d.servers) + " servers";
-        extra["escalated_by"] = by;
-        h.dedup = "escalated";
-        h.reason = std::string(by_servers && !by_items && !by_calls ? "Breadth" : "Volume") + " (" + reached +
-                   " within " + std::to_string(d.window_s) + " s): " + figures + "; last call: " + describe(rec);
-    } else {
-        h.reason = "First " + std::string(d.message) + " from " + src + " to " + dst + " in this " +
-                   std::to_string(d.suppress_s) + " s window: " + describe(rec) + "; so far " + figures +
-                   "; severity " + std::to_string(d.escalate_to) + " at " + limits;
-    }
-    h.extra = std::move(extra);
+    if (escalated) h.dedup = "escalated";
+    // The figures of this hit, worded only when an alert or summary is written (Hit::explain).
+    h.explain = [d = &d, items, counted = e.items, uncounted = e.uncounted, calls = e.calls, first = e.first,
+                 last = e.last, servers = servers.size(), by_items, by_calls, by_servers, escalated, src,
+                 dst](const std::string& described, std::string& reason, Json& extra) {
+        std::string item_text;
+        if (uncounted == 0)
+            item_text = std::to_string(items) + " " + d->item_noun;
+        else if (counted == 0)
+            item_text = std::to_string(items) + " " + d->item_noun + " counted as 1 per call (the reply's item count is not decoded)";
+        else
+            item_text = "at least " + std::to_string(items) + " " + d->item_noun + " (" + std::to_string(counted) +
+                        " counted in the records, " + std::to_string(uncounted) +
+                        (uncounted == 1 ? " call" : " calls") + " without a decoded count as 1 each)";
+        const std::string figures =
+            item_text + " in " + std::to_string(calls) + (calls == 1 ? " call" : " calls") + " from " + src + " to " +
+            dst + " and " + std::to_string(servers) + (servers == 1 ? " server" : " distinct servers") +
+            " enumerated by " + src + " between " + formatTimestamp(first) + " and " + formatTimestamp(last) +
+            " (window " + std::to_string(d->window_s) + " s)";
+        extra = {{"items", items}, {"items_from_replies", counted}, {"calls_without_item_count", uncounted},
+                 {"calls", calls}, {"distinct_servers", servers}, {"window_s", d->window_s},
+                 {"first_call", formatTimestamp(first)}, {"last_call", formatTimestamp(last)},
+                 {"escalation", {{"items", d->items}, {"calls", d->threshold}, {"servers", d->servers},
+                                 {"severity", d->escalate_to}}}};
+        if (escalated) {
+            Json by = Json::array();
+            std::string reached;
+            if (by_items) by.push_back("items"), reached += "≥" + std::to_string(d->items) + " " + d->item_noun;
+            if (by_calls) by.push_back("calls"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d->threshold) + " calls";
+            if (by_servers) by.push_back("servers"), reached += std::string(reached.empty() ? "" : ", ") + "≥" + std::to_string(d->servers) + " servers";
+            extra["escalated_by"] = by;
+            reason = std::string(by_servers && !by_items && !by_calls ? "Breadth" : "Volume") + " (" + reached +
+                     " within " + std::to_string(d->window_s) + " s): " + figures + "; last call: " + described;
+        } else {
+            std::string limits;
+            if (d->items) limits += "≥" + std::to_string(d->items) + " " + d->item_noun;
+            if (d->threshold) limits += std::string(limits.empty() ? "" : ", ") + "≥" + std::to_string(d->threshold) + " calls";
+            if (d->servers) limits += std::string(limits.empty() ? "" : " or ") + "≥" + std::to_string(d->servers) + " servers";
+            reason = "First " + std::string(d->message) + " from " + src + " to " + dst + " in this " +
+                     std::to_string(d->suppress_s) + " s window: " + described + "; so far " + figures +
+                     "; severity " + std::to_string(d->escalate_to) + " at " + limits;
+        }
+    };
     s.hits++;
     // Breadth is one finding per source, not one per server.
-    raise(h, rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
+    raise(std::move(h), rec, src, escalated && by_servers && !by_items && !by_calls ? "" : dst, ts);
 }
 
 void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {
@@ -327,12 +352,12 @@ void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, 
         if (!dce && rec.json) from_json = jsonBinds(field(*rec.json, "rpc.bind"));
         const std::vector<DceBind>& binds = dce ? dce->bind : from_json;
         if (binds.empty()) return;
-        const std::string called = dce && dce->iface ? uuidText(dce->iface->uuid) : std::string();
+        const std::string called = dce && dce->iface ? dce->iface->uuid.toString() : std::string();
         for (const DceBind& b : binds) {
             if (b.nak()) continue;
             const std::string pt(b.packet_type);
             for (const DceBindContext& c : b.contexts) {
-                const std::string uuid = uuidText(c.uuid);
+                const std::string uuid = c.uuid.toString();
                 const std::string result(c.result);
                 const bool accepted = result == "acceptance";
                 // A call on the context is judged by the call's own signature.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <string>
 
@@ -12,6 +13,12 @@
 namespace rpcmon::detect {
 
 inline constexpr TimeNs kSec = 1000000000ull;
+
+// Appends v in decimal (lookup keys built without temporaries).
+inline void appendNumber(std::string& out, uint64_t v) {
+    char b[20];
+    out.append(b, std::to_chars(b, b + sizeof b, v).ptr);
+}
 
 inline std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });

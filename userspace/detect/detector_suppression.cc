@@ -41,9 +41,17 @@ Json Detector::buildAlert(const Hit& hit, const Rec& r, const std::string& src, 
     al["metadata"] = {{"mitre_technique_id", hit.techniques}, {"mitre_tactic", hit.tactics}};
     if (!hit.outcome.empty()) al["metadata"]["outcome"] = hit.outcome;
     else if (auto o = r.ev ? recordOutcome(*r.ev) : jsonRecordOutcome(rec)) al["metadata"]["outcome"] = *o;
-    al["reason"] = hit.reason.empty() ? hit.message + ": " + describe(r) : hit.reason;
+    Json explained;
+    if (hit.explain) {
+        std::string reason;
+        explained = hit.extra;
+        hit.explain(describe(r), reason, explained);
+        al["reason"] = std::move(reason);
+    } else {
+        al["reason"] = hit.reason.empty() ? hit.message + ": " + describe(r) : hit.reason;
+    }
     if (rec.contains("event_type")) al["source_event_type"] = rec["event_type"];
-    for (const auto& [k, v] : hit.extra.items()) al[k] = v;
+    for (const auto& [k, v] : (hit.explain ? explained : hit.extra).items()) al[k] = v;
     a["alert"] = std::move(al);
     for (const auto& [k, v] : rec.items()) {
         bool common = false;
@@ -53,7 +61,7 @@ Json Detector::buildAlert(const Hit& hit, const Rec& r, const std::string& src, 
     return a;
 }
 
-void Detector::raise(const Hit& hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {
+void Detector::raise(Hit hit, const Rec& rec, const std::string& src, const std::string& dst, TimeNs ts) {
     auto bump = [&](bool emitted) {
         if (auto it = sig_by_sid_.find(hit.sid); it != sig_by_sid_.end()) {
             ActiveSig& s = sigs_[it->second];
@@ -64,20 +72,28 @@ void Detector::raise(const Hit& hit, const Rec& rec, const std::string& src, con
             (emitted ? user_alerts_ : user_suppressed_)[hit.sid]++;
         }
     };
-    const std::string key = std::to_string(hit.sid) + "|" + src + "|" + dst + "|" + hit.dedup;
+    std::string& key = supp_key_;
+    key.clear();
+    appendNumber(key, hit.sid);
+    key += '|';
+    key += src;
+    key += '|';
+    key += dst;
+    key += '|';
+    key += hit.dedup;
     if (hit.suppress_s > 0) {
         auto it = supp_.find(key);
         if (it != supp_.end() && ts < it->second.until) {
             Suppression& s = it->second;
+            suppressed_++;
+            bump(false);
             s.count += hit.weight;
             s.last = ts;
-            s.last_hit = std::make_shared<const Hit>(hit);
+            s.last_hit = std::make_shared<const Hit>(std::move(hit));  // hit is not read after this
             if (rec.ev) s.last_ev = keepEvent(*rec.ev), s.last_json.reset();
             else s.last_json = keepJson(*rec.json), s.last_ev.reset();
             s.src = src;
             s.dst = dst;
-            suppressed_++;
-            bump(false);
             return;
         }
         if (it != supp_.end()) expireSuppressions(ts, false);

@@ -266,8 +266,8 @@ TEST(Catalog, AttackLayerIsANavigatorLayer) {
     }
     EXPECT_EQ(got, want);
     for (const auto& t : l["techniques"]) {
-        if (t["techniqueID"] == "T1003.006") EXPECT_EQ(t["score"], 3);  // DCSync: severity 1
-        if (t["techniqueID"] == "T1482") EXPECT_EQ(t["score"], 2);      // trusts: 3, escalates to 2
+        if (t["techniqueID"] == "T1003.006") { EXPECT_EQ(t["score"], 3); }  // DCSync: severity 1
+        if (t["techniqueID"] == "T1482") { EXPECT_EQ(t["score"], 2); }      // trusts: 3, escalates to 2
     }
 }
 

@@ -330,7 +330,7 @@ std::string describeRecord(const Event& e) {
         case EventType::Rpc: break;
     }
     if (const DceCall* d = e.dce()) {
-        std::string iface = !d->iface ? "?" : !d->iface->name.empty() ? std::string(d->iface->name) : uuidText(d->iface->uuid);
+        std::string iface = !d->iface ? "?" : !d->iface->name.empty() ? std::string(d->iface->name) : d->iface->uuid.toString();
         const std::string opnum = std::to_string(d->opnum);
         std::string what = (d->operation.empty() ? "opnum " + opnum : std::string(d->operation)) + " (" + iface +
                            " opnum " + opnum + ")";

@@ -43,38 +43,14 @@ bool fieldTrue(const Json& rec, std::string_view dotted) {
     return f && f->is_boolean() && f->get<bool>();
 }
 
-std::string uuidText(const Uuid& u) {
-    char b[40];
-    std::snprintf(b, sizeof b, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", u.d1, u.d2, u.d3, u.d4[0],
-                  u.d4[1], u.d4[2], u.d4[3], u.d4[4], u.d4[5], u.d4[6], u.d4[7]);
-    return std::string(b, 36);
-}
-
 Uuid uuidFromText(std::string_view s) {
     Uuid u;
     if (!Uuid::parse(s, u)) return Uuid{};
     return u;
 }
 
-namespace {
-// formatAddress's text, without inet_ntop for IPv4 (two addresses per record on the hot path).
-std::string addressText(const Address& a) {
-    if (!isV4Mapped(a)) return formatAddress(a);
-    char b[16];
-    char* p = b;
-    for (int i = 12; i < 16; i++) {
-        unsigned v = a[i];
-        if (v >= 100) *p++ = char('0' + v / 100);
-        if (v >= 10) *p++ = char('0' + v / 10 % 10);
-        *p++ = char('0' + v % 10);
-        if (i < 15) *p++ = '.';
-    }
-    return std::string(b, size_t(p - b));
-}
-}  // namespace
-
-std::string srcIp(const Event& ev) { return ev.ips_known ? addressText(ev.key.client) : std::string(); }
-std::string destIp(const Event& ev) { return ev.ips_known ? addressText(ev.key.server) : std::string(); }
+std::string srcIp(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.client) : std::string(); }
+std::string destIp(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.server) : std::string(); }
 
 const Json* member(const Json& obj, std::string_view key) {
     if (!obj.is_object()) return nullptr;

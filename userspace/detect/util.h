@@ -21,8 +21,6 @@ std::optional<std::string> fieldString(const Json& rec, std::string_view dotted)
 std::optional<int64_t> fieldInt(const Json& rec, std::string_view dotted);
 bool fieldTrue(const Json& rec, std::string_view dotted);
 
-// Lower-case text form of an interface id, as the EVE writer prints it.
-std::string uuidText(const Uuid& u);
 // An interface id constant from a table ("12345778-..."); a malformed constant is a build
 // mistake, caught by the signature tests (nil uuid).
 Uuid uuidFromText(std::string_view s);

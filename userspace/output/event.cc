@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -17,72 +18,22 @@
 namespace rpcmon {
 namespace {
 
-// The writer's per-line helpers format by hand: printf-family calls cost more than the rest
-// of a record's line together.
-constexpr char kHex[] = "0123456789abcdef";
-
-char* hex(char* p, uint64_t v, int digits) {
-    for (int i = digits - 1; i >= 0; i--) *p++ = kHex[(v >> (4 * i)) & 0xf];
-    return p;
-}
-
+// The writer's per-line helpers format by hand (core/types.h, record.h): printf-family calls
+// cost more than the rest of a record's line together.
 void writeUuid(JsonWriter& w, std::string_view k, const Uuid& u) {
     char b[36];
-    char* p = hex(b, u.d1, 8);
-    *p++ = '-';
-    p = hex(p, u.d2, 4);
-    *p++ = '-';
-    p = hex(p, u.d3, 4);
-    *p++ = '-';
-    p = hex(p, u.d4[0], 2);
-    p = hex(p, u.d4[1], 2);
-    *p++ = '-';
-    for (int i = 2; i < 8; i++) p = hex(p, u.d4[i], 2);
-    w.member(k, std::string_view(b, 36));
+    w.member(k, std::string_view(b, size_t(u.write(b) - b)));
 }
 
-char* decimal(char* p, unsigned v) {
-    char tmp[10];
-    int n = 0;
-    do tmp[n++] = char('0' + v % 10), v /= 10;
-    while (v);
-    while (n) *p++ = tmp[--n];
-    return p;
-}
-
-// "10.0.0.1" for IPv4-mapped addresses without inet_ntop; formatAddress for IPv6.
 void writeAddress(JsonWriter& w, std::string_view k, const Address& a) {
-    if (!isV4Mapped(a)) {
-        w.member(k, formatAddress(a));
-        return;
-    }
-    char b[16];
-    char* p = b;
-    for (int i = 12; i < 16; i++) {
-        p = decimal(p, a[i]);
-        if (i < 15) *p++ = '.';
-    }
-    w.member(k, std::string_view(b, size_t(p - b)));
+    char b[kAddressTextMax];
+    w.member(k, std::string_view(b, formatAddressTo(b, a)));
 }
 
-// formatTimestamp, with the date and time of day kept from the previous call in the same second
-// (records come in time order, many per second).
 void writeTimestamp(JsonWriter& w, TimeNs t) {
-    thread_local TimeNs cached_sec = ~TimeNs(0);
-    thread_local std::string cached;  // "2026-11-24T09:18:01."
-    const TimeNs sec = t / 1000000000ull;
-    if (sec != cached_sec) {
-        std::string full = formatTimestamp(t);
-        cached = full.substr(0, full.size() - 11);  // without "123456+0000"
-        cached_sec = sec;
-    }
-    char b[40];
-    std::memcpy(b, cached.data(), cached.size());
-    char* p = b + cached.size();
-    unsigned usec = unsigned((t % 1000000000ull) / 1000);
-    for (int i = 5; i >= 0; i--) p[i] = char('0' + usec % 10), usec /= 10;
-    std::memcpy(p + 6, "+0000", 5);
-    w.member("timestamp", std::string_view(b, cached.size() + 11));
+    char b[kTimestampTextLen];
+    formatTimestampTo(b, t);
+    w.member("timestamp", std::string_view(b, sizeof b));
 }
 
 void writeHeader(JsonWriter& w, const Event& ev) {
@@ -105,21 +56,21 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
     w.member("version", c.version);
     w.member("procedure", c.procedure);
     if (c.procedure_name) w.member("procedure_name", c.procedure_name);
-    w.key("cred");
+    w.literalKey("cred");
     w.openObject();
     w.member("flavor", c.cred.flavor);
     if (c.cred.has_sys) {
         w.member("machine_name", c.cred.machine_name);
         w.member("uid", c.cred.uid);
         w.member("gid", c.cred.gid);
-        w.key("gids");
+        w.literalKey("gids");
         w.openArray();
         for (uint32_t g : c.cred.gids) w.number(g);
         w.closeArray();
         w.member("stamp", c.cred.stamp);
     }
     if (c.cred.has_gss) {
-        w.key("gss");
+        w.literalKey("gss");
         w.openObject();
         w.member("version", c.cred.gss_version);
         w.member("procedure", c.cred.gss_procedure);
@@ -128,13 +79,13 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
         w.closeObject();
     }
     w.closeObject();
-    w.key("verifier");
+    w.literalKey("verifier");
     w.openObject();
     w.member("flavor", c.verifier_flavor);
     w.closeObject();
     if (c.retransmissions) w.member("retransmissions", c.retransmissions);
     if (c.callback) w.member("callback", true);
-    w.key("reply");
+    w.literalKey("reply");
     if (c.reply) {
         const OncReply& r = *c.reply;
         w.openObject();
@@ -160,9 +111,9 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
 // "3.0": the interface version as rpc.interface.version and rpc.bind print it.
 void writeVersion(JsonWriter& w, uint16_t major, uint16_t minor) {
     char v[16];
-    char* p = decimal(v, major);
+    char* p = std::to_chars(v, v + 6, major).ptr;
     *p++ = '.';
-    p = decimal(p, minor);
+    p = std::to_chars(p, p + 6, minor).ptr;
     w.member("version", std::string_view(v, size_t(p - v)));
 }
 
@@ -174,7 +125,7 @@ void writeBind(JsonWriter& w, const DceBind& b) {
     if (b.nak()) {
         w.member("reason", b.reason);
     } else {
-        w.key("contexts");
+        w.literalKey("contexts");
         w.openArray();
         for (const DceBindContext& c : b.contexts) {
             w.openObject();
@@ -195,7 +146,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.member("call_id", c.call_id);
     if (c.activity) writeUuid(w, "activity_uuid", *c.activity);
     if (c.iface) {
-        w.key("interface");
+        w.literalKey("interface");
         w.openObject();
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
@@ -207,7 +158,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     }
     w.member("opnum", c.opnum);
     if (!c.operation.empty()) w.member("operation", c.operation);
-    w.key("auth");
+    w.literalKey("auth");
     w.openObject();
     w.member("type", c.auth.type);
     if (!c.auth.level.empty()) w.member("level", c.auth.level);
@@ -217,13 +168,15 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.closeObject();
     if (!c.named_pipe.empty()) w.member("named_pipe", c.named_pipe);
     if (c.object) writeUuid(w, "object_uuid", *c.object);
-    w.key("reply");
+    w.literalKey("reply");
     if (c.reply) {
         w.openObject();
         w.member("packet_type", c.reply->packet_type);
         if (c.reply->status) {
-            char b[10] = {'0', 'x'};
-            hex(b + 2, *c.reply->status, 8);
+            char b[10] = {'0', 'x', '0', '0', '0', '0', '0', '0', '0', '0'};
+            char digits[8];
+            const char* end = std::to_chars(digits, digits + 8, *c.reply->status, 16).ptr;
+            std::memcpy(b + 10 - (end - digits), digits, size_t(end - digits));  // zero-padded to 8
             w.member("status", std::string_view(b, 10));
         }
         w.closeObject();
@@ -233,15 +186,15 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     if (ev.latency_us) w.member("latency_us", *ev.latency_us);
     if (c.truncated) w.member("truncated", true);
     if (!c.args.empty()) {
-        w.key("args");
+        w.literalKey("args");
         writeArgs(w, c.args);
     }
     if (!c.dcom.empty()) {
-        w.key("dcom");
+        w.literalKey("dcom");
         writeArgs(w, c.dcom);
     }
     if (!c.bind.empty()) {
-        w.key("bind");
+        w.literalKey("bind");
         writeBinds(w, c.bind);
     }
 }
@@ -260,7 +213,7 @@ void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
     if (!s.status.empty()) w.member("status", s.status);
     if (s.guest) w.member("guest", true);
     if (!s.krb_realm.empty() || !s.krb_sname.empty()) {
-        w.key("kerberos");
+        w.literalKey("kerberos");
         w.openObject();
         if (!s.krb_realm.empty()) w.member("realm", s.krb_realm);
         if (!s.krb_sname.empty()) w.member("sname", s.krb_sname);
@@ -516,19 +469,19 @@ void writeEvent(JsonWriter& w, const Event& ev) {
     w.openObject();
     writeHeader(w, ev);
     if (ev.type == EventType::Rpc) {
-        w.key("rpc");
+        w.literalKey("rpc");
         w.openObject();
         if (const OncCall* c = ev.onc()) writeOnc(w, ev, *c);
         else if (const DceCall* c = ev.dce()) writeDce(w, ev, *c);
         if (ev.host_vantage) w.member("vantage", "host");
         w.closeObject();
         if (const DceCall* c = ev.dce(); c && !c->epm.empty()) {
-            w.key("epm");
+            w.literalKey("epm");
             writeArgs(w, c->epm);
         }
     }
     if (!ev.smb.empty() || ev.type != EventType::Rpc) {
-        w.key("smb");
+        w.literalKey("smb");
         writeSmbObject(w, ev.smb);
     }
     if (const OncCall* c = ev.onc())
@@ -537,7 +490,7 @@ void writeEvent(JsonWriter& w, const Event& ev) {
             writeArgValue(w, f.value);
         }
     if (ev.process) {
-        w.key("process");
+        w.literalKey("process");
         w.openObject();
         w.member("pid", ev.process->pid);
         w.member("name", ev.process->name);

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
+
+#include <arpa/inet.h>
 
 #include "output/json_writer.h"
 #include "output/record.h"
@@ -189,6 +192,63 @@ TEST(Event, BindWrittenAsTheJsonTreeWas) {
         Json bad = rec;
         mutate(bad);
         EXPECT_FALSE(eventFromJson(bad)) << bad.dump();
+    }
+}
+
+}  // namespace
+}  // namespace rpcmon
+
+namespace rpcmon {
+namespace {
+
+// The hand-written formatters against the C library's: every day boundary of 1970-2400
+// (leap years, 2000 and 2100) and random instants, and every IPv4 / a few IPv6 addresses.
+TEST(Formatting, TimestampsMatchGmtime) {
+    auto reference = [](TimeNs t) {
+        time_t secs = time_t(t / 1000000000ull);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        char b[64];
+        size_t n = strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(b + n, sizeof b - n, ".%06u+0000", unsigned(t % 1000000000ull / 1000));
+        return std::string(b);
+    };
+    for (TimeNs day = 0; day < 157000; day++) {
+        const TimeNs t = day * 86400 * 1000000000ull;
+        ASSERT_EQ(formatTimestamp(t), reference(t)) << day;
+        ASSERT_EQ(formatTimestamp(t - 1), reference(t - 1)) << day;
+    }
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 100000; i++) {
+        const TimeNs t = rng() % (TimeNs(13000000000ull) * 1000000000ull);
+        ASSERT_EQ(formatTimestamp(t), reference(t)) << t;
+    }
+}
+
+TEST(Formatting, AddressesAndUuidsMatchTheCLibrary) {
+    Address a{};
+    a[10] = a[11] = 0xff;
+    char b[INET6_ADDRSTRLEN];
+    for (unsigned v : {0u, 1u, 9u, 10u, 99u, 100u, 199u, 255u})
+        for (unsigned w : {0u, 7u, 42u, 255u}) {
+            a[12] = uint8_t(v), a[13] = uint8_t(w), a[14] = uint8_t(255 - v), a[15] = uint8_t(w / 3);
+            ASSERT_EQ(formatAddress(a), inet_ntop(AF_INET, a.data() + 12, b, sizeof b));
+        }
+    for (Address v6 : {Address{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, Address{},
+                       Address{0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}})
+        EXPECT_EQ(formatAddress(v6), inet_ntop(AF_INET6, v6.data(), b, sizeof b));
+    std::mt19937 rng(5);
+    for (int i = 0; i < 1000; i++) {
+        Uuid u;
+        u.d1 = rng(), u.d2 = uint16_t(rng()), u.d3 = uint16_t(rng());
+        for (auto& x : u.d4) x = uint8_t(rng());
+        char ref[40];
+        snprintf(ref, sizeof ref, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x", u.d1, u.d2, u.d3, u.d4[0],
+                 u.d4[1], u.d4[2], u.d4[3], u.d4[4], u.d4[5], u.d4[6], u.d4[7]);
+        ASSERT_EQ(u.toString(), ref);
+        Uuid back;
+        ASSERT_TRUE(Uuid::parse(ref, back));
+        ASSERT_EQ(back, u);
     }
 }
 

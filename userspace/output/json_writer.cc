@@ -2,6 +2,7 @@
 #include "output/json_writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace rpcmon {
 namespace {
@@ -38,9 +39,35 @@ bool validUtf8(std::string_view s) {
     return true;
 }
 
+// True when one of the eight bytes of x is not plain (SWAR: a byte below 0x20 or from 0x80 up,
+// a quote or a backslash). Exact as a yes/no answer (no false alarm without such a byte).
+bool wordNeedsCare(uint64_t x) {
+    constexpr uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    auto has_zero = [&](uint64_t v) { return (v - ones) & ~v & highs; };
+    const uint64_t below_space = (x - ones * 0x20) & ~x & highs;
+    return (x & highs) || below_space || has_zero(x ^ (ones * '"')) || has_zero(x ^ (ones * '\\'));
+}
+
 }  // namespace
 
 void JsonWriter::escape(std::string& out, std::string_view s) {
+    // Most text (names, addresses, timestamps) needs no escaping: find that out eight bytes at
+    // a time (the tail padded with a plain byte) and copy it whole.
+    bool needs_care = false;
+    size_t i = 0;
+    for (uint64_t x; i + 8 <= s.size() && !needs_care; i += 8) {
+        std::memcpy(&x, s.data() + i, 8);
+        needs_care = wordNeedsCare(x);
+    }
+    if (!needs_care && i < s.size()) {
+        uint64_t x = 0x6161616161616161ull;  // "aaaaaaaa"
+        std::memcpy(&x, s.data() + i, s.size() - i);
+        needs_care = wordNeedsCare(x);
+    }
+    if (!needs_care) {
+        out.append(s);
+        return;
+    }
     if (!validUtf8(s)) {
         // Rare (hostile or legacy-encoded names): nlohmann's own replacement rules, so the
         // bytes stay exactly what dump() prints.

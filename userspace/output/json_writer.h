@@ -45,6 +45,20 @@ public:
         key(k);
         value(v);
     }
+    // The same for a key written as a string literal in the program: such keys are plain ASCII
+    // names (SCHEMA.md), so the escape scan is skipped - a record has about sixty of them.
+    template <size_t N, typename T>
+    void member(const char (&k)[N], const T& v) {
+        literalKey(std::string_view(k, N - 1));
+        value(v);
+    }
+    void literalKey(std::string_view k) {
+        separate();
+        buf_.push_back('"');
+        buf_.append(k);
+        buf_.append("\":", 2);
+        after_key_ = true;
+    }
 
     // Rollback point: an optional part written and then found empty is cut again.
     struct Mark {
@@ -76,7 +90,7 @@ private:
     void separate();
 
     std::string buf_;
-    std::vector<bool> first_;  // per open container: nothing written in it yet
+    std::vector<uint8_t> first_;  // per open container: 1 while nothing is written in it yet
     bool after_key_ = false;
 };
 

@@ -37,6 +37,22 @@ TEST(JsonWriter, RandomBytesMatchDump) {
     }
 }
 
+// Long text is checked eight bytes at a time: a byte that needs care must be found at every
+// position of a word, and in the tail after the last whole word.
+TEST(JsonWriter, EveryPositionOfLongTextMatchesDump) {
+    const std::vector<std::string> specials = {std::string(1, '\0'), "\x1f", "\"", "\\", "\x7f", " ",
+                                               "\xc3\xa9", "\xff", "\xe2\x82"};
+    for (size_t len : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (const std::string& sp : specials) {
+                std::string s(len, 'a');
+                s.replace(pos, 1, sp);
+                ASSERT_EQ(written(Json(s)), dumped(Json(s))) << len << " " << pos << " " << int(uint8_t(sp[0]));
+            }
+        }
+    }
+}
+
 TEST(JsonWriter, DocumentsMatchDump) {
     Json doc = Json::parse(R"({"a":1,"b":[true,false,null,-5,18446744073709551615],"c":{"d":"e","f":{}},
                                "g":[],"h":0.25,"i":1e300,"j":-0.0,"k":[{"x":[[]]}]})");

@@ -28,6 +28,10 @@ public:
 
 // "2026-11-24T09:18:01.123456+0000" (UTC, microseconds), Suricata's EVE timestamp format.
 std::string formatTimestamp(TimeNs t);
+// The same text into `out` (kTimestampTextLen bytes, no terminator), without gmtime or printf:
+// every record and alert carries one or more.
+inline constexpr size_t kTimestampTextLen = 31;
+void formatTimestampTo(char* out, TimeNs t);
 
 // Common keys of every flow-bound line: timestamp, flow_id, event_type, src/dest ip and port
 // (client = src, server = dest), proto.

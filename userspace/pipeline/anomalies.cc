@@ -3,26 +3,28 @@
 
 #include <string_view>
 
-#include "protocols/dcerpc/anomalies.h"
+#include "pipeline/dissectors.h"
 #include "protocols/npa/anomalies.h"
-#include "protocols/onc/anomalies.h"
-#include "protocols/smb/anomalies.h"
 #include "stream/anomalies.h"
 
 namespace rpcmon {
 
 const std::vector<AnomalyTable>& anomalyTables() {
-    static const std::vector<AnomalyTable> t = {
-        {"TCP reassembly", kTcpAnomalies},
-        {"flows", kFlowAnomalies},
-        {"IP reassembly", kDefragAnomalies},
-        {"checksums", kChecksumAnomalies},
-        {"pipeline", kPipelineAnomalies},
-        {"ONC RPC", onc::kOncAnomalies},
-        {"DCE/RPC", dcerpc::kDcerpcAnomalies},
-        {"SMB", smb::kSmbAnomalies},
-        {"Samba named-pipe hand-off", npa::kNpaAnomalies},
-    };
+    static const std::vector<AnomalyTable> t = [] {
+        std::vector<AnomalyTable> v = {
+            {"TCP reassembly", kTcpAnomalies},
+            {"flows", kFlowAnomalies},
+            {"IP reassembly", kDefragAnomalies},
+            {"checksums", kChecksumAnomalies},
+            {"pipeline", kPipelineAnomalies},
+        };
+        // Each protocol's table comes with its registration (dissectors.cc).
+        for (const ProtocolDescriptor& p : protocolDescriptors())
+            if (!p.anomalies.rows.empty()) v.push_back(p.anomalies);
+        // The host-side hand-off is no wire protocol (no application id): listed by hand.
+        v.push_back({"Samba named-pipe hand-off", npa::kNpaAnomalies});
+        return v;
+    }();
     return t;
 }
 

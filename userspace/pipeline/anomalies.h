@@ -26,8 +26,10 @@ inline constexpr AnomalyInfo kPipelineAnomalies[] = {
 static_assert(namesEveryValue<PipelineAnomaly>(kPipelineAnomalies));
 constexpr const AnomalyInfo& anomalyInfo(PipelineAnomaly a) { return kPipelineAnomalies[static_cast<size_t>(a)]; }
 
-// Every layer's table, in the order the README lists them. A new layer's table is added here;
-// the README check (tests/anomalies) then requires its names to be documented.
+// Every layer's table, in the order the README lists them: transport and pipeline tables, then
+// each protocol descriptor's (dissectors.cc), then the Samba hand-off. A new protocol's table
+// comes with its registration; the README check (tests/anomalies) then requires its names to be
+// documented.
 const std::vector<AnomalyTable>& anomalyTables();
 
 // The row naming `name`, or nullptr when no table has it.

@@ -83,11 +83,10 @@ Pipeline::Pipeline(const PipelineOptions& opts, RecordSink& sink, EndpointLearne
         *this);
     handlers_[RPCMON_REC_HOST_MSG] = &Pipeline::onHostRecord;
     handlers_[RPCMON_REC_HOST_CONN] = &Pipeline::onHostConnRecord;
-    dcerpc::ConnectionConfig dce;  // the limits wire connections get (makeDissectors)
-    dce.max_pending_calls = opts.dissectors.dcerpc_pending_calls;
-    dce.max_contexts = opts.dissectors.dcerpc_contexts;
+    // Host named pipes get the DCE/RPC settings wire connections get (makeDissectors).
     host_pipes_ = std::make_unique<npa::HostPipes>(
-        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get(), dce);
+        sink_, *this, [this](const FlowKey& k) { return flows_->flowId(k); }, wire_sessions_.get(),
+        opts.dissectors.dcerpc);
 }
 
 Pipeline::~Pipeline() = default;

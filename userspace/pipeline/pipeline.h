@@ -13,6 +13,7 @@
 #include "capture/offline_classifier.h"
 #include "capture/packet_source.h"
 #include "output/record.h"
+#include "pipeline/dissectors.h"
 #include "stream/consumer.h"
 #include "stream/checksum.h"
 #include "stream/flow_table.h"
@@ -28,18 +29,11 @@ class ProcessTable;
 
 namespace rpcmon {
 
-// Per-connection protocol state bounds handed to the protocol layers (makeDissectors); the
-// defaults are the layers' own (checked in dissectors.cc).
-struct DissectorLimits {
-    size_t onc_pending_calls = 4096;    // ONC calls awaiting a reply, per flow and direction
-    size_t dcerpc_pending_calls = 256;  // DCE/RPC calls awaiting a response, per connection
-    size_t dcerpc_contexts = 256;       // DCE/RPC presentation contexts, per connection
-};
-
 struct PipelineOptions {
     bool packet_records = false;  // also emit one `event_type: "packet"` line per packet
     FlowLimits flows;
-    DissectorLimits dissectors;  // for makeDissectors(): the Pipeline uses the maker it is given
+    DissectorLimits dissectors;  // for makeDissectors(); the Pipeline uses the maker it is given
+                                 // (and the DCE/RPC settings for host named pipes)
     TimeNs tick_interval_ns = 1000000000ull;  // how often flows expire and calls time out
     // Memory cap (resident set, KiB; 0 = none), checked once per tick: above it the least
     // recently seen half of the flows end (memory.cap_exceeded per episode, memory.flows_shed).
@@ -51,10 +45,6 @@ struct PipelineOptions {
     // Tests: replaces reading /proc/self/statm for the cap check.
     std::function<uint64_t()> rss_kb_probe;
 };
-
-// Creates the application consumer for a new flow (the protocol layers); see dissectors.h.
-using ConsumerMaker = std::function<std::unique_ptr<StreamConsumer>(const FlowContext&, RecordSink&,
-                                                                    AnomalyCounter&, EndpointLearner&)>;
 
 class Pipeline : public RecordHandler, public AnomalyCounter {
 public:

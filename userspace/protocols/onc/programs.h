@@ -18,6 +18,24 @@ inline constexpr uint32_t kProgNlm = 100021;
 inline constexpr uint32_t kProgNsm = 100024;
 inline constexpr uint32_t kProgNfsAcl = 100227;
 
+// The object a decoded program's arguments and results go into, next to `rpc` (SCHEMA.md:
+// `nfs.name`, `mount.path`, `portmap.port`, ...): one row per program body.cc decodes. User-rule
+// paths may walk into these objects (detect/config.cc resolveField); onc_program_objects_test
+// checks that body.cc writes exactly these.
+struct ProgramObject {
+    uint32_t prog;
+    const char* object;
+};
+inline constexpr ProgramObject kProgramObjects[] = {
+    {kProgNfs, "nfs"}, {kProgMount, "mount"}, {kProgPortmap, "portmap"}, {kProgNlm, "nlm"}, {kProgNsm, "nsm"},
+};
+// The object `prog`'s decoded fields go into; nullptr for a program without a decoder.
+constexpr const char* programObject(uint32_t prog) {
+    for (const ProgramObject& p : kProgramObjects)
+        if (p.prog == prog) return p.object;
+    return nullptr;
+}
+
 const char* programName(uint32_t prog);                              // "nfs", "portmapper"
 const char* procedureName(uint32_t prog, uint32_t vers, uint32_t proc);  // "LOOKUP"
 const char* nfs4OpName(uint32_t op);       // RFC 7530/8881/7862/8276 nfs_opnum4: "PUTFH"
