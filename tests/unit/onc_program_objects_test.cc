@@ -52,9 +52,9 @@ std::map<std::string, std::set<uint32_t>> writtenObjects() {
                     h.vers = vers;
                     h.proc = proc;
                     CallBody c = decodeCallBody(h, b, true, anomalies);
-                    for (const auto& [k, v] : c.fields.items()) seen[k].insert(prog);
+                    for (const ArgItem& f : c.fields) seen[f.key].insert(prog);
                     ReplyBody r = decodeReplyBody(h, c.memo, b, true, server, anomalies);
-                    for (const auto& [k, v] : r.fields.items()) seen[k].insert(prog);
+                    for (const ArgItem& f : r.fields) seen[f.key].insert(prog);
                 }
     return seen;
 }

@@ -570,12 +570,18 @@ std::vector<std::string> splitDots(std::string_view s) {
     return out;
 }
 
-const Json* below(const Json* cur, const std::vector<std::string>& rest) {
+// The value `rest` names below a decoded-argument object, as JSON (the matcher compares JSON
+// values; rule paths name scalars, so the conversion is small).
+const Json* below(const ArgList* obj, const std::vector<std::string>& rest, Json& tmp) {
+    const ArgValue* v = nullptr;
     for (const auto& part : rest) {
-        if (!cur || !cur->is_object()) return nullptr;
-        cur = member(*cur, part);
+        if (!obj) return nullptr;
+        v = obj->find(part);
+        obj = v ? v->object() : nullptr;
     }
-    return cur;
+    if (!v) return nullptr;
+    tmp = toJson(*v);
+    return &tmp;
 }
 
 }  // namespace
@@ -616,12 +622,17 @@ const Json* FieldRef::get(const Event& ev, Json& tmp) const {
     const DceCall* d = ev.dce();
     switch (kind) {
         case Kind::Typed: return typed(ev, tmp) ? &tmp : nullptr;
-        case Kind::Args: return d ? below(&d->args, rest) : nullptr;
-        case Kind::Dcom: return d ? below(&d->dcom, rest) : nullptr;
-        case Kind::Epm: return d ? below(&d->epm, rest) : nullptr;
+        case Kind::Args: return d ? below(&d->args, rest, tmp) : nullptr;
+        case Kind::Dcom: return d ? below(&d->dcom, rest, tmp) : nullptr;
+        case Kind::Epm: return d ? below(&d->epm, rest, tmp) : nullptr;
         case Kind::Program: {
             const OncCall* o = ev.onc();
-            return o ? below(member(o->fields, program), rest) : nullptr;
+            const ArgValue* p = o ? o->fields.find(program) : nullptr;
+            if (p && rest.empty()) {  // the program object itself ("nfs")
+                tmp = toJson(*p);
+                return &tmp;
+            }
+            return p ? below(p->object(), rest, tmp) : nullptr;
         }
         case Kind::Record:
             tmp = toJson(ev);

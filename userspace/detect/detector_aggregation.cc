@@ -9,15 +9,17 @@
 namespace rpcmon::detect {
 namespace {
 
-// The interface ids of every bind / alter_context context in an rpc.bind array (lower case).
-void bindContextUuids(const Json* binds, std::vector<std::string>& out) {
-    if (!binds || !binds->is_array()) return;
-    for (const auto& b : *binds)
-        if (b.is_object() && b.contains("contexts") && b["contexts"].is_array())
-            for (const auto& c : b["contexts"])
-                if (c.is_object() && c.contains("uuid") && c["uuid"].is_string() &&
-                    !c["uuid"].get_ref<const std::string&>().empty())
-                    out.push_back(lower(c["uuid"].get<std::string>()));
+// The interface ids of every bind / alter_context context in rpc.bind (lower case).
+void bindContextUuids(const std::vector<DceBind>& binds, std::vector<std::string>& out) {
+    for (const DceBind& b : binds)
+        for (const DceBindContext& c : b.contexts) out.push_back(c.uuid.toString());
+}
+
+// rpc.bind of a record that stays JSON (dcerpc_bind); empty when absent or malformed.
+std::vector<DceBind> jsonBinds(const Json* binds) {
+    std::vector<DceBind> out;
+    if (!binds || !bindsFromJson(*binds, out)) out.clear();
+    return out;
 }
 
 // The values a record contributes to a Distinct aggregation. Interface brute force also counts
@@ -39,7 +41,7 @@ std::vector<std::string> distinctValues(DistinctOf d, const Event* ev, const Jso
             else if (auto p = fieldInt(*json, "dest_port")) out.push_back(std::to_string(*p));
             break;
         case DistinctOf::PortmapProgram:
-            if (const Json* p = ev ? oncField(*ev, "portmap", "program") : nullptr; p && p->is_number_integer())
+            if (const ArgValue* p = ev ? oncField(*ev, "portmap", "program") : nullptr; p && p->is_number_integer())
                 out.push_back(std::to_string(p->get<int64_t>()));
             break;
         case DistinctOf::CredUid:
@@ -55,10 +57,10 @@ std::vector<std::string> distinctValues(DistinctOf d, const Event* ev, const Jso
         case DistinctOf::InterfaceUuid:
             if (dce) {
                 if (dce->iface) out.push_back(dce->iface->uuid.toString());
-                bindContextUuids(&dce->bind, out);
+                bindContextUuids(dce->bind, out);
             } else if (json) {
                 if (auto u = fieldString(*json, "rpc.interface.uuid"); u && !u->empty()) out.push_back(lower(*u));
-                bindContextUuids(field(*json, "rpc.bind"), out);
+                bindContextUuids(jsonBinds(field(*json, "rpc.bind")), out);
             }
             break;
         default: break;
@@ -82,7 +84,7 @@ const char* distinctName(DistinctOf d) {
 // Items a call works on, for count aggregation: rpc.args.sid_count / name_count, else 1.
 uint64_t itemCount(const Event* ev) {
     for (const char* k : {"sid_count", "name_count"}) {
-        const Json* v = ev ? dceArg(*ev, k) : nullptr;
+        const ArgValue* v = ev ? dceArg(*ev, k) : nullptr;
         if (v && v->is_number_unsigned()) return v->get<uint64_t>();
     }
     return 1;
@@ -346,16 +348,17 @@ void Detector::attemptHit(ActiveSig& s, const Rec& rec, const std::string& src, 
                 found.push_back({&li, "open of \\pipe\\" + pipe + " failed (" + st + ")", "failed"});
     } else if (et == "rpc" || et == "dcerpc_bind") {
         const DceCall* dce = rec.ev ? rec.ev->dce() : nullptr;
-        const Json* binds = dce ? &dce->bind : rec.json ? field(*rec.json, "rpc.bind") : nullptr;
-        if (!binds || !binds->is_array() || binds->empty()) return;
+        std::vector<DceBind> from_json;
+        if (!dce && rec.json) from_json = jsonBinds(field(*rec.json, "rpc.bind"));
+        const std::vector<DceBind>& binds = dce ? dce->bind : from_json;
+        if (binds.empty()) return;
         const std::string called = dce && dce->iface ? dce->iface->uuid.toString() : std::string();
-        for (const auto& b : *binds) {
-            if (!b.is_object() || !b.contains("contexts") || !b["contexts"].is_array()) continue;
-            const std::string pt = b.value("packet_type", "bind");
-            for (const auto& c : b["contexts"]) {
-                if (!c.is_object() || !c.contains("uuid") || !c["uuid"].is_string()) continue;
-                const std::string uuid = lower(c["uuid"].get<std::string>());
-                const std::string result = c.value("result", "");
+        for (const DceBind& b : binds) {
+            if (b.nak()) continue;
+            const std::string pt(b.packet_type);
+            for (const DceBindContext& c : b.contexts) {
+                const std::string uuid = c.uuid.toString();
+                const std::string result(c.result);
                 const bool accepted = result == "acceptance";
                 // A call on the context is judged by the call's own signature.
                 if (et == "rpc" && (accepted || uuid == called)) continue;

@@ -39,7 +39,7 @@ bool Detector::replayCheck(const Event& ev, TimeNs ts, Json& extra) {
     for (uint32_t g : cr.gids) key += std::to_string(g) + ",";
     key += "|";
     for (const auto& [prog, k] : kArgs)
-        if (const Json* f = oncField(ev, prog, k)) key += std::string(prog) + "." + k + "=" + f->dump() + "|";
+        if (const ArgValue* f = oncField(ev, prog, k)) key += std::string(prog) + "." + k + "=" + f->dump() + "|";
     const std::string src = srcIp(ev);
     const bool replied = c->reply.has_value();
     const uint64_t flow = ev.flow_id;

@@ -47,7 +47,7 @@ std::optional<std::string> argString(const Event& e, const char* k) { return jso
 
 std::optional<std::string> dcomClsid(const Event& e) {
     const DceCall* c = e.dce();
-    return c ? jsonString(member(c->dcom, "clsid")) : std::nullopt;
+    return c ? jsonString(c->dcom.find("clsid")) : std::nullopt;
 }
 
 // --- predicates -------------------------------------------------------------------------------
@@ -143,9 +143,9 @@ bool sensitiveFile(const Event& e, const SigContext& c) {
         {"nfs", "name"}, {"nfs", "rename_to"}, {"mount", "path"}, {"nfs", "symlink_target"}};
     for (const auto& [prog, key] : kNames)
         if (auto s = jsonString(oncField(e, prog, key)); s && sensitiveName(*s, c)) return true;
-    if (const Json* names = oncField(e, "nfs", "names"); names && names->is_array())
-        for (const auto& n : *names)
-            if (n.is_string() && sensitiveName(n.get<std::string>(), c)) return true;
+    if (const ArgValue* names = oncField(e, "nfs", "names"); names && names->is_array())
+        for (const ArgValue& n : *names->list())
+            if (n.is_string() && sensitiveName(*n.string(), c)) return true;
     return false;
 }
 
@@ -206,8 +206,8 @@ bool isAuthFailure(const Event& e) {
             if (v == list[i]) return true;
         return false;
     };
-    auto jsonIn = [&](const Json* v, const char* const* list, size_t n) {
-        return v && v->is_string() && in(v->get_ref<const std::string&>(), list, n);
+    auto jsonIn = [&](const ArgValue* v, const char* const* list, size_t n) {
+        return v && v->is_string() && in(*v->string(), list, n);
     };
     switch (e.type) {
         case EventType::Rpc:
@@ -258,21 +258,22 @@ const std::vector<LateralInterface>& lateralInterfaces() {
 std::optional<uint64_t> recordItems(const Event& e) {
     const DceCall* d = e.dce();
     const OncCall* o = e.onc();
-    const Json* epm = d ? &d->epm : nullptr;
-    const Json* portmap = o ? member(o->fields, "portmap") : nullptr;
-    auto count = [](const Json* f) -> std::optional<uint64_t> {
+    const ArgList* epm = d ? &d->epm : nullptr;
+    const ArgValue* pm = o ? o->fields.find("portmap") : nullptr;
+    const ArgList* portmap = pm ? pm->object() : nullptr;
+    auto count = [](const ArgValue* f) -> std::optional<uint64_t> {
         if (f && f->is_number_unsigned()) return f->get<uint64_t>();
         if (f && f->is_number_integer() && f->get<int64_t>() >= 0) return uint64_t(f->get<int64_t>());
         return std::nullopt;
     };
     // Uncapped counts first (epm.num_ents, portmap.entry_count: the reported arrays are capped
     // at 128 / 256 entries), where the dissector provides them.
-    const Json* counts[] = {dceArg(e, "entries_read"), epm ? member(*epm, "num_ents") : nullptr,
-                            portmap ? member(*portmap, "entry_count") : nullptr, dceArg(e, "sid_count"),
-                            dceArg(e, "name_count")};
-    for (const Json* f : counts)
+    const ArgValue* counts[] = {dceArg(e, "entries_read"), epm ? epm->find("num_ents") : nullptr,
+                                portmap ? portmap->find("entry_count") : nullptr, dceArg(e, "sid_count"),
+                                dceArg(e, "name_count")};
+    for (const ArgValue* f : counts)
         if (auto n = count(f)) return n;
-    for (const Json* a : {epm ? member(*epm, "endpoints") : nullptr, portmap ? member(*portmap, "entries") : nullptr})
+    for (const ArgValue* a : {epm ? epm->find("endpoints") : nullptr, portmap ? portmap->find("entries") : nullptr})
         if (a && a->is_array()) return a->size();
     return std::nullopt;
 }

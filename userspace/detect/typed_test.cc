@@ -222,14 +222,25 @@ TEST(UserRulePaths, TypedAccessorsAgreeWithTheRecords) {
                            "rpc.auth.type", "rpc.auth.level", "rpc.auth.user", "rpc.named_pipe",
                            "rpc.reply.packet_type", "rpc.vantage", "smb.user", "smb.domain", "smb.share",
                            "smb.dialect", "smb.session_id", "smb.pipe", "smb.auth", "smb.encrypted",
-                           "smb.status", "process.pid", "process.name", "nfs.status", "rpc.args.entries_read"};
-    size_t checked = 0;
-    for (const char* name : {"attack-samrdump", "lab-onc-nfs3", "lab-dce-samba-pipes", "attack-svcctl", "lab-dce-dc-epm"}) {
+                           "smb.status", "process.pid", "process.name", "nfs.status", "rpc.args.entries_read",
+                           // Decoded arguments (typed key/value lists): whole objects, lists, scalars.
+                           "nfs", "nfs.name", "nfs.names", "nfs.ops", "mount", "mount.path", "portmap",
+                           "portmap.program", "portmap.port", "portmap.entries", "nlm", "epm", "epm.endpoints",
+                           "epm.num_ents", "rpc.args", "rpc.args.path", "rpc.args.binary_path", "rpc.dcom",
+                           "rpc.dcom.clsid", "rpc.dcom.bindings", "rpc.bind"};
+    const size_t first_arg_path = size_t(std::find_if(std::begin(paths), std::end(paths),
+                                                      [](const char* p) { return std::string(p) == "nfs"; }) -
+                                         std::begin(paths));
+    size_t checked = 0, args_checked = 0;
+    for (const char* name : {"attack-samrdump", "lab-onc-nfs3", "lab-dce-samba-pipes", "attack-svcctl", "lab-dce-dc-epm",
+                             "attack-benign", "attack-nfs-root", "attack-epm-sweep", "attack-wmi-dcom", "attack-atsvc",
+                             "corpus-CVE-2022-26937-exploited"}) {
         if (!std::filesystem::exists(goldenPath(name))) continue;
         for (const auto& r : loadGolden(name)) {
             if (!typedRecord(r)) continue;
             const Event ev = event(r);
-            for (const char* p : paths) {
+            for (size_t i = 0; i < std::size(paths); i++) {
+                const char* p = paths[i];
                 auto ref = resolveField(p);
                 ASSERT_TRUE(ref) << p;
                 Json tmp;
@@ -241,11 +252,14 @@ TEST(UserRulePaths, TypedAccessorsAgreeWithTheRecords) {
                     ASSERT_NE(got, nullptr) << name << " " << p << " " << r.dump();
                     EXPECT_EQ(*got, *want) << name << " " << p;
                     checked++;
+                    if (i >= first_arg_path) args_checked++;
                 }
             }
         }
     }
     EXPECT_GE(checked, 1000u);
+    // The decoded-argument paths were really compared, not only found absent.
+    EXPECT_GE(args_checked, 100u);
 }
 
 std::string errorOf(const std::string& yaml) {

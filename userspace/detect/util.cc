@@ -58,17 +58,23 @@ const Json* member(const Json& obj, std::string_view key) {
     return it == obj.end() ? nullptr : &*it;
 }
 
-const Json* dceArg(const Event& ev, std::string_view key) {
+const ArgValue* dceArg(const Event& ev, std::string_view key) {
     const DceCall* c = ev.dce();
-    return c ? member(c->args, key) : nullptr;
+    return c ? c->args.find(key) : nullptr;
 }
 
-const Json* oncField(const Event& ev, std::string_view program, std::string_view key) {
+const ArgValue* oncField(const Event& ev, std::string_view program, std::string_view key) {
     const OncCall* c = ev.onc();
-    if (!c) return nullptr;
-    const Json* p = member(c->fields, program);
-    return p ? member(*p, key) : nullptr;
+    const ArgValue* p = c ? c->fields.find(program) : nullptr;
+    return p && p->is_object() ? p->object()->find(key) : nullptr;
 }
+
+std::optional<std::string> jsonString(const ArgValue* v) {
+    if (!v || !v->is_string()) return std::nullopt;
+    return *v->string();
+}
+
+bool jsonTrue(const ArgValue* v) { return v && v->get<bool>(); }
 
 std::optional<std::string> jsonString(const Json* v) {
     if (!v || !v->is_string()) return std::nullopt;

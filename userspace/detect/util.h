@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Small helpers shared by the detection engine: typed event field access, JSON field access
-// (records that stay JSON, decoded arguments), timestamps, CIDR lists.
+// (records that stay JSON), decoded-argument values (output/arg_list.h), timestamps, CIDR lists.
 #pragma once
 
 #include <array>
@@ -32,12 +32,14 @@ std::string destIp(const Event& ev);
 // A member of a JSON object; nullptr when absent or `obj` is not an object.
 const Json* member(const Json& obj, std::string_view key);
 // A decoded DCE/RPC argument (rpc.args.<key>); nullptr for other events or when absent.
-const Json* dceArg(const Event& ev, std::string_view key);
+const ArgValue* dceArg(const Event& ev, std::string_view key);
 // An ONC program object's member (e.g. "nfs", "name" for nfs.name); nullptr when absent.
-const Json* oncField(const Event& ev, std::string_view program, std::string_view key);
+const ArgValue* oncField(const Event& ev, std::string_view program, std::string_view key);
 // The string / true views of the two above.
 std::optional<std::string> jsonString(const Json* v);
 bool jsonTrue(const Json* v);
+std::optional<std::string> jsonString(const ArgValue* v);
+bool jsonTrue(const ArgValue* v);
 
 // Parses an EVE timestamp ("2026-11-24T09:18:01.123456+0000"); nullopt when malformed.
 std::optional<TimeNs> parseTimestamp(std::string_view s);

@@ -108,6 +108,39 @@ void writeOnc(JsonWriter& w, const Event& ev, const OncCall& c) {
     if (ev.latency_us) w.member("latency_us", *ev.latency_us);
 }
 
+// "3.0": the interface version as rpc.interface.version and rpc.bind print it.
+void writeVersion(JsonWriter& w, uint16_t major, uint16_t minor) {
+    char v[16];
+    char* p = std::to_chars(v, v + 6, major).ptr;
+    *p++ = '.';
+    p = std::to_chars(p, p + 6, minor).ptr;
+    w.member("version", std::string_view(v, size_t(p - v)));
+}
+
+void writeBind(JsonWriter& w, const DceBind& b) {
+    w.openObject();
+    w.member("packet_type", b.packet_type);
+    w.member("call_id", b.call_id);
+    if (!b.secondary_addr.empty()) w.member("secondary_addr", b.secondary_addr);
+    if (b.nak()) {
+        w.member("reason", b.reason);
+    } else {
+        w.literalKey("contexts");
+        w.openArray();
+        for (const DceBindContext& c : b.contexts) {
+            w.openObject();
+            w.member("context_id", c.context_id);
+            writeUuid(w, "uuid", c.uuid);
+            if (!c.name.empty()) w.member("name", c.name);
+            writeVersion(w, c.ver_major, c.ver_minor);
+            if (!c.result.empty()) w.member("result", c.result);
+            w.closeObject();
+        }
+        w.closeArray();
+    }
+    w.closeObject();
+}
+
 void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     w.member("family", "dcerpc");
     w.member("call_id", c.call_id);
@@ -117,11 +150,7 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
         w.openObject();
         writeUuid(w, "uuid", c.iface->uuid);
         if (!c.iface->name.empty()) w.member("name", c.iface->name);
-        char v[16];
-        char* p = std::to_chars(v, v + 6, c.iface->ver_major).ptr;
-        *p++ = '.';
-        p = std::to_chars(p, p + 6, c.iface->ver_minor).ptr;
-        w.member("version", std::string_view(v, size_t(p - v)));
+        writeVersion(w, c.iface->ver_major, c.iface->ver_minor);
         w.closeObject();
         if (c.context_rejected) w.member("context_rejected", true);
     } else if (c.context_id) {
@@ -156,9 +185,18 @@ void writeDce(JsonWriter& w, const Event& ev, const DceCall& c) {
     }
     if (ev.latency_us) w.member("latency_us", *ev.latency_us);
     if (c.truncated) w.member("truncated", true);
-    if (!c.args.empty()) w.member("args", c.args);
-    if (!c.dcom.empty()) w.member("dcom", c.dcom);
-    if (c.bind.is_array() && !c.bind.empty()) w.member("bind", c.bind);
+    if (!c.args.empty()) {
+        w.literalKey("args");
+        writeArgs(w, c.args);
+    }
+    if (!c.dcom.empty()) {
+        w.literalKey("dcom");
+        writeArgs(w, c.dcom);
+    }
+    if (!c.bind.empty()) {
+        w.literalKey("bind");
+        writeBinds(w, c.bind);
+    }
 }
 
 void writeSmbObject(JsonWriter& w, const SmbInfo& s) {
@@ -312,7 +350,7 @@ bool readOnc(const Json& rpc, const Json& rec, Event& ev) {
         "timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip", "dest_port",
         "proto", "vlan", "rpc", "smb", "process"};
     for (auto it = rec.begin(); it != rec.end(); ++it)
-        if (!kHeaderKeys.count(it.key())) c.fields[it.key()] = it.value();
+        if (!kHeaderKeys.count(it.key())) c.fields[it.key()] = argValueFromJson(it.value());
     ev.rpc = std::move(c);
     return true;
 }
@@ -372,10 +410,10 @@ bool readDce(const Json& rpc, const Json& rec, Event& ev) {
         c.reply = reply;
     }
     if (const Json* t = member(rpc, "truncated")) c.truncated = t->is_boolean() && t->get<bool>();
-    if (const Json* a = member(rpc, "args"); a && a->is_object()) c.args = *a;
-    if (const Json* d = member(rpc, "dcom"); d && d->is_object()) c.dcom = *d;
-    if (const Json* b = member(rpc, "bind"); b && b->is_array()) c.bind = *b;
-    if (const Json* e = member(rec, "epm"); e && e->is_object()) c.epm = *e;
+    if (const Json* a = member(rpc, "args")) argsFromJson(*a, c.args);
+    if (const Json* d = member(rpc, "dcom")) argsFromJson(*d, c.dcom);
+    if (const Json* b = member(rpc, "bind"); b && !bindsFromJson(*b, c.bind)) return false;
+    if (const Json* e = member(rec, "epm")) argsFromJson(*e, c.epm);
     ev.rpc = std::move(c);
     return true;
 }
@@ -437,14 +475,20 @@ void writeEvent(JsonWriter& w, const Event& ev) {
         else if (const DceCall* c = ev.dce()) writeDce(w, ev, *c);
         if (ev.host_vantage) w.member("vantage", "host");
         w.closeObject();
-        if (const DceCall* c = ev.dce(); c && !c->epm.empty()) w.member("epm", c->epm);
+        if (const DceCall* c = ev.dce(); c && !c->epm.empty()) {
+            w.literalKey("epm");
+            writeArgs(w, c->epm);
+        }
     }
     if (!ev.smb.empty() || ev.type != EventType::Rpc) {
         w.literalKey("smb");
         writeSmbObject(w, ev.smb);
     }
     if (const OncCall* c = ev.onc())
-        for (auto it = c->fields.begin(); it != c->fields.end(); ++it) w.member(it.key(), it.value());
+        for (const ArgItem& f : c->fields) {
+            w.key(f.key);
+            writeArgValue(w, f.value);
+        }
     if (ev.process) {
         w.literalKey("process");
         w.openObject();
@@ -466,6 +510,60 @@ Json toJson(const SmbInfo& smb) {
     JsonWriter w;
     writeSmbObject(w, smb);
     return Json::parse(w.str());
+}
+
+void writeBinds(JsonWriter& w, const std::vector<DceBind>& binds) {
+    w.openArray();
+    for (const DceBind& b : binds) writeBind(w, b);
+    w.closeArray();
+}
+
+Json toJson(const std::vector<DceBind>& binds) {
+    JsonWriter w;
+    writeBinds(w, binds);
+    return Json::parse(w.str());
+}
+
+bool bindsFromJson(const Json& j, std::vector<DceBind>& out) {
+    if (!j.is_array()) return false;
+    out.clear();
+    std::string s;
+    // Names read back are interned like the other names of an event (static in the dissector).
+    auto name = [&](const Json& o, const char* k, std::string_view& v) {
+        if (!getString(o, k, s)) return !member(o, k);
+        const char* n = intern(s);
+        if (!n) return false;
+        v = n;
+        return true;
+    };
+    for (const Json& b : j) {
+        if (!b.is_object()) return false;
+        DceBind bind;
+        if (!name(b, "packet_type", bind.packet_type) || !optUnsigned(b, "call_id", bind.call_id) ||
+            !name(b, "reason", bind.reason))
+            return false;
+        getString(b, "secondary_addr", bind.secondary_addr);
+        if (const Json* cs = member(b, "contexts")) {
+            if (!cs->is_array()) return false;
+            for (const Json& c : *cs) {
+                DceBindContext ctx;
+                std::optional<Uuid> u;
+                if (!c.is_object() || !optUnsigned(c, "context_id", ctx.context_id) || !getUuid(c, "uuid", u) || !u ||
+                    !name(c, "name", ctx.name) || !name(c, "result", ctx.result))
+                    return false;
+                ctx.uuid = *u;
+                if (getString(c, "version", s)) {
+                    unsigned maj = 0, min = 0;
+                    if (std::sscanf(s.c_str(), "%u.%u", &maj, &min) != 2) return false;
+                    ctx.ver_major = uint16_t(maj);
+                    ctx.ver_minor = uint16_t(min);
+                }
+                bind.contexts.push_back(ctx);
+            }
+        }
+        out.push_back(std::move(bind));
+    }
+    return true;
 }
 
 std::optional<Event> eventFromJson(const Json& rec) {

@@ -3,9 +3,9 @@
 // named-pipe open. Protocol layers fill them, the detector, baselines and `rpcmon top` read
 // their fields, and the EVE writer turns them into JSON bytes once, on the way out
 // (writeEvent). Names are resolved by the protocol layer when the event is made, so the
-// writer needs no protocol table. Decoded arguments stay small JSON objects (rpc.args,
-// rpc.dcom, epm, and the ONC programs' nfs/mount/portmap/... objects): they differ per
-// operation and are read by few rules.
+// writer needs no protocol table. Decoded arguments are small typed key/value lists
+// (output/arg_list.h: rpc.args, rpc.dcom, epm, and the ONC programs' nfs/mount/portmap/...
+// objects): they differ per operation and are read by few rules.
 // Key order and omission rules are SCHEMA.md's; writeEvent reproduces them exactly.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "output/arg_list.h"
 #include "core/types.h"
 
 namespace rpcmon {
@@ -61,7 +62,7 @@ struct OncCall {
     bool callback = false;  // sent by the server side of the flow
     std::optional<OncReply> reply;
     // Program-specific objects (portmap, mount, nfs, nlm, nsm, ...), written after `rpc`.
-    Json fields = Json::object();
+    ArgList fields;
 };
 
 // rpc.auth of a DCE/RPC call (level empty: not known, omitted - connectionless calls).
@@ -82,6 +83,27 @@ struct DceReply {
     std::optional<uint32_t> status;
 };
 
+// One presentation context of a bind / alter_context (C706 12.6.3.1 p_cont_elem_t) and the
+// server's answer to it, as rpc.bind reports it.
+struct DceBindContext {
+    uint16_t context_id = 0;
+    Uuid uuid;                   // abstract syntax
+    std::string_view name;       // static table entry; empty when unknown
+    uint16_t ver_major = 0, ver_minor = 0;
+    std::string_view result;     // "acceptance", ..., "no_response"; empty: the bind_ack gave none
+};
+
+// One bind, alter_context or bind_nak exchange (C706 12.6.4.3-12.6.4.5) reported in rpc.bind
+// (the connection-oriented binds before a call) or a dcerpc_bind record (binds no call followed).
+struct DceBind {
+    std::string_view packet_type = "bind";  // "bind", "alter_context", "bind_nak"
+    uint32_t call_id = 0;
+    std::string secondary_addr;             // the bind_ack's port spec, when not empty
+    std::vector<DceBindContext> contexts;   // written unless this is a bind_nak
+    std::string_view reason;                // bind_nak: the reject reason (then no contexts)
+    bool nak() const { return !reason.empty(); }
+};
+
 struct DceCall {
     uint32_t call_id = 0;                // CO call_id; CL sequence number
     std::optional<Uuid> activity;        // CL activity id
@@ -95,10 +117,10 @@ struct DceCall {
     std::optional<Uuid> object;
     std::optional<DceReply> reply;
     bool truncated = false;
-    Json args = Json::object();   // rpc.args
-    Json dcom = Json::object();   // rpc.dcom
-    Json bind = Json::array();    // rpc.bind (connection-oriented: the bind before this call)
-    Json epm = Json::object();    // epm (top level)
+    ArgList args;                 // rpc.args
+    ArgList dcom;                 // rpc.dcom
+    std::vector<DceBind> bind;    // rpc.bind (connection-oriented: the binds before this call)
+    ArgList epm;                  // epm (top level)
 };
 
 // The `smb` object: the session's identity, and what a session or pipe-open record adds.
@@ -148,6 +170,12 @@ void writeEvent(JsonWriter& w, const Event& ev);
 Json toJson(const Event& ev);
 // The `smb` object alone (JSON records that carry it: dcerpc_bind).
 Json toJson(const SmbInfo& smb);
+// An rpc.bind array (dcerpc_bind records, which stay JSON).
+void writeBinds(JsonWriter& w, const std::vector<DceBind>& binds);
+Json toJson(const std::vector<DceBind>& binds);
+// Reads an rpc.bind array back; false when it is not an array of bind objects or an entry is
+// mistyped (a context without a valid uuid).
+bool bindsFromJson(const Json& j, std::vector<DceBind>& out);
 // Reads an EVE rpc / smb_session / smb_pipe record back into an event (detector replay of
 // EVE files, tests). nullopt for other records, without event_type, timestamp or rpc.family,
 // or with a mistyped key; other missing keys take their defaults.

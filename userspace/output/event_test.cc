@@ -109,6 +109,92 @@ TEST(Event, MalformedRecordsAreRefused) {
     }
 }
 
+// rpc.bind is typed (DceBind); its text must be what the JSON tree the dissector used to build
+// printed: the same keys in the same order, name and result omitted when unknown, contexts
+// omitted from a bind_nak.
+TEST(Event, BindWrittenAsTheJsonTreeWas) {
+    Event ev;
+    ev.ts = 1764000000000000000ull;
+    DceCall& c = ev.rpc.emplace<DceCall>();
+    c.call_id = 4;
+    Uuid samr, odd;
+    ASSERT_TRUE(Uuid::parse("12345778-1234-abcd-ef00-0123456789ac", samr));
+    ASSERT_TRUE(Uuid::parse("ffffffff-0000-0001-8000-00000000abcd", odd));
+    DceBind b;
+    b.call_id = 4294967295u;
+    b.secondary_addr = "\\PIPE\\lsass \"x\"\x01\xc3\xa9";
+    b.contexts.push_back({0, samr, "samr", 1, 0, "acceptance"});
+    b.contexts.push_back({65535, odd, {}, 65535, 7, {}});
+    DceBind alter;
+    alter.packet_type = "alter_context";
+    alter.call_id = 5;
+    alter.contexts.push_back({1, odd, {}, 0, 0, "provider_rejection"});
+    DceBind nak;
+    nak.packet_type = "bind_nak";
+    nak.call_id = 6;
+    nak.reason = "temporary_congestion";
+    DceBind empty;  // a bind with no contexts still prints "contexts": []
+    c.bind = {b, alter, nak, empty};
+
+    Json old = Json::array();
+    old.push_back({{"packet_type", "bind"}, {"call_id", 4294967295u}});
+    old.back()["secondary_addr"] = b.secondary_addr;
+    old.back()["contexts"] = Json::array(
+        {Json{{"context_id", 0}, {"uuid", samr.toString()}, {"name", "samr"}, {"version", "1.0"}, {"result", "acceptance"}},
+         Json{{"context_id", 65535}, {"uuid", odd.toString()}, {"version", "65535.7"}}});
+    old.push_back({{"packet_type", "alter_context"}, {"call_id", 5}});
+    old.back()["contexts"] = Json::array(
+        {Json{{"context_id", 1}, {"uuid", odd.toString()}, {"version", "0.0"}, {"result", "provider_rejection"}}});
+    old.push_back({{"packet_type", "bind_nak"}, {"call_id", 6}, {"reason", "temporary_congestion"}});
+    old.push_back({{"packet_type", "bind"}, {"call_id", 0}, {"contexts", Json::array()}});
+
+    const auto dump = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+    JsonWriter w;
+    writeBinds(w, c.bind);
+    EXPECT_EQ(w.str(), dump(old));
+    EXPECT_EQ(dump(toJson(c.bind)), dump(old));
+    Json rec = toJson(ev);
+    EXPECT_EQ(dump(rec["rpc"]["bind"]), dump(old));
+
+    // Read back: the same typed values, and the same text again.
+    std::optional<Event> back = eventFromJson(rec);
+    ASSERT_TRUE(back && back->dce());
+    const std::vector<DceBind>& rb = back->dce()->bind;
+    ASSERT_EQ(rb.size(), 4u);
+    EXPECT_EQ(rb[0].call_id, 4294967295u);
+    EXPECT_EQ(rb[0].secondary_addr, b.secondary_addr);
+    ASSERT_EQ(rb[0].contexts.size(), 2u);
+    EXPECT_EQ(rb[0].contexts[0].uuid, samr);
+    EXPECT_EQ(rb[0].contexts[0].name, "samr");
+    EXPECT_EQ(rb[0].contexts[0].result, "acceptance");
+    EXPECT_EQ(rb[0].contexts[1].ver_major, 65535);
+    EXPECT_EQ(rb[0].contexts[1].ver_minor, 7);
+    EXPECT_TRUE(rb[0].contexts[1].result.empty());
+    EXPECT_EQ(rb[1].packet_type, "alter_context");
+    EXPECT_TRUE(rb[2].nak());
+    EXPECT_EQ(rb[2].reason, "temporary_congestion");
+    EXPECT_TRUE(rb[3].contexts.empty() && !rb[3].nak());
+    w.clear();
+    writeEvent(w, *back);
+    EXPECT_EQ(w.str(), dump(rec));
+
+    // A mistyped bind makes the record unreadable, like any other mistyped key.
+    for (auto mutate : std::vector<std::function<void(Json&)>>{
+             [](Json& r) { r["rpc"]["bind"] = "bind"; },
+             [](Json& r) { r["rpc"]["bind"][0] = 1; },
+             [](Json& r) { r["rpc"]["bind"][0]["contexts"] = Json::object(); },
+             [](Json& r) { r["rpc"]["bind"][0]["contexts"][0]["uuid"] = "samr"; },
+             [](Json& r) { r["rpc"]["bind"][0]["contexts"][0].erase("uuid"); },
+             [](Json& r) { r["rpc"]["bind"][0]["contexts"][0]["version"] = "one"; },
+             [](Json& r) { r["rpc"]["bind"][0]["call_id"] = -1; },
+             [](Json& r) { r["rpc"]["bind"][1]["packet_type"] = 3; },
+         }) {
+        Json bad = rec;
+        mutate(bad);
+        EXPECT_FALSE(eventFromJson(bad)) << bad.dump();
+    }
+}
+
 }  // namespace
 }  // namespace rpcmon
 

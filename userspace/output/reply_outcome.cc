@@ -21,11 +21,11 @@ ReplyOutcome oncOutcome(const OncCall& c) {
     if (!r.accepted) return ReplyOutcome::Failed;
     if (r.accept_status != "success") return ReplyOutcome::Failed;
     for (const char* proto : {"nfs", "mount"}) {
-        auto p = c.fields.find(proto);
-        if (p == c.fields.end() || !p->is_object()) continue;
-        auto st = p->find("status");
-        if (st == p->end() || !st->is_string()) continue;
-        const std::string& text = st->get_ref<const std::string&>();
+        const ArgValue* p = c.fields.find(proto);
+        if (!p || !p->is_object()) continue;
+        const ArgValue* st = p->object()->find("status");
+        if (!st || !st->is_string()) continue;
+        const std::string& text = *st->string();
         if (!text.empty()) return endsWith(text, "_OK") ? ReplyOutcome::Succeeded : ReplyOutcome::Failed;
     }
     return ReplyOutcome::Succeeded;

@@ -60,18 +60,19 @@ std::string serverKey(const Event& ev) {
 std::string clientKey(const Event& ev) { return ev.ips_known ? formatAddress(ev.key.client) : std::string(); }
 
 // NFSv4 COMPOUNDs are named after their first op that is not bookkeeping (PUTFH, SEQUENCE...).
-std::string compoundOp(const Json& nfs) {
-    auto it = nfs.find("ops");
-    if (it == nfs.end() || !it->is_array() || it->empty()) return "COMPOUND";
+std::string compoundOp(const ArgList& nfs) {
+    const ArgValue* it = nfs.find("ops");
+    if (!it || !it->is_array() || it->empty()) return "COMPOUND";
     static const char* const kPlumbing[] = {"SEQUENCE", "PUTFH", "PUTROOTFH", "PUTPUBFH", "GETFH",
                                              "GETATTR", "SAVEFH", "RESTOREFH"};
-    for (const auto& op : *it) {
+    for (const ArgValue& op : *it->list()) {
         if (!op.is_string()) continue;
-        const auto& name = op.get_ref<const std::string&>();
+        const std::string& name = *op.string();
         if (std::none_of(std::begin(kPlumbing), std::end(kPlumbing), [&](const char* p) { return name == p; }))
             return name;
     }
-    return (*it)[0].is_string() ? (*it)[0].get<std::string>() : "COMPOUND";
+    const ArgValue& first = it->list()->front();
+    return first.is_string() ? *first.string() : "COMPOUND";
 }
 
 void oncKeys(const OncCall& c, std::string& iface, std::string& op) {
@@ -79,7 +80,7 @@ void oncKeys(const OncCall& c, std::string& iface, std::string& op) {
     iface = name + " v" + std::to_string(c.version);
     std::string p = c.procedure_name ? c.procedure_name : "";
     if (p == "COMPOUND")
-        if (auto it = c.fields.find("nfs"); it != c.fields.end() && it->is_object()) p = compoundOp(*it);
+        if (const ArgValue* nfs = c.fields.find("nfs"); nfs && nfs->is_object()) p = compoundOp(*nfs->object());
     if (p.empty()) p = "proc " + std::to_string(c.procedure);
     op = iface + " " + p;
 }

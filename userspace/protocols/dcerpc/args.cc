@@ -22,9 +22,9 @@ std::span<const DecoderGroup* const> allGroups() {
     return groups;
 }
 
-DecodeResult finish(NdrReader& n, CallArgs& out, Json&& a) {
+DecodeResult finish(NdrReader& n, CallArgs& out, ArgList&& a) {
     if (!n.ok()) return DecodeResult::Failed;
-    for (auto& [k, v] : a.items()) out.args[k] = v;
+    out.args.update(a);
     return DecodeResult::Decoded;
 }
 
@@ -93,7 +93,7 @@ std::string RegistryKeyNames::name(Bytes handle) const {
 DecodeResult ArgsDecoder::request(const InterfaceInfo& iface, uint16_t op, Bytes stub, bool le,
                                   CallArgs& out, bool ndr64) {
     NdrReader n(stub, le, ndr64);
-    Json a = Json::object();
+    ArgList a;
     const OpDecoder* d = requestDecoders().find(iface.name, op);
     // NDR64 layouts are implemented for the string-argument decoders only; DCOM and the
     // endpoint mapper always use NDR 2.0, and drsuapi / driver containers are NDR 2.0 here.
@@ -116,7 +116,7 @@ DecodeResult ArgsDecoder::response(const InterfaceInfo& iface, uint16_t op, Byte
     NdrReader n(stub, le, ndr64);
     const OpDecoder* d = responseDecoders().find(iface.name, op);
     if (!d || (ndr64 && !d->ndr64)) return DecodeResult::NotApplicable;
-    Json unused = Json::object();
+    ArgList unused;
     decoders::DecodeCall call{n, op, stub, le, out, unused, reg_keys_};
     return d->decode(call);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/byte_reader.h"
+#include "output/arg_list.h"
 #include "output/record.h"
 #include "protocols/dcerpc/interfaces.h"
 
@@ -43,7 +44,8 @@ struct TowerEndpoint {
 };
 // Decodes tower octets; false when malformed. Towers are always little-endian (C706 L.1).
 bool decodeTower(Bytes octets, TowerEndpoint& out);
-Json towerToJson(const TowerEndpoint& t);
+// One epm.endpoints entry.
+ArgList towerArgs(const TowerEndpoint& t);
 
 // A DCOM endpoint announced in a string binding ("ncacn_ip_tcp" + "10.1.2.3[49154]").
 struct DcomBinding {
@@ -53,9 +55,9 @@ struct DcomBinding {
 };
 
 struct CallArgs {
-    Json args = Json::object();   // rpc.args
-    Json dcom = Json::object();   // rpc.dcom
-    Json epm = Json::object();    // epm
+    ArgList args;   // rpc.args
+    ArgList dcom;   // rpc.dcom
+    ArgList epm;    // epm
     std::vector<TowerEndpoint> endpoints;   // from EPM replies, to learn
     std::vector<DcomBinding> dcom_bindings; // from OXID resolver replies
 };

@@ -125,7 +125,7 @@ bool readDualStringArray(NdrReader& n, CallArgs& out) {
     std::vector<uint16_t> a(num);
     for (auto& x : a) x = n.u16();
     if (!n.ok()) return false;
-    Json bindings = Json::array();
+    ArgValue::List bindings;
     size_t i = 0;
     while (i < sec_off && a[i] != 0 && bindings.size() < kMaxDcomBindings) {
         uint16_t tower = a[i++];
@@ -157,7 +157,7 @@ bool readDualStringArray(NdrReader& n, CallArgs& out) {
         bindings.push_back(db.protocol + ":" + addr);
         out.dcom_bindings.push_back(std::move(db));
     }
-    Json sec = Json::array();
+    ArgValue::List sec;
     i = sec_off;
     while (i < num && a[i] != 0 && sec.size() < kMaxDcomBindings) {
         uint16_t authn = a[i++];
@@ -168,7 +168,7 @@ bool readDualStringArray(NdrReader& n, CallArgs& out) {
             princ += c < 0x80 ? char(c) : '?';
         }
         i++;
-        Json s = {{"authn_svc", authTypeName(uint8_t(authn))}};
+        ArgList s = {{"authn_svc", authTypeName(uint8_t(authn))}};
         if (!princ.empty()) s["principal"] = princ;
         sec.push_back(std::move(s));
     }
@@ -179,7 +179,7 @@ bool readDualStringArray(NdrReader& n, CallArgs& out) {
 
 DecodeResult remoteActivation(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-DCOM] 3.1.2.5.2.3.1 RemoteActivation: Clsid, pwszObjectName, ...
     Uuid clsid = n.uuid();
@@ -193,7 +193,7 @@ DecodeResult remoteActivation(DecodeCall& c) {
 
 DecodeResult activationRequest(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // 3.1.2.5.2.3.2/3 RemoteGetClassObject / RemoteCreateInstance:

@@ -26,7 +26,7 @@ struct DecodeCall {
     Bytes stub;         // the whole stub (responses read the words before the status)
     bool le;
     CallArgs& out;
-    Json& a;            // requests: values for rpc.args, merged by finish()
+    ArgList& a;         // requests: values for rpc.args, merged by finish()
     RegistryKeyNames& keys;
 };
 using DecodeFn = DecodeResult (*)(DecodeCall&);
@@ -66,7 +66,7 @@ std::span<const DecoderGroup* const> allGroups();
 
 // Shared by several groups.
 // Merges the request values into out.args when the reader is still good.
-DecodeResult finish(NdrReader& n, CallArgs& out, Json&& a);
+DecodeResult finish(NdrReader& n, CallArgs& out, ArgList&& a);
 bool allZero(Bytes b);
 // The ulong an [out] parameter list ends with, just before the 4-byte return status (NDR aligns
 // both to 4, so they are the stub's last 8 bytes); nullopt when the stub cannot hold them.

@@ -8,7 +8,7 @@ namespace {
 
 DecodeResult getNcChanges(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-DRSR] 4.1.10 IDL_DRSGetNCChanges: hDrs, dwInVersion, union DRS_MSG_GETCHGREQ.
     n.contextHandle();

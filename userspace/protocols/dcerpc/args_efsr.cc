@@ -8,7 +8,7 @@ namespace {
 
 DecodeResult efsFileName(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // [MS-EFSR] 3.1.4.2: FileName is the first [in, string] parameter of these calls.

@@ -66,8 +66,8 @@ bool decodeTower(Bytes octets, TowerEndpoint& t) {
     return true;
 }
 
-Json towerToJson(const TowerEndpoint& t) {
-    Json j = {{"uuid", t.uuid.toString()}};
+ArgList towerArgs(const TowerEndpoint& t) {
+    ArgList j = {{"uuid", t.uuid.toString()}};
     if (auto* i = findInterface(t.uuid)) j["name"] = i->name;
     char v[16];
     std::snprintf(v, sizeof v, "%u.%u", t.ver_major, t.ver_minor);
@@ -137,12 +137,12 @@ DecodeResult eptTowersResponse(DecodeCall& c) {
         }
         if (i >= kMaxTowersPerReply && op == 3) return DecodeResult::Failed;
     }
-    Json eps = Json::array();
+    ArgValue::List eps;
     for (size_t i = 0; i < ptrs.size() && i < keep && n.ok(); i++) {
         if (!ptrs[i]) continue;
         TowerEndpoint t;
         if (!readTowerBody(n, t)) return DecodeResult::Failed;
-        eps.push_back(towerToJson(t));
+        eps.push_back(towerArgs(t));
         out.endpoints.push_back(std::move(t));
     }
     if (!n.ok()) return DecodeResult::Failed;

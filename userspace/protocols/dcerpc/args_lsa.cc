@@ -8,7 +8,7 @@ namespace {
 
 DecodeResult lsaLookupRequest(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // [MS-LSAT] 3.1.4.x LsarLookupSids/2/3 and LsarLookupNames/2/3/4: a policy handle

@@ -9,7 +9,7 @@ namespace {
 
 DecodeResult serverAuthenticate(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // [MS-NRPC] 3.5.4.4.2 NetrServerAuthenticate3: PrimaryName, AccountName,

@@ -20,7 +20,7 @@ size_t driverInfoSize(uint32_t level) {
 }
 
 // DRIVER_CONTAINER ([MS-RPRN] 2.2.1.2.3): Level, union tag, unique pointer to DRIVER_INFO.
-DecodeResult driverContainer(NdrReader& n, Json& a) {
+DecodeResult driverContainer(NdrReader& n, ArgList& a) {
     uint32_t level = n.u32();
     uint32_t tag = n.u32();
     uint32_t ptr = n.pointer();
@@ -47,7 +47,7 @@ DecodeResult driverContainer(NdrReader& n, Json& a) {
 
 DecodeResult printerChangeNotification(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-RPRN] 3.1.4.10.3/.4: hPrinter, fdwFlags, fdwOptions, [unique] pszLocalMachine, ...
     n.contextHandle();
@@ -60,7 +60,7 @@ DecodeResult printerChangeNotification(DecodeCall& c) {
 
 DecodeResult openPrinter(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // RpcOpenPrinter(Ex) / RpcAsyncOpenPrinter: [unique, string] pPrinterName first.
     auto p = n.uniqueWString();
@@ -70,7 +70,7 @@ DecodeResult openPrinter(DecodeCall& c) {
 
 DecodeResult addPrinterDriver(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // RpcAddPrinterDriver(Ex) / RpcAsyncAddPrinterDriver: [unique] pName, DRIVER_CONTAINER,

@@ -8,7 +8,7 @@ namespace {
 
 DecodeResult pathCanonicalize(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-SRVS] 3.1.4.30 NetprPathCanonicalize: ServerName, PathName, OutbufLen, Prefix, ...
     auto server = n.uniqueWString();

@@ -8,7 +8,7 @@ namespace {
 
 DecodeResult createService(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // [MS-SCMR] 3.1.4.12 RCreateServiceW (A: 3.1.4.24): hSCManager, lpServiceName,
@@ -31,7 +31,7 @@ DecodeResult createService(DecodeCall& c) {
 
 DecodeResult changeServiceConfig(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // 3.1.4.11 RChangeServiceConfigW: hService, type, start, error, [unique] lpBinaryPathName
@@ -47,7 +47,7 @@ DecodeResult changeServiceConfig(DecodeCall& c) {
 
 DecodeResult openService(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     const uint16_t op = c.op;
     // 3.1.4.16 ROpenServiceW: hSCManager, lpServiceName, dwDesiredAccess.

@@ -286,7 +286,7 @@ TEST(Tower, DecodesTcpEndpoint) {
     EXPECT_EQ(t.port, 49155);
     ASSERT_TRUE(t.ipv4);
     EXPECT_EQ((*t.ipv4)[3], 5);
-    Json j = towerToJson(t);
+    Json j = toJson(towerArgs(t));
     EXPECT_EQ(j["name"], "samr");
     EXPECT_EQ(j["address"], "10.0.0.5");
 }

@@ -19,7 +19,7 @@ std::string xmlElement(const std::string& xml, const char* tag) {
 
 DecodeResult jobAdd(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-TSCH] 3.2.5.2.1 NetrJobAdd: ServerName, AT_INFO {JobTime, DaysOfMonth,
     // DaysOfWeek, Flags, [string] Command}.
@@ -37,7 +37,7 @@ DecodeResult jobAdd(DecodeCall& c) {
 
 DecodeResult registerTask(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-TSCH] 3.2.5.4.2 SchRpcRegisterTask: [unique] path, xml, flags, [unique] sddl, ...
     auto path = n.uniqueWString();
@@ -53,7 +53,7 @@ DecodeResult registerTask(DecodeCall& c) {
 
 DecodeResult taskPath(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // SchRpcRun / SchRpcDelete / SchRpcRetrieveTask: [string] path first.
     a["path"] = n.wstringBody();

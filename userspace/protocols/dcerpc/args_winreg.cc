@@ -14,7 +14,7 @@ std::string trimNul(std::string s) {
 
 DecodeResult openOrCreateKey(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // [MS-RRP] 3.1.5.16 BaseRegOpenKey / 3.1.5.7 BaseRegCreateKey: hKey, lpSubKey, ...
     n.align(4);
@@ -29,7 +29,7 @@ DecodeResult openOrCreateKey(DecodeCall& c) {
 
 DecodeResult saveKey(DecodeCall& c) {
     NdrReader& n = c.n;
-    Json& a = c.a;
+    ArgList& a = c.a;
     CallArgs& out = c.out;
     // 3.1.5.20 BaseRegSaveKey / 3.1.5.30 BaseRegSaveKeyEx: hKey, lpFile, ...
     n.align(4);

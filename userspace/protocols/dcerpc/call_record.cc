@@ -60,7 +60,7 @@ Event buildCallEvent(const FlowContext& flow, CallRecord&& c) {
         d.dcom = std::move(c.args->dcom);
         d.epm = std::move(c.args->epm);
     }
-    if (c.bind.is_array()) d.bind = std::move(c.bind);
+    d.bind = std::move(c.bind);
     return ev;
 }
 

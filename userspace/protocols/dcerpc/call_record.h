@@ -28,7 +28,7 @@ struct CallRecord {
     TimeNs reply_ts = 0;
     bool truncated = false;
     CallArgs* args = nullptr;            // decoded arguments, moved into the event
-    Json bind;                           // rpc.bind array (CO) when non-empty
+    std::vector<DceBind> bind;           // rpc.bind (CO) when non-empty
     std::optional<Uuid> activity;        // CL activity id (rpc.activity_uuid)
 };
 

@@ -181,28 +181,31 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
     }
     PendingBind pb = std::move(it->second);
     pending_binds_.erase(it);
-    Json report = {{"packet_type", alter ? "alter_context" : "bind"}, {"call_id", pdu.hdr.call_id}};
-    if (!a.secondary_addr.empty()) report["secondary_addr"] = a.secondary_addr;
-    Json items = Json::array();
+    DceBind report;
+    report.packet_type = alter ? "alter_context" : "bind";
+    report.call_id = pdu.hdr.call_id;
+    report.secondary_addr = a.secondary_addr;
+    report.contexts.reserve(pb.items.size());
     for (size_t i = 0; i < pb.items.size(); i++) {
         const ContextItem& ci = pb.items[i];
-        Json j = {{"context_id", ci.context_id}, {"uuid", ci.abstract.uuid.toString()}};
         const InterfaceInfo* info = findInterface(ci.abstract.uuid);
-        if (info) j["name"] = info->name;
-        j["version"] = std::to_string(ci.abstract.ver_major) + "." + std::to_string(ci.abstract.ver_minor);
+        DceBindContext& j = report.contexts.emplace_back();
+        j.context_id = ci.context_id;
+        j.uuid = ci.abstract.uuid;
+        if (info) j.name = info->name;
+        j.ver_major = ci.abstract.ver_major;
+        j.ver_minor = ci.abstract.ver_minor;
         if (i >= a.results.size()) {
             // C706 12.6.4.4 wants one result per proposed context; a shorter list neither
             // accepts nor rejects this one. The client's requests on it can only mean the
             // proposed interface (and a server answering them shows it took it), so name them
             // by the proposal rather than let a malformed bind_ack hide the interface.
             if (i == a.results.size()) anomalies_.count(DcerpcAnomaly::BindAckMissingResults);
-            items.push_back(std::move(j));
             adoptProposal(ci);
             continue;
         }
         const ContextResultItem& r = a.results[i];
-        j["result"] = contextResultName(r.result);
-        items.push_back(std::move(j));
+        j.result = contextResultName(r.result);
         if (r.result != uint16_t(ContextResult::Acceptance)) {
             adoptProposal(ci, true);
             continue;
@@ -221,7 +224,6 @@ void Connection::onBindAck(const Pdu& pdu, bool alter) {
                 call.ctx->abstract.uuid == ci.abstract.uuid)
                 call.ctx = c;
     }
-    report["contexts"] = std::move(items);
     addBindReport(std::move(report));
 }
 
@@ -253,11 +255,14 @@ void Connection::onBindNak(const Pdu& pdu) {
     if (auto it = pending_binds_.find(pdu.hdr.call_id); it != pending_binds_.end())
         for (const ContextItem& ci : it->second.items) adoptProposal(ci, true);
     pending_binds_.erase(pdu.hdr.call_id);
-    addBindReport({{"packet_type", "bind_nak"}, {"call_id", pdu.hdr.call_id},
-                   {"reason", bindNakReasonName(reason)}});
+    DceBind nak;
+    nak.packet_type = "bind_nak";
+    nak.call_id = pdu.hdr.call_id;
+    nak.reason = bindNakReasonName(reason);
+    addBindReport(std::move(nak));
 }
 
-void Connection::addBindReport(Json&& report) {
+void Connection::addBindReport(DceBind&& report) {
     if (bind_report_.empty()) first_bind_ts_ = last_ts_;
     bind_report_.push_back(std::move(report));
     if (bind_report_.size() >= kMaxPendingBinds) flushBinds();
@@ -268,25 +273,28 @@ void Connection::flushBinds() {
     // refused everywhere gives up): reported on their own so they are never lost. Proposals
     // still waiting for an answer are included with result "no_response".
     for (auto& [call_id, pb] : pending_binds_) {
-        Json items = Json::array();
+        DceBind b;
+        b.packet_type = pb.alter ? "alter_context" : "bind";
+        b.call_id = call_id;
         for (const ContextItem& ci : pb.items) {
-            Json j = {{"context_id", ci.context_id}, {"uuid", ci.abstract.uuid.toString()}};
-            if (const InterfaceInfo* info = findInterface(ci.abstract.uuid)) j["name"] = info->name;
-            j["version"] = std::to_string(ci.abstract.ver_major) + "." + std::to_string(ci.abstract.ver_minor);
-            j["result"] = "no_response";
-            items.push_back(std::move(j));
+            DceBindContext& j = b.contexts.emplace_back();
+            j.context_id = ci.context_id;
+            j.uuid = ci.abstract.uuid;
+            if (const InterfaceInfo* info = findInterface(ci.abstract.uuid)) j.name = info->name;
+            j.ver_major = ci.abstract.ver_major;
+            j.ver_minor = ci.abstract.ver_minor;
+            j.result = "no_response";
         }
         if (bind_report_.empty()) first_bind_ts_ = last_ts_;
-        bind_report_.push_back({{"packet_type", pb.alter ? "alter_context" : "bind"}, {"call_id", call_id},
-                                {"contexts", std::move(items)}});
+        bind_report_.push_back(std::move(b));
     }
     pending_binds_.clear();
     if (bind_report_.empty()) return;
     Json rec = makeRecord(flow_, first_bind_ts_, "dcerpc_bind");
-    rec["rpc"] = {{"family", "dcerpc"}, {"bind", std::move(bind_report_)}};
+    rec["rpc"] = {{"family", "dcerpc"}, {"bind", toJson(bind_report_)}};
     if (pipe_ && !pipe_->pipe_name.empty()) rec["rpc"]["named_pipe"] = pipe_->pipe_name;
     if (pipe_ && !pipe_->smb.empty()) rec["smb"] = toJson(pipe_->smb);
-    bind_report_ = Json::array();
+    bind_report_.clear();
     sink_.emit(std::move(rec));
 }
 
@@ -478,7 +486,7 @@ void Connection::emit(Call& c, const std::optional<DceReply>& reply, TimeNs repl
     r.truncated = c.req_truncated || c.resp_truncated;
     r.args = &c.args;
     r.bind = std::move(bind_report_);
-    bind_report_ = Json::array();
+    bind_report_.clear();
     sink_.emitEvent(buildCallEvent(flow_, std::move(r)));
 }
 

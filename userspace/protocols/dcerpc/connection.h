@@ -129,7 +129,7 @@ private:
     void finishCall(Call& c, const char* packet_type, std::optional<uint32_t> status);
     void emit(Call& c, const std::optional<DceReply>& reply, TimeNs reply_ts);
     void learn(const CallArgs& a, TimeNs ts);
-    void addBindReport(Json&& report);
+    void addBindReport(DceBind&& report);
     // Emits binds not attached to a call as one `dcerpc_bind` record.
     void flushBinds();
     // Installs the client's proposal for a context no bind_ack result decided (see .cc).
@@ -150,7 +150,7 @@ private:
     ArgsDecoder decoder_;
     // Bind / alter_context / bind_nak outcomes since the last emitted call, attached to the
     // next call record as rpc.bind (an array, oldest first); bounded by kMaxPendingBinds.
-    Json bind_report_ = Json::array();
+    std::vector<DceBind> bind_report_;
     TimeNs last_ts_ = 0, first_bind_ts_ = 0;
     // Association security from the last bind / alter_context / auth3 verifier; reported for
     // requests without a verifier (connect level sends none in requests).

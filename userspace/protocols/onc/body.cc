@@ -18,7 +18,7 @@ CallBody decodeCallBody(const CallHeader& call, Bytes args, bool complete,
                         AnomalyCounter& anomalies) {
     CallBody out;
     Xdr x(args);
-    Json obj = Json::object();
+    ArgList obj;
     const char* key = nullptr;
     switch (call.prog) {
     case kProgNfs:
@@ -41,7 +41,7 @@ ReplyBody decodeReplyBody(const CallHeader& call, const CallMemo& memo, Bytes re
                           bool complete, const Address& server, AnomalyCounter& anomalies) {
     ReplyBody out;
     Xdr x(results);
-    Json obj = Json::object();
+    ArgList obj;
     const char* key = nullptr;
     if (call.proc == 0) return out;  // NULL: void results in every program
     switch (call.prog) {
@@ -97,11 +97,11 @@ uint8_t netidToL4(std::string_view netid) {
     return 0;
 }
 
-void mergeFields(Json& record, const Json& fields) {
-    for (auto it = fields.begin(); it != fields.end(); ++it) {
-        Json& dst = record[it.key()];
-        if (dst.is_object() && it.value().is_object()) dst.update(it.value());
-        else dst = it.value();
+void mergeFields(ArgList& record, const ArgList& fields) {
+    for (const ArgItem& f : fields) {
+        ArgValue& dst = record[f.key];
+        if (dst.is_object() && f.value.is_object()) dst.object()->update(*f.value.object());
+        else dst = f.value;
     }
 }
 

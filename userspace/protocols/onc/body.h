@@ -11,6 +11,7 @@
 
 #include "core/byte_reader.h"
 #include "core/types.h"
+#include "output/arg_list.h"
 #include "output/record.h"
 #include "protocols/onc/types.h"
 #include "stream/consumer.h"
@@ -33,12 +34,12 @@ struct CallMemo {
 };
 
 struct CallBody {
-    Json fields = Json::object();  // {"nfs": {...}} etc.; empty when nothing was decoded
+    ArgList fields;  // {"nfs": {...}} etc.; empty when nothing was decoded
     CallMemo memo;
 };
 
 struct ReplyBody {
-    Json fields = Json::object();
+    ArgList fields;
     std::vector<LearnedEndpoint> endpoints;  // `expires` left 0 for the caller to set
 };
 
@@ -61,7 +62,7 @@ uint8_t netidToL4(std::string_view netid);
 
 // Adds each protocol object of `fields` into `record`, merging with an existing object of
 // the same name (call arguments and reply results share `nfs`, `portmap`, ...).
-void mergeFields(Json& record, const Json& fields);
+void mergeFields(ArgList& record, const ArgList& fields);
 
 // Bytes as text when every byte is printable ASCII, else lowercase hex.
 std::string printableOrHex(Bytes b);

@@ -191,23 +191,23 @@ public:
 
 // ---- Program decoders: arguments into `obj` (the record's `nfs`, `mount`, ... object) ----
 // NFSv4 COMPOUND (body_nfs4.cc).
-void decodeNfs4Call(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies);
-void decodeNfs4Reply(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies);
+void decodeNfs4Call(Xdr& x, ArgList& nfs, bool complete, AnomalyCounter& anomalies);
+void decodeNfs4Reply(Xdr& x, ArgList& nfs, bool complete, AnomalyCounter& anomalies);
 // NFSv2 / v3 (body_nfs.cc).
-void decodeNfs2Call(uint32_t proc, Xdr& x, Json& nfs);
-void decodeNfs3Call(uint32_t proc, Xdr& x, Json& nfs);
-void decodeNfs2or3Reply(uint32_t vers, uint32_t proc, Xdr& x, Json& nfs);
+void decodeNfs2Call(uint32_t proc, Xdr& x, ArgList& nfs);
+void decodeNfs3Call(uint32_t proc, Xdr& x, ArgList& nfs);
+void decodeNfs2or3Reply(uint32_t vers, uint32_t proc, Xdr& x, ArgList& nfs);
 // MOUNT (body_mount.cc).
-void decodeMountCall(uint32_t proc, Xdr& x, Json& mount);
-void decodeMountReply(uint32_t proc, Xdr& x, Json& mount);
+void decodeMountCall(uint32_t proc, Xdr& x, ArgList& mount);
+void decodeMountReply(uint32_t proc, Xdr& x, ArgList& mount);
 // Portmapper / rpcbind (body_portmap.cc): replies also yield endpoints to learn.
-void decodePortmapCall(const CallHeader& call, Xdr& x, Json& pm, CallMemo& memo);
-void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Json& pm,
+void decodePortmapCall(const CallHeader& call, Xdr& x, ArgList& pm, CallMemo& memo);
+void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, ArgList& pm,
                         const Address& server, ReplyBody& out);
 // NLM (body_nlm.cc) and NSM (body_nsm.cc).
-void decodeNlmCall(uint32_t vers, uint32_t proc, Xdr& x, Json& nlm);
-void decodeNlmReply(uint32_t proc, Xdr& x, Json& nlm);
-void decodeNsmCall(uint32_t proc, Xdr& x, Json& nsm);
-void decodeNsmReply(uint32_t proc, Xdr& x, Json& nsm);
+void decodeNlmCall(uint32_t vers, uint32_t proc, Xdr& x, ArgList& nlm);
+void decodeNlmReply(uint32_t proc, Xdr& x, ArgList& nlm);
+void decodeNsmCall(uint32_t proc, Xdr& x, ArgList& nsm);
+void decodeNsmReply(uint32_t proc, Xdr& x, ArgList& nsm);
 
 }  // namespace rpcmon::onc

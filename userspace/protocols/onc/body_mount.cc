@@ -8,20 +8,20 @@
 namespace rpcmon::onc {
 
 // ---- MOUNT (RFC 1813 App. I; RFC 1094 App. A) ----
-void decodeMountCall(uint32_t proc, Xdr& x, Json& mount) {
+void decodeMountCall(uint32_t proc, Xdr& x, ArgList& mount) {
     if (proc != 1 && proc != 3) return;  // MNT, UMNT
     std::string path = x.str(kMntPathLen);
     if (x.ok()) mount["path"] = path;
 }
 
-void decodeMountReply(uint32_t proc, Xdr& x, Json& mount) {
+void decodeMountReply(uint32_t proc, Xdr& x, ArgList& mount) {
     if (proc == 1) {  // MNT: v3 mountstat3, v1/v2 fhstatus (a Unix errno with the same values)
         uint32_t st = x.u32();
         if (x.ok()) mount["status"] = nameOr(mountstat3Name(st), st);
         return;
     }
     if (proc == 5 || proc == 6) {  // EXPORT, EXPORTALL: exportnode list
-        Json exports = Json::array();
+        ArgValue::List exports;
         while (x.ok() && x.boolean()) {
             std::string dir = x.str(kMntPathLen);
             while (x.ok() && x.boolean()) x.opaque(kMntNameLen);  // groups
@@ -31,12 +31,12 @@ void decodeMountReply(uint32_t proc, Xdr& x, Json& mount) {
         return;
     }
     if (proc == 2) {  // DUMP: mountlist of (hostname, directory)
-        Json mounts = Json::array();
+        ArgValue::List mounts;
         while (x.ok() && x.boolean()) {
             std::string host = x.str(kMntNameLen);
             std::string dir = x.str(kMntPathLen);
             if (x.ok() && mounts.size() < kMaxReportedEntries)
-                mounts.push_back(Json{{"hostname", host}, {"path", dir}});
+                mounts.push_back(ArgList{{"hostname", host}, {"path", dir}});
         }
         if (!mounts.empty()) mount["mounts"] = std::move(mounts);
     }

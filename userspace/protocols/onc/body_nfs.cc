@@ -19,7 +19,7 @@ void skipSattr3(Xdr& x) {
 
 }  // namespace
 
-void decodeNfs3Call(uint32_t proc, Xdr& x, Json& nfs) {
+void decodeNfs3Call(uint32_t proc, Xdr& x, ArgList& nfs) {
     auto dirop = [&](const char* key) {
         x.opaque(kNfs3FhMax);
         std::string n = x.str(kMaxName);
@@ -50,7 +50,7 @@ void decodeNfs3Call(uint32_t proc, Xdr& x, Json& nfs) {
 }
 
 // ---- NFSv2 (RFC 1094 §2.2) ----
-void decodeNfs2Call(uint32_t proc, Xdr& x, Json& nfs) {
+void decodeNfs2Call(uint32_t proc, Xdr& x, ArgList& nfs) {
     auto dirop = [&](const char* key) {
         x.skip(kNfs2FhSize);
         std::string n = x.str(kNfs2MaxName);
@@ -85,7 +85,7 @@ void decodeNfs2Call(uint32_t proc, Xdr& x, Json& nfs) {
     }
 }
 
-void decodeNfs2or3Reply(uint32_t vers, uint32_t proc, Xdr& x, Json& nfs) {
+void decodeNfs2or3Reply(uint32_t vers, uint32_t proc, Xdr& x, ArgList& nfs) {
     // Every NFSv2/v3 result starts with its status, except v2 ROOT/WRITECACHE (void).
     if (vers == 2 && (proc == 3 || proc == 7)) return;
     uint32_t st = x.u32();

@@ -20,8 +20,8 @@ constexpr uint32_t kNfs4ErrOffloadNoReqs = 10094;
 
 // What NFSv4 argument walking collects.
 struct Nfs4CallInfo {
-    Json ops = Json::array();
-    Json names = Json::array();
+    ArgValue::List ops;
+    ArgValue::List names;
     std::string rename_to;
     std::string client_id;
     bool have_io = false;
@@ -355,7 +355,7 @@ bool nfs4SkipResult(uint32_t op, uint32_t st, Xdr& x) {
 
 }  // namespace
 
-void decodeNfs4Call(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies) {
+void decodeNfs4Call(Xdr& x, ArgList& nfs, bool complete, AnomalyCounter& anomalies) {
     std::string tag = x.str(kMaxNfs4Tag);
     uint32_t minor = x.u32();
     uint32_t n = x.u32();
@@ -394,14 +394,14 @@ void decodeNfs4Call(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies)
     }
 }
 
-void decodeNfs4Reply(Xdr& x, Json& nfs, bool complete, AnomalyCounter& anomalies) {
+void decodeNfs4Reply(Xdr& x, ArgList& nfs, bool complete, AnomalyCounter& anomalies) {
     uint32_t status = x.u32();
     if (!x.ok()) return;
     nfs["status"] = nameOr(nfsstat4Name(status), status);
     x.str(kMaxNfs4Tag);
     uint32_t n = x.u32();
     if (!x.ok()) return;
-    Json op_status = Json::array();
+    ArgValue::List op_status;
     uint32_t limit = n < kMaxCompoundOps ? n : kMaxCompoundOps;
     for (uint32_t i = 0; i < limit; i++) {
         uint32_t op = x.u32();

@@ -8,7 +8,7 @@ namespace rpcmon::onc {
 namespace {
 
 // ---- NLM v1/v3/v4 (X/Open XNFS; RFC 1813 App. II) ----
-void decodeNlmLock(uint32_t vers, Xdr& x, Json& nlm) {
+void decodeNlmLock(uint32_t vers, Xdr& x, ArgList& nlm) {
     std::string caller = x.str(kLmMaxStrLen);
     x.opaque(kMaxNetObj);  // fh
     Bytes oh = x.opaque(kMaxNetObj);
@@ -26,7 +26,7 @@ void decodeNlmLock(uint32_t vers, Xdr& x, Json& nlm) {
 
 }  // namespace
 
-void decodeNlmCall(uint32_t vers, uint32_t proc, Xdr& x, Json& nlm) {
+void decodeNlmCall(uint32_t vers, uint32_t proc, Xdr& x, ArgList& nlm) {
     switch (proc) {
     case 1: case 5: case 6: case 10: {  // TEST, GRANTED (+ _MSG): testargs
         x.opaque(kMaxNetObj);
@@ -80,7 +80,7 @@ void decodeNlmCall(uint32_t vers, uint32_t proc, Xdr& x, Json& nlm) {
     }
 }
 
-void decodeNlmReply(uint32_t proc, Xdr& x, Json& nlm) {
+void decodeNlmReply(uint32_t proc, Xdr& x, ArgList& nlm) {
     // Synchronous procedures reply with a cookie then a status; _MSG/_RES replies are void.
     bool has_status = (proc >= 1 && proc <= 5) || (proc >= 20 && proc <= 22);
     if (!has_status) return;

@@ -7,7 +7,7 @@
 namespace rpcmon::onc {
 
 // ---- NSM (status monitor, program 100024 v1) ----
-void decodeNsmCall(uint32_t proc, Xdr& x, Json& nsm) {
+void decodeNsmCall(uint32_t proc, Xdr& x, ArgList& nsm) {
     switch (proc) {
     case 1: case 2: case 3: {  // STAT (sm_name), MON (mon), UNMON (mon_id)
         std::string mon = x.str(kSmMaxStrLen);
@@ -33,7 +33,7 @@ void decodeNsmCall(uint32_t proc, Xdr& x, Json& nsm) {
     }
 }
 
-void decodeNsmReply(uint32_t proc, Xdr& x, Json& nsm) {
+void decodeNsmReply(uint32_t proc, Xdr& x, ArgList& nsm) {
     if (proc == 1 || proc == 2) {  // sm_stat_res
         uint32_t res = x.u32(), state = x.u32();
         if (!x.ok()) return;

@@ -16,7 +16,7 @@ const char* protoName(uint32_t p) {
     return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : nullptr;
 }
 
-void putProgram(Json& pm, uint32_t prog, uint32_t vers) {
+void putProgram(ArgList& pm, uint32_t prog, uint32_t vers) {
     pm["program"] = prog;
     if (const char* n = programName(prog)) pm["program_name"] = n;
     pm["version"] = vers;
@@ -51,7 +51,7 @@ void learnUaddr(const std::string& uaddr, uint8_t l4, uint32_t prog, const Addre
 
 }  // namespace
 
-void decodePortmapCall(const CallHeader& call, Xdr& x, Json& pm, CallMemo& memo) {
+void decodePortmapCall(const CallHeader& call, Xdr& x, ArgList& pm, CallMemo& memo) {
     uint32_t proc = call.proc;
     if (call.vers == 2) {
         if (proc >= 1 && proc <= 3) {  // SET, UNSET, GETPORT: struct mapping
@@ -95,7 +95,7 @@ void decodePortmapCall(const CallHeader& call, Xdr& x, Json& pm, CallMemo& memo)
     }
 }
 
-void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Json& pm,
+void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, ArgList& pm,
                         const Address& server, ReplyBody& out) {
     uint32_t proc = call.proc;
     bool v4 = call.vers == 4;
@@ -114,12 +114,12 @@ void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Js
         return;
     }
     if (call.vers == 2 && proc == 4) {  // DUMP: pmaplist
-        Json entries = Json::array();
+        ArgValue::List entries;
         while (x.ok() && x.boolean()) {
             uint32_t prog = x.u32(), vers = x.u32(), prot = x.u32(), port = x.u32();
             if (!x.ok()) break;
             if (entries.size() < kMaxReportedEntries) {
-                Json e;
+                ArgList e;
                 putProgram(e, prog, vers);
                 e["protocol"] = nameOr(protoName(prot), prot);
                 e["port"] = port;
@@ -143,14 +143,14 @@ void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Js
         return;
     }
     if (proc == 4) {  // DUMP: rpcblist
-        Json entries = Json::array();
+        ArgValue::List entries;
         while (x.ok() && x.boolean()) {
             uint32_t prog = x.u32(), vers = x.u32();
             std::string netid = x.str(kMaxNetid), uaddr = x.str(kMaxUaddr),
                         owner = x.str(kMaxOwner);
             if (!x.ok()) break;
             if (entries.size() < kMaxReportedEntries) {
-                Json e;
+                ArgList e;
                 putProgram(e, prog, vers);
                 e["netid"] = netid;
                 e["uaddr"] = uaddr;
@@ -163,7 +163,7 @@ void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Js
         return;
     }
     if (v4 && proc == 11) {  // GETADDRLIST: rpcb_entry_list
-        Json entries = Json::array();
+        ArgValue::List entries;
         while (x.ok() && x.boolean()) {
             std::string maddr = x.str(kMaxUaddr), netid = x.str(kMaxNetid);
             x.u32();                                     // r_nc_semantics
@@ -171,7 +171,7 @@ void decodePortmapReply(const CallHeader& call, const CallMemo& memo, Xdr& x, Js
             x.str(kMaxNetid);                            // r_nc_proto
             if (!x.ok()) break;
             if (entries.size() < kMaxReportedEntries)
-                entries.push_back(Json{{"netid", netid}, {"uaddr", maddr}});
+                entries.push_back(ArgList{{"netid", netid}, {"uaddr", maddr}});
             learnUaddr(maddr, netidToL4(netid), memo.pm_program, server, out);
         }
         pm["entries"] = std::move(entries);

@@ -29,7 +29,7 @@ const Address kServer = test::v4(192, 168, 1, 10);
 struct BodyTest : ::testing::Test {
     test::FakeCounter anomalies;
     Json call(uint32_t prog, uint32_t vers, uint32_t proc, const Xdr& args) {
-        return decodeCallBody(hdr(prog, vers, proc), args.b, true, anomalies).fields;
+        return toJson(decodeCallBody(hdr(prog, vers, proc), args.b, true, anomalies).fields);
     }
     ReplyBody reply(uint32_t prog, uint32_t vers, uint32_t proc, const Xdr& res,
                     const CallMemo& memo = {}) {
@@ -47,7 +47,7 @@ TEST_F(BodyTest, Nfs3LookupName) {
         0x00, 0x00, 0x00, 0x05,                          // name length 5
         'h',  'o',  'm',  'e',  's',  0x00, 0x00, 0x00,  // "homes" + 3 pad
     };
-    Json f = decodeCallBody(hdr(kProgNfs, 3, 3), args, true, anomalies).fields;
+    Json f = toJson(decodeCallBody(hdr(kProgNfs, 3, 3), args, true, anomalies).fields);
     EXPECT_EQ(f, Json::parse(R"({"nfs":{"name":"homes"}})"));
 }
 
@@ -86,7 +86,7 @@ TEST_F(BodyTest, Nfs3WriteOffsetCountFromPrefix) {
     // WRITE3args whose data was cut off (prefix-only record): offset/count still reported.
     Xdr a;
     a.opaque(kFh3).u64(8192).u32(65536).u32(2).u32(65536).zeros(12);
-    Json f = decodeCallBody(hdr(kProgNfs, 3, 7), a.b, false, anomalies).fields;
+    Json f = toJson(decodeCallBody(hdr(kProgNfs, 3, 7), a.b, false, anomalies).fields);
     EXPECT_EQ(f["nfs"]["offset"], 8192);
     EXPECT_EQ(f["nfs"]["count"], 65536);
     EXPECT_TRUE(anomalies.counts.empty());
@@ -95,13 +95,13 @@ TEST_F(BodyTest, Nfs3WriteOffsetCountFromPrefix) {
 TEST_F(BodyTest, Nfs3ReplyStatusNames) {
     Xdr noent;
     noent.u32(2);
-    EXPECT_EQ(reply(kProgNfs, 3, 3, noent).fields, Json::parse(R"({"nfs":{"status":"NFS3ERR_NOENT"}})"));
+    EXPECT_EQ(toJson(reply(kProgNfs, 3, 3, noent).fields), Json::parse(R"({"nfs":{"status":"NFS3ERR_NOENT"}})"));
     Xdr ok;
     ok.u32(0).zeros(100);
-    EXPECT_EQ(reply(kProgNfs, 3, 6, ok).fields["nfs"]["status"], "NFS3_OK");
+    EXPECT_EQ(toJson(reply(kProgNfs, 3, 6, ok).fields)["nfs"]["status"], "NFS3_OK");
     Xdr unknown;
     unknown.u32(12345);
-    EXPECT_EQ(reply(kProgNfs, 3, 1, unknown).fields["nfs"]["status"], "12345");
+    EXPECT_EQ(toJson(reply(kProgNfs, 3, 1, unknown).fields)["nfs"]["status"], "12345");
 }
 
 TEST_F(BodyTest, Nfs3NameTooLongIsNotReported) {
@@ -118,7 +118,7 @@ TEST_F(BodyTest, Nfs2LookupAndStatus) {
     EXPECT_EQ(call(kProgNfs, 2, 4, a)["nfs"]["name"], "passwd");
     Xdr r;
     r.u32(70);
-    EXPECT_EQ(reply(kProgNfs, 2, 4, r).fields["nfs"]["status"], "NFSERR_STALE");
+    EXPECT_EQ(toJson(reply(kProgNfs, 2, 4, r).fields)["nfs"]["status"], "NFSERR_STALE");
 }
 
 // ---- NFSv4 ----
@@ -139,7 +139,7 @@ const std::vector<uint8_t> kCompoundLookup = {
 };
 
 TEST_F(BodyTest, Nfs4CompoundLookupOpsAndNames) {
-    Json f = decodeCallBody(hdr(kProgNfs, 4, 1), kCompoundLookup, true, anomalies).fields;
+    Json f = toJson(decodeCallBody(hdr(kProgNfs, 4, 1), kCompoundLookup, true, anomalies).fields);
     EXPECT_EQ(f, Json::parse(R"({"nfs":{"tag":"","minor_version":0,
         "ops":["PUTROOTFH","LOOKUP","LOOKUP","GETFH"],"name":"a","names":["a","b"]}})"));
     EXPECT_TRUE(anomalies.counts.empty());
@@ -150,7 +150,7 @@ TEST_F(BodyTest, Nfs4CompoundReplyOpStatus) {
     // LOOKUP NOENT } — the failing op ends the compound.
     Xdr r;
     r.u32(2).str("").u32(3).u32(24).u32(0).u32(15).u32(0).u32(15).u32(2);
-    EXPECT_EQ(reply(kProgNfs, 4, 1, r).fields, Json::parse(R"({"nfs":{"status":"NFS4ERR_NOENT",
+    EXPECT_EQ(toJson(reply(kProgNfs, 4, 1, r).fields), Json::parse(R"({"nfs":{"status":"NFS4ERR_NOENT",
         "op_status":["NFS4_OK","NFS4_OK","NFS4ERR_NOENT"]}})"));
 }
 
@@ -223,7 +223,7 @@ TEST_F(BodyTest, Nfs4ReplySkipsCommonResults) {
     r.u32(9).u32(0).u32(1).u32(0x10).opaque({0, 0, 0, 0, 0, 0, 0, 7});
     r.u32(10).u32(0).opaque(kFh3);
     r.u32(3).u32(13).u32(0).u32(0);
-    EXPECT_EQ(reply(kProgNfs, 4, 1, r).fields["nfs"]["op_status"],
+    EXPECT_EQ(toJson(reply(kProgNfs, 4, 1, r).fields)["nfs"]["op_status"],
               Json::parse(R"(["NFS4_OK","NFS4_OK","NFS4_OK","NFS4_OK","NFS4ERR_ACCESS"])"));
     EXPECT_TRUE(anomalies.counts.empty());
 }
@@ -232,15 +232,15 @@ TEST_F(BodyTest, Nfs4ReplyStopsAtUnwalkableResult) {
     Xdr r;
     r.u32(0).str("").u32(3).u32(68).u32(0).zeros(40).u32(10).u32(0).u32(24).u32(0);
     ReplyBody b = reply(kProgNfs, 4, 1, r);
-    EXPECT_EQ(b.fields["nfs"]["status"], "NFS4_OK");
-    EXPECT_EQ(b.fields["nfs"]["op_status"], Json::parse(R"(["NFS4_OK"])"));
+    EXPECT_EQ(toJson(b.fields)["nfs"]["status"], "NFS4_OK");
+    EXPECT_EQ(toJson(b.fields)["nfs"]["op_status"], Json::parse(R"(["NFS4_OK"])"));
     EXPECT_EQ(anomalies.get("onc.nfs4_undecoded_result"), 1u);
 }
 
 TEST_F(BodyTest, Nfs4TruncatedArgsCountedOnlyInCompleteRecords) {
     Xdr a;
     a.str("").u32(0).u32(2).u32(22).u32(64).zeros(10);  // PUTFH claims 64 bytes, has 10
-    Json prefix = decodeCallBody(hdr(kProgNfs, 4, 1), a.b, false, anomalies).fields;
+    Json prefix = toJson(decodeCallBody(hdr(kProgNfs, 4, 1), a.b, false, anomalies).fields);
     EXPECT_EQ(prefix["nfs"]["ops"], Json::parse(R"(["PUTFH"])"));
     EXPECT_TRUE(anomalies.counts.empty());
     decodeCallBody(hdr(kProgNfs, 4, 1), a.b, true, anomalies);
@@ -272,7 +272,7 @@ TEST_F(BodyTest, Nfs4ReplyOpenWithReadDelegationThenGetfh) {
         .u32(0).u32(0).u32(1).str("OWNER@");      //   nfsace4
     r.u32(10).u32(0).opaque(kFh3);                // GETFH OK
     r.u32(9).u32(10008);                          // GETATTR NFS4ERR_DELAY
-    EXPECT_EQ(reply(kProgNfs, 4, 1, r).fields["nfs"]["op_status"],
+    EXPECT_EQ(toJson(reply(kProgNfs, 4, 1, r).fields)["nfs"]["op_status"],
               Json::parse(R"(["NFS4_OK","NFS4_OK","NFS4ERR_DELAY"])"));
     EXPECT_TRUE(anomalies.counts.empty());
 }
@@ -285,7 +285,7 @@ TEST_F(BodyTest, Nfs4ReplyLockDeniedBodySkipped) {
     r.u32(22).u32(0);                                                 // PUTFH OK
     r.u32(12).u32(10010).u64(0).u64(10).u32(2).u64(9).str("owner");   // LOCK DENIED + LOCK4denied
     r.u32(10).u32(0);                                                 // GETFH OK
-    EXPECT_EQ(reply(kProgNfs, 4, 1, r).fields["nfs"]["op_status"],
+    EXPECT_EQ(toJson(reply(kProgNfs, 4, 1, r).fields)["nfs"]["op_status"],
               Json::parse(R"(["NFS4_OK","NFS4ERR_DENIED","NFS4_OK"])"));
     EXPECT_TRUE(anomalies.counts.empty());
 }
@@ -298,7 +298,7 @@ TEST_F(BodyTest, MountMntPathAndStatus) {
     EXPECT_EQ(call(kProgMount, 3, 1, a), Json::parse(R"({"mount":{"path":"/export/home"}})"));
     Xdr r;
     r.u32(13);  // MNT3ERR_ACCES
-    EXPECT_EQ(reply(kProgMount, 3, 1, r).fields, Json::parse(R"({"mount":{"status":"MNT3ERR_ACCES"}})"));
+    EXPECT_EQ(toJson(reply(kProgMount, 3, 1, r).fields), Json::parse(R"({"mount":{"status":"MNT3ERR_ACCES"}})"));
 }
 
 TEST_F(BodyTest, MountExportList) {
@@ -306,7 +306,7 @@ TEST_F(BodyTest, MountExportList) {
     r.u32(1).str("/srv").u32(1).str("10.0.0.0/8").u32(0)  // exportnode, one group
         .u32(1).str("/pub").u32(0)                         // exportnode, no groups
         .u32(0);                                           // end of list
-    EXPECT_EQ(reply(kProgMount, 3, 5, r).fields,
+    EXPECT_EQ(toJson(reply(kProgMount, 3, 5, r).fields),
               Json::parse(R"({"mount":{"exports":["/srv","/pub"]}})"));
 }
 
@@ -316,12 +316,12 @@ TEST_F(BodyTest, PortmapGetportArgsReplyAndEndpoint) {
     Xdr a;
     a.u32(100005).u32(3).u32(IPPROTO_TCP).u32(0);
     CallBody cb = decodeCallBody(hdr(kProgPortmap, 2, 3), a.b, true, anomalies);
-    EXPECT_EQ(cb.fields, Json::parse(R"({"portmap":{"program":100005,"program_name":"mountd",
+    EXPECT_EQ(toJson(cb.fields), Json::parse(R"({"portmap":{"program":100005,"program_name":"mountd",
         "version":3,"protocol":"tcp"}})"));
     Xdr r;
     r.u32(20048);
     ReplyBody rb = reply(kProgPortmap, 2, 3, r, cb.memo);
-    EXPECT_EQ(rb.fields["portmap"]["port"], 20048);
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["port"], 20048);
     ASSERT_EQ(rb.endpoints.size(), 1u);
     EXPECT_EQ(rb.endpoints[0].addr, kServer);
     EXPECT_EQ(rb.endpoints[0].port, 20048);
@@ -344,13 +344,13 @@ TEST_F(BodyTest, RpcbindGetaddrUaddr) {
     Xdr a;
     a.u32(100003).u32(3).str("tcp").str("").str("");
     CallBody cb = decodeCallBody(hdr(kProgPortmap, 3, 3), a.b, true, anomalies);
-    EXPECT_EQ(cb.fields, Json::parse(R"({"portmap":{"program":100003,"program_name":"nfs",
+    EXPECT_EQ(toJson(cb.fields), Json::parse(R"({"portmap":{"program":100003,"program_name":"nfs",
         "version":3,"netid":"tcp"}})"));
     Xdr r;
     r.str("10.1.2.3.8.1");  // port 8*256+1 = 2049
     ReplyBody rb = reply(kProgPortmap, 3, 3, r, cb.memo);
-    EXPECT_EQ(rb.fields["portmap"]["uaddr"], "10.1.2.3.8.1");
-    EXPECT_EQ(rb.fields["portmap"]["port"], 2049);
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["uaddr"], "10.1.2.3.8.1");
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["port"], 2049);
     ASSERT_EQ(rb.endpoints.size(), 1u);
     EXPECT_EQ(rb.endpoints[0].addr, test::v4(10, 1, 2, 3));
     EXPECT_EQ(rb.endpoints[0].port, 2049);
@@ -376,7 +376,7 @@ TEST_F(BodyTest, PortmapDumpV2Entries) {
         .u32(1).u32(100021).u32(4).u32(IPPROTO_UDP).u32(40001)
         .u32(0);
     ReplyBody rb = reply(kProgPortmap, 2, 4, r);
-    EXPECT_EQ(rb.fields["portmap"]["entries"], Json::parse(R"([
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["entries"], Json::parse(R"([
         {"program":100000,"program_name":"portmapper","version":2,"protocol":"tcp","port":111},
         {"program":100021,"program_name":"nlockmgr","version":4,"protocol":"udp","port":40001}])"));
     ASSERT_EQ(rb.endpoints.size(), 2u);
@@ -392,9 +392,9 @@ TEST_F(BodyTest, RpcbindDumpV3EntriesLearnTcpUdpOnly) {
         .u32(1).u32(100000).u32(4).str("local").str("/run/rpcbind.sock").str("superuser")
         .u32(0);
     ReplyBody rb = reply(kProgPortmap, 3, 4, r);
-    ASSERT_EQ(rb.fields["portmap"]["entries"].size(), 3u);
-    EXPECT_EQ(rb.fields["portmap"]["entries"][0]["netid"], "tcp");
-    EXPECT_EQ(rb.fields["portmap"]["entries"][0]["owner"], "superuser");
+    ASSERT_EQ(toJson(rb.fields)["portmap"]["entries"].size(), 3u);
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["entries"][0]["netid"], "tcp");
+    EXPECT_EQ(toJson(rb.fields)["portmap"]["entries"][0]["owner"], "superuser");
     ASSERT_EQ(rb.endpoints.size(), 2u);
     EXPECT_EQ(rb.endpoints[0].addr, kServer);  // 0.0.0.0 -> the rpcbind server itself
     EXPECT_EQ(rb.endpoints[0].port, 2049);
@@ -442,7 +442,7 @@ TEST_F(BodyTest, Nlm4LockArgsAndStatus) {
         "reclaim":false,"state":3}})"));
     Xdr r;
     r.opaque({0, 0, 0, 1}).u32(1);
-    EXPECT_EQ(reply(kProgNlm, 4, 2, r).fields, Json::parse(R"({"nlm":{"status":"NLM4_DENIED"}})"));
+    EXPECT_EQ(toJson(reply(kProgNlm, 4, 2, r).fields), Json::parse(R"({"nlm":{"status":"NLM4_DENIED"}})"));
 }
 
 TEST_F(BodyTest, NlmV1TestPrintableOwner) {
@@ -461,7 +461,7 @@ TEST_F(BodyTest, NsmMonName) {
               Json::parse(R"({"nsm":{"mon_name":"peer.example","my_name":"me.example"}})"));
     Xdr r;
     r.u32(0).u32(5);
-    EXPECT_EQ(reply(kProgNsm, 1, 2, r).fields,
+    EXPECT_EQ(toJson(reply(kProgNsm, 1, 2, r).fields),
               Json::parse(R"({"nsm":{"status":"stat_succ","state":5}})"));
 }
 

@@ -253,7 +253,7 @@ void OncConsumer::finish(Pending& p, const ReplyHeader* reply, const ReplyBody* 
         // that would read as a real measurement and drag a SIEM's latency statistics down.
         if (reply_ts >= p.ts) ev.latency_us = (reply_ts - p.ts) / 1000;
     }
-    if (p.fields.is_object()) c.fields = std::move(p.fields);
+    c.fields = std::move(p.fields);
     if (body) mergeFields(c.fields, body->fields);
     sink_.emitEvent(std::move(ev));
 }

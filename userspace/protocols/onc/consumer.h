@@ -50,7 +50,7 @@ private:
         CallHeader call;
         TimeNs ts = 0;
         Direction dir = Direction::ToServer;
-        Json fields;   // decoded arguments: {"nfs": {...}}
+        ArgList fields;  // decoded arguments: {"nfs": {...}}
         CallMemo memo;
         uint32_t retransmissions = 0;
     };
