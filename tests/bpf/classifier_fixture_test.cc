@@ -286,7 +286,7 @@ void runTable(Runner& r, uint8_t expected_hook) {
         recs[0].resize(rec.hdr.size);
         EXPECT_EQ(rec.hdr.flags & ~RPCMON_RECF_CSUM_MASK, e.flags);
         EXPECT_EQ((rec.hdr.flags & RPCMON_RECF_CSUM_MASK) >> RPCMON_RECF_CSUM_SHIFT,
-                  expected_hook == RPCMON_HOOK_PCAP ? RPCMON_CSUM_NOT_CHECKED : e.csum);
+                  expected_hook == RPCMON_HOOK_PCAP ? uint8_t(RPCMON_CSUM_NOT_CHECKED) : e.csum);
         EXPECT_EQ(rec.hook, expected_hook);
         EXPECT_EQ(rec.app, e.app);
         EXPECT_EQ(rec.role, e.role);

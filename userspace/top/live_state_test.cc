@@ -659,7 +659,7 @@ TEST(LiveState, PipelineOutputTypedOrAsJsonGivesTheSameSnapshot) {
             EXPECT_TRUE(a == b) << cap << ": " << differences(a, b);
             EXPECT_GT(a["totals"]["calls"]["total"].get<uint64_t>(), 0u) << cap;
             // The protocol layers emit their calls as events: read typed here.
-            if (!detect) EXPECT_EQ(both.events, a["totals"]["calls"]["total"].get<uint64_t>()) << cap;
+            if (!detect) { EXPECT_EQ(both.events, a["totals"]["calls"]["total"].get<uint64_t>()) << cap; }
         }
 }
 

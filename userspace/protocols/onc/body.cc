@@ -19,21 +19,20 @@ CallBody decodeCallBody(const CallHeader& call, Bytes args, bool complete,
     CallBody out;
     Xdr x(args);
     ArgList obj;
-    const char* key = nullptr;
     switch (call.prog) {
     case kProgNfs:
-        key = "nfs";
         if (call.vers == 2) decodeNfs2Call(call.proc, x, obj);
         else if (call.vers == 3) decodeNfs3Call(call.proc, x, obj);
         else if (call.vers == 4 && call.proc == 1) decodeNfs4Call(x, obj, complete, anomalies);
         break;
-    case kProgMount: key = "mount"; decodeMountCall(call.proc, x, obj); break;
-    case kProgPortmap: key = "portmap"; decodePortmapCall(call, x, obj, out.memo); break;
-    case kProgNlm: key = "nlm"; decodeNlmCall(call.vers, call.proc, x, obj); break;
-    case kProgNsm: key = "nsm"; decodeNsmCall(call.proc, x, obj); break;
+    case kProgMount: decodeMountCall(call.proc, x, obj); break;
+    case kProgPortmap: decodePortmapCall(call, x, obj, out.memo); break;
+    case kProgNlm: decodeNlmCall(call.vers, call.proc, x, obj); break;
+    case kProgNsm: decodeNsmCall(call.proc, x, obj); break;
     default: break;
     }
-    if (key && !obj.empty()) out.fields[key] = std::move(obj);
+    // The object is named by the program table (kProgramObjects), the one list rule paths know.
+    if (const char* key = programObject(call.prog); key && !obj.empty()) out.fields[key] = std::move(obj);
     return out;
 }
 
@@ -42,11 +41,9 @@ ReplyBody decodeReplyBody(const CallHeader& call, const CallMemo& memo, Bytes re
     ReplyBody out;
     Xdr x(results);
     ArgList obj;
-    const char* key = nullptr;
     if (call.proc == 0) return out;  // NULL: void results in every program
     switch (call.prog) {
     case kProgNfs: {
-        key = "nfs";
         if (call.vers == 4) {
             if (call.proc == 1) decodeNfs4Reply(x, obj, complete, anomalies);
             break;
@@ -54,16 +51,13 @@ ReplyBody decodeReplyBody(const CallHeader& call, const CallMemo& memo, Bytes re
         decodeNfs2or3Reply(call.vers, call.proc, x, obj);
         break;
     }
-    case kProgMount: key = "mount"; decodeMountReply(call.proc, x, obj); break;
-    case kProgPortmap:
-        key = "portmap";
-        decodePortmapReply(call, memo, x, obj, server, out);
-        break;
-    case kProgNlm: key = "nlm"; decodeNlmReply(call.proc, x, obj); break;
-    case kProgNsm: key = "nsm"; decodeNsmReply(call.proc, x, obj); break;
+    case kProgMount: decodeMountReply(call.proc, x, obj); break;
+    case kProgPortmap: decodePortmapReply(call, memo, x, obj, server, out); break;
+    case kProgNlm: decodeNlmReply(call.proc, x, obj); break;
+    case kProgNsm: decodeNsmReply(call.proc, x, obj); break;
     default: break;
     }
-    if (key && !obj.empty()) out.fields[key] = std::move(obj);
+    if (const char* key = programObject(call.prog); key && !obj.empty()) out.fields[key] = std::move(obj);
     return out;
 }
 
