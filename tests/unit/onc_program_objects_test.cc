@@ -45,12 +45,7 @@ std::map<std::string, std::set<uint32_t>> writtenObjects() {
         for (uint32_t vers = 1; vers <= 4; vers++)
             for (uint32_t proc = 0; proc < 32; proc++)
                 for (const auto& b : bodies()) {
-                    CallHeader h;
-                    h.xid = 1;
-                    h.rpcvers = 2;
-                    h.prog = prog;
-                    h.vers = vers;
-                    h.proc = proc;
+                    const CallHeader h = test::callHeader(prog, vers, proc);
                     CallBody c = decodeCallBody(h, b, true, anomalies);
                     for (const ArgItem& f : c.fields) seen[f.key].insert(prog);
                     ReplyBody r = decodeReplyBody(h, c.memo, b, true, server, anomalies);

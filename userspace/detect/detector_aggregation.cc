@@ -117,12 +117,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     // Records reach us in completion order, not call order (a call is reported when its reply
     // arrives or it times out), so time within one aggregation key is clamped to be monotonic.
     std::string& key = agg_key_;
-    key.clear();
-    appendNumber(key, d.sid);
-    key += '|';
-    key += src;
-    key += '|';
-    key += d.group == GroupBy::SrcDst ? std::string_view(dst) : std::string_view("*");
+    buildKey(key, d.sid, {src, d.group == GroupBy::SrcDst ? std::string_view(dst) : std::string_view("*")});
     auto aggregate = [&]() -> AggState& {
         auto it = agg_.find(key);
         return it != agg_.end() ? it->second : agg_.emplace(key, AggState{}).first->second;

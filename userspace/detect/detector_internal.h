@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
+#include <string_view>
 #include <cctype>
 #include <string>
 
@@ -18,6 +20,16 @@ inline constexpr TimeNs kSec = 1000000000ull;
 inline void appendNumber(std::string& out, uint64_t v) {
     char b[20];
     out.append(b, std::to_chars(b, b + sizeof b, v).ptr);
+}
+
+// "sid|part|part..." into `out` (cleared first; its capacity is kept for the next key).
+inline void buildKey(std::string& out, uint32_t sid, std::initializer_list<std::string_view> parts) {
+    out.clear();
+    appendNumber(out, sid);
+    for (std::string_view p : parts) {
+        out += '|';
+        out += p;
+    }
 }
 
 inline std::string lower(std::string s) {

@@ -73,14 +73,7 @@ void Detector::raise(Hit hit, const Rec& rec, const std::string& src, const std:
         }
     };
     std::string& key = supp_key_;
-    key.clear();
-    appendNumber(key, hit.sid);
-    key += '|';
-    key += src;
-    key += '|';
-    key += dst;
-    key += '|';
-    key += hit.dedup;
+    buildKey(key, hit.sid, {src, dst, hit.dedup});
     if (hit.suppress_s > 0) {
         auto it = supp_.find(key);
         if (it != supp_.end() && ts < it->second.until) {

@@ -13,15 +13,7 @@ namespace {
 
 using test::Xdr;
 
-CallHeader hdr(uint32_t prog, uint32_t vers, uint32_t proc) {
-    CallHeader h;
-    h.xid = 1;
-    h.rpcvers = 2;
-    h.prog = prog;
-    h.vers = vers;
-    h.proc = proc;
-    return h;
-}
+using test::callHeader;
 
 const std::vector<uint8_t> kFh3 = {0x01, 0x00, 0x07, 0x00, 0x02, 0x00, 0x00, 0x00};
 const Address kServer = test::v4(192, 168, 1, 10);
@@ -29,11 +21,11 @@ const Address kServer = test::v4(192, 168, 1, 10);
 struct BodyTest : ::testing::Test {
     test::FakeCounter anomalies;
     Json call(uint32_t prog, uint32_t vers, uint32_t proc, const Xdr& args) {
-        return toJson(decodeCallBody(hdr(prog, vers, proc), args.b, true, anomalies).fields);
+        return toJson(decodeCallBody(callHeader(prog, vers, proc), args.b, true, anomalies).fields);
     }
     ReplyBody reply(uint32_t prog, uint32_t vers, uint32_t proc, const Xdr& res,
                     const CallMemo& memo = {}) {
-        return decodeReplyBody(hdr(prog, vers, proc), memo, res.b, true, kServer, anomalies);
+        return decodeReplyBody(callHeader(prog, vers, proc), memo, res.b, true, kServer, anomalies);
     }
 };
 
@@ -47,7 +39,7 @@ TEST_F(BodyTest, Nfs3LookupName) {
         0x00, 0x00, 0x00, 0x05,                          // name length 5
         'h',  'o',  'm',  'e',  's',  0x00, 0x00, 0x00,  // "homes" + 3 pad
     };
-    Json f = toJson(decodeCallBody(hdr(kProgNfs, 3, 3), args, true, anomalies).fields);
+    Json f = toJson(decodeCallBody(callHeader(kProgNfs, 3, 3), args, true, anomalies).fields);
     EXPECT_EQ(f, Json::parse(R"({"nfs":{"name":"homes"}})"));
 }
 
@@ -86,7 +78,7 @@ TEST_F(BodyTest, Nfs3WriteOffsetCountFromPrefix) {
     // WRITE3args whose data was cut off (prefix-only record): offset/count still reported.
     Xdr a;
     a.opaque(kFh3).u64(8192).u32(65536).u32(2).u32(65536).zeros(12);
-    Json f = toJson(decodeCallBody(hdr(kProgNfs, 3, 7), a.b, false, anomalies).fields);
+    Json f = toJson(decodeCallBody(callHeader(kProgNfs, 3, 7), a.b, false, anomalies).fields);
     EXPECT_EQ(f["nfs"]["offset"], 8192);
     EXPECT_EQ(f["nfs"]["count"], 65536);
     EXPECT_TRUE(anomalies.counts.empty());
@@ -139,7 +131,7 @@ const std::vector<uint8_t> kCompoundLookup = {
 };
 
 TEST_F(BodyTest, Nfs4CompoundLookupOpsAndNames) {
-    Json f = toJson(decodeCallBody(hdr(kProgNfs, 4, 1), kCompoundLookup, true, anomalies).fields);
+    Json f = toJson(decodeCallBody(callHeader(kProgNfs, 4, 1), kCompoundLookup, true, anomalies).fields);
     EXPECT_EQ(f, Json::parse(R"({"nfs":{"tag":"","minor_version":0,
         "ops":["PUTROOTFH","LOOKUP","LOOKUP","GETFH"],"name":"a","names":["a","b"]}})"));
     EXPECT_TRUE(anomalies.counts.empty());
@@ -240,10 +232,10 @@ TEST_F(BodyTest, Nfs4ReplyStopsAtUnwalkableResult) {
 TEST_F(BodyTest, Nfs4TruncatedArgsCountedOnlyInCompleteRecords) {
     Xdr a;
     a.str("").u32(0).u32(2).u32(22).u32(64).zeros(10);  // PUTFH claims 64 bytes, has 10
-    Json prefix = toJson(decodeCallBody(hdr(kProgNfs, 4, 1), a.b, false, anomalies).fields);
+    Json prefix = toJson(decodeCallBody(callHeader(kProgNfs, 4, 1), a.b, false, anomalies).fields);
     EXPECT_EQ(prefix["nfs"]["ops"], Json::parse(R"(["PUTFH"])"));
     EXPECT_TRUE(anomalies.counts.empty());
-    decodeCallBody(hdr(kProgNfs, 4, 1), a.b, true, anomalies);
+    decodeCallBody(callHeader(kProgNfs, 4, 1), a.b, true, anomalies);
     EXPECT_EQ(anomalies.get("onc.bad_args"), 1u);
     EXPECT_EQ(anomalies.get("onc.nfs4_undecoded_op"), 0u);
 }
@@ -315,7 +307,7 @@ TEST_F(BodyTest, MountExportList) {
 TEST_F(BodyTest, PortmapGetportArgsReplyAndEndpoint) {
     Xdr a;
     a.u32(100005).u32(3).u32(IPPROTO_TCP).u32(0);
-    CallBody cb = decodeCallBody(hdr(kProgPortmap, 2, 3), a.b, true, anomalies);
+    CallBody cb = decodeCallBody(callHeader(kProgPortmap, 2, 3), a.b, true, anomalies);
     EXPECT_EQ(toJson(cb.fields), Json::parse(R"({"portmap":{"program":100005,"program_name":"mountd",
         "version":3,"protocol":"tcp"}})"));
     Xdr r;
@@ -334,7 +326,7 @@ TEST_F(BodyTest, PortmapGetportArgsReplyAndEndpoint) {
 TEST_F(BodyTest, PortmapGetportZeroLearnsNothing) {
     Xdr a;
     a.u32(100021).u32(4).u32(IPPROTO_UDP).u32(0);
-    CallBody cb = decodeCallBody(hdr(kProgPortmap, 2, 3), a.b, true, anomalies);
+    CallBody cb = decodeCallBody(callHeader(kProgPortmap, 2, 3), a.b, true, anomalies);
     Xdr r;
     r.u32(0);  // not registered
     EXPECT_TRUE(reply(kProgPortmap, 2, 3, r, cb.memo).endpoints.empty());
@@ -343,7 +335,7 @@ TEST_F(BodyTest, PortmapGetportZeroLearnsNothing) {
 TEST_F(BodyTest, RpcbindGetaddrUaddr) {
     Xdr a;
     a.u32(100003).u32(3).str("tcp").str("").str("");
-    CallBody cb = decodeCallBody(hdr(kProgPortmap, 3, 3), a.b, true, anomalies);
+    CallBody cb = decodeCallBody(callHeader(kProgPortmap, 3, 3), a.b, true, anomalies);
     EXPECT_EQ(toJson(cb.fields), Json::parse(R"({"portmap":{"program":100003,"program_name":"nfs",
         "version":3,"netid":"tcp"}})"));
     Xdr r;
@@ -360,7 +352,7 @@ TEST_F(BodyTest, RpcbindGetaddrUaddr) {
 TEST_F(BodyTest, RpcbindGetaddrUnspecifiedMeansServer) {
     Xdr a;
     a.u32(100005).u32(3).str("udp6").str("").str("");
-    CallBody cb = decodeCallBody(hdr(kProgPortmap, 4, 3), a.b, true, anomalies);
+    CallBody cb = decodeCallBody(callHeader(kProgPortmap, 4, 3), a.b, true, anomalies);
     Xdr r;
     r.str("::.78.80");  // port 20048
     ReplyBody rb = reply(kProgPortmap, 4, 3, r, cb.memo);

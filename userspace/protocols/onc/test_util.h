@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "output/record.h"
+#include "protocols/onc/types.h"
 #include "stream/consumer.h"
 
 namespace rpcmon::onc::test {
@@ -66,6 +67,17 @@ struct FakeLearner : EndpointLearner {
     std::vector<LearnedEndpoint> learned;
     void learn(const LearnedEndpoint& ep) override { learned.push_back(ep); }
 };
+
+// A call header for body decoding (xid 1, RPC version 2).
+inline CallHeader callHeader(uint32_t prog, uint32_t vers, uint32_t proc) {
+    CallHeader h;
+    h.xid = 1;
+    h.rpcvers = 2;
+    h.prog = prog;
+    h.vers = vers;
+    h.proc = proc;
+    return h;
+}
 
 inline Address v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
     Address x{};
