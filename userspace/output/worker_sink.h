@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// `rpcmon analyze --threads 2`: the records a pipeline emits go, in order, through a bounded
+// batch queue to a second thread that hands them to the downstream sink chain (detection and
+// writing). Work that reads or ticks that chain from the producer's side (detector ticks, stats
+// lines, flushes, reopen) is posted as a task into the same queue, so it runs at the same point
+// of the record stream as with one thread and the output is the same, byte for byte.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "output/batch_queue.h"
+#include "output/record.h"
+
+namespace rpcmon {
+
+class WorkerSink : public RecordSink {
+public:
+    // Items per batch and batches in flight: ~40 µs of records per batch on the call-heavy
+    // capture; the bound keeps a slow writer from growing memory (the producer waits instead).
+    static constexpr size_t kBatchItems = 256;
+    static constexpr size_t kMaxBatches = 16;
+
+    // Starts the worker thread; `downstream` is used only from it until finish().
+    explicit WorkerSink(RecordSink& downstream, size_t batch_items = kBatchItems, size_t max_batches = kMaxBatches);
+    ~WorkerSink() override;
+    WorkerSink(const WorkerSink&) = delete;
+    WorkerSink& operator=(const WorkerSink&) = delete;
+
+    void emit(Json&& record) override { queue_.push(std::in_place_index<1>, std::move(record)); }
+    void emitEvent(Event&& ev) override { queue_.push(std::in_place_index<0>, std::move(ev)); }
+    // emitView / emitEventView: the caller keeps its record, so the base class's copy is queued.
+
+    // Runs `task` on the worker thread after every record and task queued before it.
+    void post(std::function<void()> task) { queue_.push(std::in_place_index<2>, std::move(task)); }
+    // Hands over what is queued, waits until the worker has done all of it and ends the thread;
+    // afterwards the downstream sinks belong to the caller again. Rethrows the first exception
+    // a downstream sink or task threw on the worker (later items were then skipped). Idempotent.
+    void finish();
+
+    // stats.pipeline.worker: batches handed over, producer_waits (queue full: the worker is the
+    // bottleneck), consumer_waits (queue empty: the worker idled), batch_items, max_batches.
+    Json stats() const;
+
+private:
+    using Item = std::variant<Event, Json, std::function<void()>>;
+    void run();
+
+    RecordSink& downstream_;
+    BatchQueue<Item> queue_;
+    std::exception_ptr error_;  // written by the worker, read after join
+    std::thread thread_;
+    bool finished_ = false;
+};
+
+}  // namespace rpcmon
