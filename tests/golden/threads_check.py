@@ -6,14 +6,21 @@ every capture-time second (detector ticks and stats lines then interleave with t
 
   threads_check.py RPCMON [NAME...]
 
+The golden captures are small (all of a capture's records fit in a few of the worker's
+batches), so one more case runs every repository capture of cases.tsv back to back in one
+capture (each shifted to start 10 s after the previous one ends): thousands of records, many
+batches handed over while the pipeline thread keeps working.
+
 Lines are compared byte for byte; in stats lines only what differs from run to run is masked
 (the process's resident set, as golden.py masks it) and the worker's own counters
 (stats.pipeline.worker, present with --threads 2 only, and required there).
 """
 import json
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import golden  # noqa: E402  (cases(), resolve(): the same case list)
@@ -26,6 +33,28 @@ def run(rpcmon, capture, extra):
     if p.returncode not in (0, 3):
         raise RuntimeError(f"rpcmon {' '.join(extra)} exited {p.returncode}: {p.stderr}")
     return p.returncode, p.stdout.splitlines()
+
+
+def concatenate(paths, out):
+    """Classic little-endian pcaps of one link type into one file, each shifted in time."""
+    end = None
+    with open(out, "wb") as w:
+        for i, path in enumerate(paths):
+            with open(path, "rb") as f:
+                data = f.read()
+            if data[:4] != b"\xd4\xc3\xb2\xa1" or len(data) < 24:
+                raise RuntimeError(f"{path}: not a little-endian microsecond pcap")
+            if i == 0:
+                w.write(data[:24])
+            off, shift = 24, None
+            while off + 16 <= len(data):
+                sec, usec, incl, orig = struct.unpack_from("<IIII", data, off)
+                if shift is None:
+                    shift = 0 if end is None else end + 10 - sec
+                w.write(struct.pack("<IIII", sec + shift, usec, incl, orig))
+                w.write(data[off + 16:off + 16 + incl])
+                end = sec + shift
+                off += 16 + incl
 
 
 def masked(line, threads):
@@ -48,6 +77,8 @@ def main():
         return 2
     rpcmon, names = sys.argv[1], set(sys.argv[2:])
     failed = checked = 0
+    tmp = tempfile.TemporaryDirectory()
+    runs = []
     for name, capture, extra in golden.cases():
         if names and name not in names:
             continue
@@ -55,6 +86,13 @@ def main():
         if path is None:
             print(f"SKIP {name}: {capture} not found")
             continue
+        runs.append((name, path, extra, 0))
+    if not names:
+        repo = sorted({golden.resolve(c) for _, c, _ in golden.cases() if c.startswith("tests/data/")})
+        joined = os.path.join(tmp.name, "all-lab.pcap")
+        concatenate(repo, joined)
+        runs.append((f"all-lab ({len(repo)} captures back to back)", joined, [], 4))
+    for name, path, extra, min_batches in runs:
         for variant in VARIANTS:
             args = extra + variant
             label = f"{name} {' '.join(variant)}".strip()
@@ -68,7 +106,11 @@ def main():
                 print(f"FAIL {label}: {e}")
                 failed += 1
                 continue
-            if rc1 != rc2:
+            batches = json.loads(two[-1])["stats"]["pipeline"]["worker"]["batches"] if two else 0
+            if batches < min_batches:
+                print(f"FAIL {label}: {batches} batches handed to the worker, expected at least {min_batches}")
+                failed += 1
+            elif rc1 != rc2:
                 print(f"FAIL {label}: exit code {rc2} with --threads 2, {rc1} with --threads 1")
                 failed += 1
             elif a != b:
