@@ -84,7 +84,40 @@ TEST(BatchQueue, CloseDrainsPendingItemsThenEnds) {
     while (q.pop(batch)) got.insert(got.end(), batch.begin(), batch.end());
     EXPECT_EQ(got, (std::vector<std::string>{"0", "1", "2", "3", "4", "5"}));
     EXPECT_FALSE(q.pop(batch));  // stays ended
-    EXPECT_TRUE(batch.empty());
+}
+
+// Counts destructions of live (not moved-from) items on a thread other than the producer's.
+struct Tracked {
+    std::atomic<int>* elsewhere;
+    std::thread::id producer;
+    bool live = true;
+    Tracked(std::atomic<int>* e, std::thread::id p) : elsewhere(e), producer(p) {}
+    Tracked(Tracked&& o) noexcept : elsewhere(o.elsewhere), producer(o.producer) { o.live = false; }
+    Tracked& operator=(Tracked&& o) noexcept {
+        elsewhere = o.elsewhere, producer = o.producer, live = o.live;
+        o.live = false;
+        return *this;
+    }
+    ~Tracked() {
+        if (live && std::this_thread::get_id() != producer) ++*elsewhere;
+    }
+};
+
+TEST(BatchQueue, ItemsAreDestroyedOnTheProducerThread) {
+    std::atomic<int> elsewhere{0};
+    std::vector<Tracked> batch;  // the consumer's: outlives its thread, so it dies here
+    {
+        BatchQueue<Tracked> q(2, 2);
+        std::atomic<int> consumed{0};
+        std::thread consumer([&] {
+            while (q.pop(batch)) consumed += int(batch.size());
+        });
+        for (int i = 0; i < 1000; ++i) q.push(&elsewhere, std::this_thread::get_id());
+        q.close();
+        consumer.join();
+        EXPECT_EQ(consumed.load(), 1000);
+    }
+    EXPECT_EQ(elsewhere.load(), 0) << "items freed by the consumer thread";
 }
 
 TEST(BatchQueue, ConsumerWaitsForProducer) {

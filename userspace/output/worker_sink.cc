@@ -30,7 +30,9 @@ void WorkerSink::run() {
         try {
             for (Item& item : batch) {
                 switch (item.index()) {
-                case 0: downstream_.emitEvent(std::move(*std::get_if<0>(&item))); break;
+                // The event stays in the batch and is destroyed on the pipeline thread that
+                // built it (BatchQueue::pop); the detector copies it only if it keeps it.
+                case 0: downstream_.emitEventView(*std::get_if<0>(&item)); break;
                 case 1: downstream_.emit(std::move(*std::get_if<1>(&item))); break;
                 default: (*std::get_if<2>(&item))(); break;
                 }
