@@ -21,8 +21,9 @@ namespace rpcmon {
 class WorkerSink : public RecordSink {
 public:
     // 64 records a batch (some 300 µs of pipeline work on the call-heavy capture: one lock and
-    // at most one wake-up per batch), 8 batches in flight: at most 9 x 64 records queued, so a
-    // slow writer blocks the pipeline instead of growing memory. Measured against 32x8, 128x4
+    // at most one wake-up per batch), 8 batches in flight: at most 10 x 64 records alive (8
+    // slots, the batch being filled, the one being consumed), so a slow writer blocks the
+    // pipeline instead of growing memory. Measured against 32x8, 128x4
     // and 256x16: CPU time grows with the batches in flight (the items have left the cache
     // when the producer frees them), the hand-over cost is lost in the noise.
     static constexpr size_t kBatchItems = 64;
