@@ -38,6 +38,9 @@ done
 expect 1 "bogus" "$RPCMON" agent --bogus
 expect 1 "required" "$RPCMON" analyze
 expect 1 "not a valid XDP mode" "$RPCMON" agent -i no-such-if0 --xdp-mode bogus
+# analyze --threads: 1 or 2 only (the agent has one pipeline thread and no such option).
+for n in 0 3 two; do expect 1 "threads: Value $n not in range 1 to 2" "$RPCMON" analyze "$CAP" --threads "$n"; done
+expect 1 "not expected: 2 --threads" "$RPCMON" agent --threads 2
 "$RPCMON" --help >/dev/null || fail "--help did not exit 0"
 "$RPCMON" --version | grep -q "^rpcmon " || fail "--version did not exit 0 with the version"
 printf 'signatures:\n  samr_enumeration:\n    threshold: many\n' >"$T/badval.yaml"

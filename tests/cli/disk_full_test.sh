@@ -33,11 +33,14 @@ lost_from_log() {
     sed -nE 's/.*EVE output .* was incomplete: ([0-9]+) failed writes, ([0-9]+) records lost.*/\1 \2/p' "$1" | tail -1
 }
 
-# 1. Every write fails.
-for target in file stdout; do
+# 1. Every write fails (file-threads2: the writer on analyze's second thread).
+for target in file stdout file-threads2; do
     rc=0
     if [[ $target == file ]]; then
         "$RPCMON" analyze "$CAP" --eve /dev/full >"$T/out" 2>"$T/err" || rc=$?
+        name=/dev/full
+    elif [[ $target == file-threads2 ]]; then
+        "$RPCMON" analyze "$CAP" --eve /dev/full --threads 2 >"$T/out" 2>"$T/err" || rc=$?
         name=/dev/full
     else
         "$RPCMON" analyze "$CAP" >/dev/full 2>"$T/err" || rc=$?

@@ -21,6 +21,7 @@
 #include "detect/catalog.h"
 #include "detect/detecting_sink.h"
 #include "output/eve_writer.h"
+#include "output/worker_sink.h"
 #include "pipeline/dissectors.h"
 #include "pipeline/pipeline.h"
 #include "cli/agent_config.h"  // --config FILE, check-config: the agent file
@@ -48,52 +49,95 @@ TimeNs wallNow() {
 // Exit code when records could not be written (disk full, closed pipe): README "Usage".
 constexpr int kExitOutputLost = 4;
 
-// Feeds the pipeline and interleaves periodic stats lines (on capture time offline).
+// Feeds the pipeline and interleaves periodic stats lines (on capture time offline). With a
+// worker (analyze --threads 2) the detector and the writer belong to the worker thread: what
+// this thread does to them is posted as a task, in order with the records (downstream()).
 class Session : public RecordHandler {
 public:
     Session(PacketSource& src, Pipeline& pipe, EveWriter& out, double stats_interval_s,
-            top::AgentControl* control = nullptr, detect::DetectingSink* detect = nullptr)
+            top::AgentControl* control = nullptr, detect::DetectingSink* detect = nullptr,
+            WorkerSink* worker = nullptr)
         : src_(src), pipe_(pipe), out_(out), interval_ns_(TimeNs(stats_interval_s * 1e9)), control_(control),
-          detect_(detect) {}
+          detect_(detect), worker_(worker) {}
 
     void onRecord(Bytes record, TimeNs ts) override { pipe_.onRecord(record, ts); }
     void onIdle(TimeNs now) override {
         pipe_.onIdle(now);
-        if (detect_) detect_->onTick(now);
-        if (g_reopen.exchange(false)) out_.reopen();  // SIGHUP: log rotation
-        if (control_) control_->onIdle(now);  // rpcmon top: period tick + control socket; metrics
-        if (interval_ns_ && now >= last_stats_ + interval_ns_) {
-            if (last_stats_) emitStats(now);
+        bool reopen = g_reopen.exchange(false);  // SIGHUP: log rotation
+        bool stats_due = interval_ns_ && now >= last_stats_ + interval_ns_;
+        Json up;
+        if (stats_due) {
+            if (last_stats_) up = upstreamStats();
             last_stats_ = now;
         }
-        out_.flush();
+        // Captures the sinks, not `this`: a task may run after the Session is gone.
+        downstream([&out = out_, det = detect_, ctl = control_, now, reopen, up = std::move(up)]() mutable {
+            if (det) det->onTick(now);
+            if (reopen) out.reopen();
+            if (ctl) ctl->onIdle(now);  // rpcmon top: period tick + control socket; metrics
+            if (!up.is_null()) writeStats(out, det, now, std::move(up));
+            out.flush();
+        });
     }
     void emitStats(TimeNs now) {
-        out_.flush();  // records_written / write_errors count every line before this one
-        Json j;
-        j["timestamp"] = formatTimestamp(now);
-        j["event_type"] = "stats";
-        j["stats"] = stats();
-        out_.emit(std::move(j));
+        downstream([&out = out_, det = detect_, now, up = upstreamStats()]() mutable {
+            writeStats(out, det, now, std::move(up));
+        });
+    }
+    // End of input: the detector's last windows and state, then the final stats line.
+    void finish(TimeNs now) {
+        downstream([det = detect_] {
+            if (det) det->finish();
+        });
+        emitStats(now);
+        if (worker_) worker_->finish();  // the writer is this thread's again
         out_.flush();
     }
     // The counters of a stats line (also the source of rpcmon top's health and the metrics).
+    // Only without a worker (the agent): with one, the downstream part is read on the worker.
     Json stats() const {
-        Json s;
-        s["capture"] = src_.stats();
-        s["pipeline"] = pipe_.stats();
-        if (detect_) s["detect"] = detect_->stats();
-        s["output"]["records_written"] = out_.written();
-        s["output"]["write_errors"] = out_.writeErrors();
-        s["output"]["records_lost"] = out_.recordsLost();
-        s["output"]["reopens"] = out_.reopens();
-        s["output"]["reopen_failures"] = out_.reopenFailures();
-        if (Json p = privilegeStats(); !p.is_null()) s["privileges"] = std::move(p);
-        for (const auto& [k, v] : out_.byType()) s["output"]["by_type"][k] = v;
+        Json s = upstreamStats();
+        addDownstreamStats(s, out_, detect_);
         return s;
     }
 
 private:
+    // Runs f where the sinks live: now, or on the worker after the records queued before it.
+    template <typename F>
+    void downstream(F&& f) {
+        if (worker_) worker_->post(std::forward<F>(f));
+        else f();
+    }
+    // The counters this thread owns: capture and pipeline (and the queue to the worker).
+    Json upstreamStats() const {
+        Json s;
+        s["capture"] = src_.stats();
+        s["pipeline"] = pipe_.stats();
+        if (worker_) s["pipeline"]["worker"] = worker_->stats();
+        return s;
+    }
+    // The counters of the sinks (detector, writer), read where they run.
+    static void addDownstreamStats(Json& s, const EveWriter& out, const detect::DetectingSink* det) {
+        if (det) s["detect"] = det->stats();
+        s["output"]["records_written"] = out.written();
+        s["output"]["write_errors"] = out.writeErrors();
+        s["output"]["records_lost"] = out.recordsLost();
+        s["output"]["reopens"] = out.reopens();
+        s["output"]["reopen_failures"] = out.reopenFailures();
+        if (Json p = privilegeStats(); !p.is_null()) s["privileges"] = std::move(p);
+        for (const auto& [k, v] : out.byType()) s["output"]["by_type"][k] = v;
+    }
+    static void writeStats(EveWriter& out, const detect::DetectingSink* det, TimeNs now, Json&& up) {
+        out.flush();  // records_written / write_errors count every line before this one
+        addDownstreamStats(up, out, det);
+        Json j;
+        j["timestamp"] = formatTimestamp(now);
+        j["event_type"] = "stats";
+        j["stats"] = std::move(up);
+        out.emit(std::move(j));
+        out.flush();
+    }
+
     PacketSource& src_;
     Pipeline& pipe_;
     EveWriter& out_;
@@ -101,6 +145,7 @@ private:
     TimeNs last_stats_ = 0;
     top::AgentControl* control_;
     detect::DetectingSink* detect_;
+    WorkerSink* worker_;
 };
 
 // Detection settings shared by `agent` and `analyze`.
@@ -111,8 +156,10 @@ struct DetectCli {
     detect::SyslogTlsOptions syslog_tls;
 };
 
+// threads 2 (analyze): detection and writing on a second thread (output/worker_sink.h).
 int runSession(PacketSource& src, const std::string& eve, const PipelineOptions& popts, double stats_interval,
-               const DetectCli& dcli, const top::AgentControlOptions* control = nullptr, bool drop_caps = false) {
+               const DetectCli& dcli, const top::AgentControlOptions* control = nullptr, bool drop_caps = false,
+               int threads = 1) {
     EveWriter out(eve);
     // rpcmon top: with a control socket, records pass through the live state on their way out.
     std::unique_ptr<top::AgentControl> ctl;
@@ -122,17 +169,19 @@ int runSession(PacketSource& src, const std::string& eve, const PipelineOptions&
     std::unique_ptr<detect::DetectingSink> det;
     if (dcli.enabled) det = std::make_unique<detect::DetectingSink>(sink, dcli.opts, dcli.syslog, dcli.syslog_tls);
     if (det && !det->detector().stateLoadError().empty()) spdlog::warn("{}", det->detector().stateLoadError());
-    Pipeline pipe(popts, det ? static_cast<RecordSink&>(*det) : sink, src.learner(), makeDissectors(popts.dissectors));
-    Session session(src, pipe, out, stats_interval, ctl.get(), det.get());
+    RecordSink& chain = det ? static_cast<RecordSink&>(*det) : sink;
+    // Declared after the sinks it feeds: destroyed (queue drained, thread joined) before them.
+    std::unique_ptr<WorkerSink> worker;
+    if (threads == 2 && !ctl) worker = std::make_unique<WorkerSink>(chain);
+    Pipeline pipe(popts, worker ? static_cast<RecordSink&>(*worker) : chain, src.learner(), makeDissectors(popts.dissectors));
+    Session session(src, pipe, out, stats_interval, ctl.get(), det.get(), worker.get());
     // rpcmon top's health/loss lines and the metrics: the stats line's counters, once per period.
     if (ctl) ctl->setStats([&] { return session.stats(); });
     // Everything is attached and open: from here on the agent runs with the least privileges.
     if (drop_caps) dropAgentPrivileges();
     src.run(session, g_stop);
     pipe.finish(src.now());
-    if (det) det->finish();
-    session.emitStats(src.now() ? src.now() : wallNow());
-    out.flush();
+    session.finish(src.now() ? src.now() : wallNow());
     // Lost output is a failure (exit code 4), even if writing worked again later.
     if (out.writeErrors()) {
         spdlog::error("EVE output {} was incomplete: {} failed writes, {} records lost", out.name(),
@@ -262,6 +311,9 @@ int main(int argc, char** argv) {
     analyze->add_option("--checksums", analyze_checksums, "drop frames with bad IP/TCP/UDP checksums as the host would: auto (default; accepts transmit-offload checksums), on, off")->check(parsedBy(parseChecksumMode, "checksum mode"));
     analyze->add_flag("--packets", packets, "also emit one `packet` line per classified packet");
     analyze->add_option("--stats-interval", analyze_stats, "capture-time seconds between stats lines (0: only at the end)");
+    int analyze_threads = 1;
+    analyze->add_option("--threads", analyze_threads, "1 (default): one thread; 2: detection and writing on a second thread (same output)")
+        ->check(CLI::Range(1, 2).description("1 or 2"));
     addDetectOptions(analyze);
 
     // rpcmon top / rpcmon stats: clients of a running agent (or a pcap replayed in-process).
@@ -384,7 +436,7 @@ int main(int argc, char** argv) {
         parseChecksumMode(analyze_checksums, po.checksums);
         popts.checksums = po.checksums;
         auto src = makePcapSource(po);
-        int rc = runSession(*src, eve, popts, analyze_stats, dcli);
+        int rc = runSession(*src, eve, popts, analyze_stats, dcli, nullptr, false, analyze_threads);
         Json st = src->stats();
         if (st.contains("read_error")) {
             spdlog::error("{}: capture is damaged: {} (records up to that point were written)", pcap_file,
