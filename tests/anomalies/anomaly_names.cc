@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
                                (i + 1 < t.rows.size() ? "," : "");
             if (line.size() + 1 + item.size() > 100) {
                 std::printf("%s\n", line.c_str());
-                line = " ";
+                line.assign(1, ' ');  // not `= " "`: GCC 12 warns (-Wrestrict) on that, wrongly
             }
             line += " " + item;
         }

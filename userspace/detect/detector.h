@@ -110,7 +110,7 @@ private:
         std::vector<std::string> techniques, tactics;
         uint32_t suppress_s;
         uint64_t weight = 1;
-        Json extra;  // merged into alert{}
+        Json extra;  // merged into alert{}; null (no allocation) until a key is set
         std::string dedup = {};  // appended to the suppression key (baseline: the new item)
         std::string reason = {};   // alert.reason; empty: built from the record
         std::string outcome = {};  // alert.metadata.outcome; empty: from the record
@@ -194,7 +194,7 @@ private:
 
     // Lookup keys are built into these (cleared, capacity kept): a key string per record and
     // per signature was a large part of detection's allocations. Map inserts copy them.
-    std::string sel_key_, agg_key_, supp_key_;
+    std::string sel_key_, agg_key_, supp_key_, replay_key_;
 
     TimeNs now_ = 0, last_sweep_ = 0, last_save_ = 0;
     std::unordered_map<uint32_t, uint64_t> user_alerts_, user_suppressed_, baseline_alerts_;

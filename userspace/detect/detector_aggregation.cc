@@ -208,7 +208,6 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
             break;
         }
         case Agg::Replay: {
-            extra = Json::object();
             if (!rec.ev || !replayCheck(*rec.ev, ts, extra)) return;
             explain = [](const std::string& described, std::string& reason, Json& extra) {
                 reason = "same XID, program, version, procedure, AUTH_UNIX credential and arguments as the call from " +
@@ -229,7 +228,7 @@ void Detector::evaluateSignature(ActiveSig& s, const Rec& rec, TimeNs ts) {
     Hit h{d.sid, d.message, d.category, d.name, "signature", d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
           std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, weight,
-          extra.is_null() ? Json::object() : std::move(extra)};
+          std::move(extra)};
     // Without explain (Agg::None), buildAlert words the reason from the record.
     h.explain = std::move(explain);
     raise(std::move(h), rec, src, d.group == GroupBy::SrcDst ? dst : "", ts);
@@ -272,7 +271,7 @@ void Detector::enumerationHit(ActiveSig& s, const Rec& rec, const std::string& s
 
     Hit h{d.sid, d.message, d.category, d.name, "signature", escalated ? d.escalate_to : d.severity,
           std::vector<std::string>(d.techniques.begin(), d.techniques.end()),
-          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json::object()};
+          std::vector<std::string>(d.tactics.begin(), d.tactics.end()), d.suppress_s, 1, Json()};
     if (escalated) h.dedup = "escalated";
     // The figures of this hit, worded only when an alert or summary is written (Hit::explain).
     h.explain = [d = &d, items, counted = e.items, uncounted = e.uncounted, calls = e.calls, first = e.first,

@@ -32,14 +32,37 @@ bool Detector::replayCheck(const Event& ev, TimeNs ts, Json& extra) {
     // The key: xid, program, version, procedure, the whole AUTH_UNIX credential and the
     // arguments, each part length-delimited by its separator.
     const OncCredential& cr = c->cred;
-    std::string key = std::to_string(c->xid) + "|" + std::to_string(c->program) + "|" + std::to_string(c->version) +
-                      "|" + std::to_string(c->procedure) + "|" + cr.flavor + "|" + std::to_string(cr.has_sys) + ":" +
-                      std::to_string(cr.machine_name.size()) + ":" + cr.machine_name + "|" + std::to_string(cr.uid) + "|" + std::to_string(cr.gid) + "|" +
-                      std::to_string(cr.stamp) + "|";
-    for (uint32_t g : cr.gids) key += std::to_string(g) + ",";
-    key += "|";
-    for (const auto& [prog, k] : kArgs)
-        if (const ArgValue* f = oncField(ev, prog, k)) key += std::string(prog) + "." + k + "=" + f->dump() + "|";
+    std::string& key = replay_key_;
+    key.clear();
+    for (uint64_t v : {uint64_t(c->xid), uint64_t(c->program), uint64_t(c->version), uint64_t(c->procedure)}) {
+        appendNumber(key, v);
+        key += '|';
+    }
+    key += cr.flavor;
+    key += cr.has_sys ? "|1:" : "|0:";
+    appendNumber(key, cr.machine_name.size());
+    key += ':';
+    key += cr.machine_name;
+    key += '|';
+    for (uint64_t v : {uint64_t(cr.uid), uint64_t(cr.gid), uint64_t(cr.stamp)}) {
+        appendNumber(key, v);
+        key += '|';
+    }
+    for (uint32_t g : cr.gids) {
+        appendNumber(key, g);
+        key += ',';
+    }
+    key += '|';
+    for (const auto& [prog, k] : kArgs) {
+        if (const ArgValue* f = oncField(ev, prog, k)) {
+            key += prog;
+            key += '.';
+            key += k;
+            key += '=';
+            key += f->dump();
+            key += '|';
+        }
+    }
     const std::string src = srcIp(ev);
     const bool replied = c->reply.has_value();
     const uint64_t flow = ev.flow_id;
