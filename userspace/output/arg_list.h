@@ -29,11 +29,17 @@ struct ArgItem;
 // An ordered list of key/value pairs: one decoded-argument object (rpc.args, nfs, portmap, ...).
 class ArgList {
 public:
-    ArgList() = default;
+    // Declared here, defined below ArgItem: they need it complete (clang's libFuzzer builds check).
+    ArgList();
+    ~ArgList();
+    ArgList(const ArgList&);
+    ArgList(ArgList&&) noexcept;
+    ArgList& operator=(const ArgList&);
+    ArgList& operator=(ArgList&&) noexcept;
     ArgList(std::initializer_list<ArgItem> items);
 
-    bool empty() const { return items_.empty(); }
-    size_t size() const { return items_.size(); }
+    bool empty() const;
+    size_t size() const;
     // The value of `key`, appended as null when absent (the tree's operator[]).
     ArgValue& operator[](std::string_view key);
     // nullptr when absent.
@@ -130,6 +136,16 @@ struct ArgItem {
     std::string key;  // short keys fit the string's inline buffer: no allocation
     ArgValue value;
 };
+
+// Defined here, where ArgItem is complete (clang insists; libFuzzer builds use it).
+inline ArgList::ArgList() = default;
+inline ArgList::~ArgList() = default;
+inline ArgList::ArgList(const ArgList&) = default;
+inline ArgList::ArgList(ArgList&&) noexcept = default;
+inline ArgList& ArgList::operator=(const ArgList&) = default;
+inline ArgList& ArgList::operator=(ArgList&&) noexcept = default;
+inline bool ArgList::empty() const { return items_.empty(); }
+inline size_t ArgList::size() const { return items_.size(); }
 
 bool operator==(const ArgList& a, const ArgList& b);
 inline bool operator!=(const ArgList& a, const ArgList& b) { return !(a == b); }
