@@ -12,19 +12,28 @@
 #include "protocols/dcerpc/args.h"
 #include "protocols/dcerpc/interfaces.h"
 #include "protocols/dcerpc/ndr.h"
+#include "output/arg_list.h"
+#include "output/json_writer.h"
 
 using namespace rpcmon;
 using namespace rpcmon::dcerpc;
 
 namespace {
 
+// The typed list's writer must print what the tree of the same list dumps.
+void checkWritten(const ArgList& l) {
+    JsonWriter w;
+    writeArgs(w, l);
+    FUZZ_CHECK(w.str() == toJson(l).dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 void dumpAll(const CallArgs& a) {
-    FUZZ_CHECK(a.args.is_object() && a.dcom.is_object() && a.epm.is_object());
-    Json j = {{"args", a.args}, {"dcom", a.dcom}, {"epm", a.epm}};
-    FUZZ_CHECK(!j.dump(-1, ' ', false, Json::error_handler_t::replace).empty());
+    checkWritten(a.args);
+    checkWritten(a.dcom);
+    checkWritten(a.epm);
     FUZZ_CHECK(a.endpoints.size() <= kMaxTowersPerReply);
     FUZZ_CHECK(a.dcom_bindings.size() <= kMaxDcomBindings);
-    for (const auto& t : a.endpoints) (void)towerToJson(t).dump(-1, ' ', false, Json::error_handler_t::replace);
+    for (const auto& t : a.endpoints) checkWritten(towerArgs(t));
 }
 
 }  // namespace
@@ -61,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dumpAll(args);
 
     TowerEndpoint t;
-    if (decodeTower(stub, t)) (void)towerToJson(t);
+    if (decodeTower(stub, t)) checkWritten(towerArgs(t));
     NdrReader r(stub, le, ndr64);
     (void)r.uniqueWString();
     (void)utf16leToUtf8(stub);
